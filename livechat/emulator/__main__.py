@@ -1,0 +1,84 @@
+"""Run the emulator alone: ``python -m livechat.emulator --port 8765 --api-key KEY``.
+
+Prints the base URL (``https://127.0.0.1:PORT``) on one line, writes
+``--cert-dir``/ca.pem when given, and serves until SIGINT or SIGTERM. Every
+``EmulatorOptions`` field is a flag (``--close-after-messages 5``,
+``--refuse-auth``, ``--no-realtime`` ...). Without ``--api-key`` the key comes
+from ``EMULATOR_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from .errors import EmulatorError
+from .options import EmulatorOptions
+from .server import EmulatorServer
+
+_TYPES = {"int": int, "float": float, "int | None": int, "float | None": float}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI parser; option flags are generated from ``EmulatorOptions``."""
+    parser = argparse.ArgumentParser(prog="python -m livechat.emulator",
+                                     description="Local Gemini Live API emulator (HTTPS + WSS on one port).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
+    parser.add_argument("--api-key", default=None, help="the API key clients must present "
+                        "(default: $EMULATOR_API_KEY)")
+    parser.add_argument("--cert-dir", default=None, help="directory to write ca.pem into (default: a temp dir)")
+    parser.add_argument("--log-level", default="WARNING", help="logging level for stderr (default WARNING)")
+    group = parser.add_argument_group("behaviour and faults (EmulatorOptions fields)")
+    for field in dataclasses.fields(EmulatorOptions):
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default
+        if field.type == "bool":
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                               help=f"(default {default})")
+        elif field.type.startswith("tuple"):
+            group.add_argument(flag, nargs="+", default=list(default), help=f"(default {' '.join(default)})")
+        else:
+            group.add_argument(flag, type=_TYPES[field.type], default=default, help=f"(default {default})")
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
+    """``EmulatorOptions`` from parsed CLI arguments (validated)."""
+    return EmulatorOptions(**{field.name: getattr(args, field.name) for field in dataclasses.fields(EmulatorOptions)})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    api_key = args.api_key or os.environ.get("EMULATOR_API_KEY")
+    if not api_key:
+        print("error: no API key: pass --api-key or set EMULATOR_API_KEY", file=sys.stderr)
+        return 2
+    try:
+        options = options_from_args(args)
+        server = EmulatorServer(api_key, options=options, host=args.host, port=args.port, cert_dir=args.cert_dir)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        server.start()
+    except (EmulatorError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(server.base_url, flush=True)
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

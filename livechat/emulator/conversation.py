@@ -1,0 +1,370 @@
+"""One Live session after setup: turns, speech detection, tools, interruptions, timers.
+
+Everything is driven by the *effective* setup: transcriptions only when
+``inputAudioTranscription`` / ``outputAudioTranscription`` are effective,
+``sessionResumptionUpdate`` only when ``sessionResumption`` is, the effective
+voice, the effective tools, the effective system instruction in every reply.
+
+Input -> turn:
+
+* realtime audio (PCM16, rate from the MIME type) goes through an energy VAD in
+  sample time; end of speech (or ``audioStreamEnd``) makes an utterance whose
+  transcription is a placeholder such as ``[speech 1.8 s]``. With automatic
+  activity detection disabled, ``activityStart``/``activityEnd`` delimit it;
+* ``realtimeInput.text`` and ``clientContent`` (``turnComplete``) are text turns;
+* a text ``call NAME {json}`` naming a declared function makes a tool call.
+
+A model turn is ``inputTranscription`` -> (``toolCall`` ... ``toolResponse``) ->
+``outputTranscription`` pieces interleaved with 24 kHz audio chunks (paced in
+real time unless ``realtime=False``) -> ``generationComplete`` ->
+``turnComplete`` + ``usageMetadata`` -> ``sessionResumptionUpdate``. New user
+input during a turn interrupts it: ``toolCallCancellation`` (if calls were
+pending), ``interrupted``, ``turnComplete``, nothing more from that turn.
+
+Thread affinity: server event-loop thread; speech synthesis runs on the
+server's synthesis executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from . import faults, replies, wire
+from .audio import AudioFormatError, EnvelopeMeter, StreamResampler, decode_base64, pcm16_to_float, pcm_rate
+from .auth_tokens import AuthToken
+from .channel import Channel, ChannelClosed
+from .context import ServerContext
+from .errors import SessionRefused
+from .handles import ConversationState
+from .records import SessionRecord
+from .setup import (activity_detection, activity_interrupts, declared_functions, has_field,
+                    system_instruction_text, voice_name)
+from .vad import EnergyVad, SpeechEnded, SpeechStarted
+from .voice import OUTPUT_MIME, OUTPUT_RATE
+
+logger = logging.getLogger(__name__)
+
+# Reply audio is sent this far ahead of real time so a client's playback never starves.
+_PACING_LEAD_S = 0.2
+_EXPIRY_POLL_S = 0.25
+TOKEN_EXPIRED_REASON = "The auth token has expired."
+
+
+class Conversation:
+    """Runs one session until the connection closes (``run``)."""
+
+    def __init__(self, *, context: ServerContext, channel: Channel, record: SessionRecord, setup: dict,
+                 state: ConversationState, token: AuthToken | None, instruction_locked: bool) -> None:
+        self._ctx = context
+        self._channel = channel
+        self._record = record
+        self._setup = setup
+        self._state = state
+        self._token = token
+        self._instruction_locked = instruction_locked
+        self._instruction = system_instruction_text(setup)
+        self._voice = voice_name(setup)
+        self._tools = declared_functions(setup)
+        self._input_transcripts = has_field(setup, "inputAudioTranscription")
+        self._output_transcripts = has_field(setup, "outputAudioTranscription")
+        self._resumable = has_field(setup, "sessionResumption")
+        detection = activity_detection(setup)
+        self._manual_activity = bool(detection.get("disabled"))
+        self._interrupts = activity_interrupts(setup)
+        options = context.options
+        silence_ms = detection.get("silenceDurationMs")
+        self._vad = EnergyVad(
+            threshold_dbfs=options.vad_threshold_dbfs, min_speech_ms=options.vad_min_speech_ms,
+            silence_ms=int(silence_ms) if isinstance(silence_ms, (int, float)) and silence_ms > 0
+            else options.vad_silence_ms)
+        self._resampler: StreamResampler | None = None
+        self._meter = EnvelopeMeter()
+        self._activity_open = False
+        self._activity_audio_s = 0.0
+        self._turn_task: asyncio.Task | None = None
+        self._turn_lock = asyncio.Lock()
+        self._pending_calls: dict[str, asyncio.Future] = {}
+        self._known_calls: set[str] = set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Send ``setupComplete``, then serve the session until either side closes."""
+        helpers: list[asyncio.Task] = []
+        try:
+            await self._channel.send(wire.setup_complete())
+            timers = faults.connection_timers(
+                self._ctx.options, compression=has_field(self._setup, "contextWindowCompression"),
+                session_age_s=max(0.0, self._ctx.clock() - self._state.started_at))
+            helpers.append(asyncio.create_task(self._run_timers(timers), name=f"{self._record.id}-timers"))
+            if self._token is not None:
+                helpers.append(asyncio.create_task(self._watch_expiry(), name=f"{self._record.id}-expiry"))
+            while True:
+                frame = await self._channel.receive()
+                if frame is None:
+                    break
+                self._check_token_expiry()
+                kind, body = wire.parse_client_frame(frame)
+                if kind is not None:
+                    await self._handle(kind, body)
+        except ChannelClosed:
+            pass
+        except SessionRefused as exc:
+            await self._channel.close(exc.code, exc.reason, exc.detail)
+        finally:
+            await self._cancel_turn()
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _run_timers(self, timers: list[faults.Timer]) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            for timer in timers:
+                await asyncio.sleep(max(0.0, start + timer.delay_s - loop.time()))
+                if timer.action == "go_away":
+                    await self._channel.send(wire.go_away(faults.duration_string(timer.time_left_s)))
+                    self._record.set(go_away_sent=True)
+                elif timer.action == "close":
+                    await self._channel.close(timer.code, timer.reason, f"timer: {timer.reason}")
+                    return
+                elif timer.action == "spurious_interrupt":
+                    await self._interrupt(spurious=True)
+        except ChannelClosed:
+            pass
+
+    async def _watch_expiry(self) -> None:
+        try:
+            while not self._channel.closed:
+                await asyncio.sleep(_EXPIRY_POLL_S)
+                self._check_token_expiry()
+        except SessionRefused as exc:
+            await self._channel.close(exc.code, exc.reason, exc.detail)
+
+    def _check_token_expiry(self) -> None:
+        token = self._token
+        if token is not None and self._ctx.clock() >= token.expire_time:
+            raise SessionRefused(1008, TOKEN_EXPIRED_REASON, "the session's auth token passed its expireTime")
+
+    # ------------------------------------------------------------ client messages
+
+    async def _handle(self, kind: str, body: dict) -> None:
+        if kind == "realtimeInput":
+            await self._realtime_input(body)
+        elif kind == "clientContent":
+            await self._client_content(body)
+        elif kind == "toolResponse":
+            self._tool_response(body)
+        elif kind == "contextUpdate":
+            self._context_update(body)
+
+    async def _realtime_input(self, body: dict) -> None:
+        blobs = [body["audio"]] if isinstance(body.get("audio"), dict) else []
+        blobs += [blob for blob in body.get("mediaChunks") or [] if isinstance(blob, dict)]
+        for blob in blobs:
+            await self._audio(blob)
+        if body.get("audioStreamEnd") and not self._manual_activity:
+            ended = self._vad.flush()
+            if ended is not None:
+                await self._utterance(ended.duration_s)
+        if body.get("activityStart") is not None:
+            await self._activity_start()
+        if body.get("activityEnd") is not None:
+            await self._activity_end()
+        text = body.get("text")
+        if isinstance(text, str) and text:
+            await self._start_turn(text, kind="text", prompt_audio_s=0.0)
+
+    async def _audio(self, blob: dict) -> None:
+        try:
+            rate = pcm_rate(blob.get("mimeType"))
+            if rate is None:
+                logger.debug("%s: ignoring non-PCM media %r", self._record.id, blob.get("mimeType"))
+                return
+            pcm = decode_base64(blob.get("data") or "")
+        except AudioFormatError as exc:
+            raise SessionRefused(1007, wire.INVALID_ARGUMENT, f"realtimeInput audio: {exc}") from None
+        samples = pcm16_to_float(pcm)
+        if self._resampler is None or self._resampler.src_rate != rate:
+            self._resampler = StreamResampler(rate)
+        frames = self._meter.feed(self._resampler.process(samples))
+        seconds = samples.size / rate
+        self._record.add_audio(seconds, rate, frames)
+        if self._manual_activity:
+            if self._activity_open:
+                self._activity_audio_s += seconds
+            return
+        for event in self._vad.feed(frames):
+            if isinstance(event, SpeechStarted):
+                if self._interrupts:
+                    await self._interrupt()
+            elif isinstance(event, SpeechEnded):
+                await self._utterance(event.duration_s)
+
+    async def _activity_start(self) -> None:
+        if not self._manual_activity:
+            return  # only meaningful with automatic activity detection disabled
+        self._activity_open, self._activity_audio_s = True, 0.0
+        if self._interrupts:
+            await self._interrupt()
+
+    async def _activity_end(self) -> None:
+        if self._manual_activity and self._activity_open:
+            self._activity_open = False
+            await self._utterance(self._activity_audio_s)
+
+    async def _utterance(self, duration_s: float) -> None:
+        await self._start_turn(replies.speech_placeholder(duration_s), kind="audio", prompt_audio_s=duration_s)
+
+    async def _client_content(self, body: dict) -> None:
+        texts: list[str] = []
+        for turn in body.get("turns") or []:
+            if not isinstance(turn, dict):
+                continue
+            parts_text = [part["text"] for part in turn.get("parts") or []
+                          if isinstance(part, dict) and isinstance(part.get("text"), str)]
+            self._state.history_tokens += replies.text_tokens(" ".join(parts_text))
+            if turn.get("role", "user") == "user":
+                texts.extend(parts_text)
+        if body.get("turnComplete"):
+            await self._start_turn("\n".join(texts) or "[content]", kind="text", prompt_audio_s=0.0)
+
+    def _tool_response(self, body: dict) -> None:
+        for response in body.get("functionResponses") or []:
+            call_id = response.get("id") if isinstance(response, dict) else None
+            if call_id not in self._known_calls:
+                raise SessionRefused(1007, wire.INVALID_ARGUMENT,
+                                     f"toolResponse for unknown function call id {call_id!r}")
+            future = self._pending_calls.pop(call_id, None)
+            if future is not None and not future.done():
+                future.set_result(response.get("response"))
+            # else: an answer to a cancelled or already answered call; the service ignores it
+
+    def _context_update(self, body: dict) -> None:
+        instruction = body.get("systemInstruction")
+        if isinstance(instruction, dict) and not self._instruction_locked:
+            self._setup["systemInstruction"] = instruction
+            self._instruction = system_instruction_text(self._setup)
+            self._record.set(effective_setup=self._setup)
+
+    # ------------------------------------------------------------ turns
+
+    async def _start_turn(self, text: str, *, kind: str, prompt_audio_s: float) -> None:
+        async with self._turn_lock:
+            await self._interrupt_locked()
+            self._turn_task = asyncio.create_task(
+                self._model_turn(text, kind=kind, prompt_audio_s=prompt_audio_s),
+                name=f"{self._record.id}-turn")
+
+    async def _interrupt(self, *, spurious: bool = False) -> None:
+        async with self._turn_lock:
+            await self._interrupt_locked(spurious=spurious)
+
+    async def _interrupt_locked(self, *, spurious: bool = False) -> None:
+        task = self._turn_task
+        active = task is not None and not task.done()
+        if not active and not spurious:
+            return
+        if active:
+            assert task is not None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        cancelled = list(self._pending_calls)
+        for call_id in cancelled:
+            self._pending_calls.pop(call_id).cancel()
+            self._record.update_tool_call(call_id, cancelled=True)
+        self._record.count("interruptions")
+        if cancelled:
+            await self._channel.send(wire.tool_call_cancellation(cancelled))
+        await self._channel.send(wire.interrupted())
+        await self._channel.send(wire.turn_complete())
+
+    async def _cancel_turn(self) -> None:
+        task = self._turn_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        for future in self._pending_calls.values():
+            future.cancel()
+        self._pending_calls.clear()
+
+    async def _model_turn(self, text: str, *, kind: str, prompt_audio_s: float) -> None:
+        self._state.turns += 1
+        turn: dict[str, Any] = {"index": self._state.turns, "kind": kind, "input": text, "output": None,
+                                "interrupted": False, "audio_out_seconds": 0.0}
+        try:
+            if self._input_transcripts:
+                await self._channel.send(wire.input_transcription(text))
+            command = replies.parse_tool_command(text, self._tools) if kind == "text" else None
+            if command is not None:
+                turn["kind"] = "tool"
+                response = await self._call_tool(command)
+                reply = replies.tool_reply_text(command.name, response)
+            else:
+                reply = replies.reply_text(text, self._instruction)
+            turn["output"] = reply
+            loop = asyncio.get_running_loop()
+            pcm = await loop.run_in_executor(self._ctx.executor, self._ctx.synthesizer.synthesize,
+                                             reply, self._voice)
+            await self._speak(reply, pcm, turn)
+            await self._channel.send(wire.generation_complete())
+            prompt_tokens = (replies.text_tokens(self._instruction) + self._state.history_tokens
+                             + (replies.text_tokens(text) if kind != "audio" else 0))
+            usage = replies.usage_metadata(prompt_text_tokens=prompt_tokens, prompt_audio_s=prompt_audio_s,
+                                           response_audio_s=turn["audio_out_seconds"])
+            self._state.history_tokens += usage["totalTokenCount"] - replies.text_tokens(self._instruction)
+            await self._channel.send(wire.turn_complete(usage))
+            if self._resumable:
+                await self._channel.send(wire.resumption_update(self._ctx.handles.issue(self._state)))
+        except asyncio.CancelledError:
+            turn["interrupted"] = True
+            raise
+        except ChannelClosed:
+            pass
+        except Exception:
+            logger.exception("%s: model turn failed", self._record.id)
+            await self._channel.close(1011, "Internal error encountered.", "emulator bug: a model turn failed")
+        finally:
+            self._record.add_turn(turn)
+
+    async def _call_tool(self, command: replies.ToolCommand) -> Any:
+        self._state.tool_calls += 1
+        call_id = f"function-call-{self._state.tool_calls}"
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending_calls[call_id] = future
+        self._known_calls.add(call_id)
+        self._record.add_tool_call({"id": call_id, "name": command.name, "args": command.args,
+                                    "response": None, "cancelled": False})
+        await self._channel.send(wire.tool_call(call_id, command.name, command.args))
+        response = await future
+        self._record.update_tool_call(call_id, response=response)
+        return response
+
+    async def _speak(self, reply: str, pcm: bytes, turn: dict) -> None:
+        options = self._ctx.options
+        chunk_bytes = max(2, OUTPUT_RATE * 2 * options.speak_chunk_ms // 1000)
+        chunks = [pcm[offset:offset + chunk_bytes] for offset in range(0, len(pcm), chunk_bytes)] or [b""]
+        pieces = replies.split_transcript(reply, len(chunks)) if self._output_transcripts else []
+        # Transcript piece j goes out just before the chunk where its share of the audio starts.
+        due = {round(j * len(chunks) / len(pieces)): piece for j, piece in enumerate(pieces)} if pieces else {}
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        position_s = 0.0
+        for index, chunk in enumerate(chunks):
+            if options.realtime:
+                delay = start + position_s - _PACING_LEAD_S - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            else:
+                await asyncio.sleep(0)  # let an interruption in between chunks
+            if index in due:
+                await self._channel.send(wire.output_transcription(due[index]))
+            await self._channel.send(wire.audio_chunk(chunk, OUTPUT_MIME))
+            seconds = len(chunk) / (2 * OUTPUT_RATE)
+            position_s += seconds
+            turn["audio_out_seconds"] = round(turn["audio_out_seconds"] + seconds, 6)
+            self._record.add_audio_out(seconds)
+

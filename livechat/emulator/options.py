@@ -1,0 +1,102 @@
+"""``EmulatorOptions``: the emulator's behaviour knobs and fault-injection switches.
+
+A frozen dataclass, so a running server swaps the whole object atomically
+(``EmulatorServer.set_options``) and readers on the server thread never see a
+half-applied change. Every field is also a CLI flag (``__main__`` derives the
+flags from ``fields()``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import EmulatorOptionsError
+
+# Close codes a server may put in a close frame (RFC 6455 7.4), plus 1006,
+# which the emulator turns into an abrupt TCP drop (no close frame at all).
+_SENDABLE_CLOSE_CODES = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+ABRUPT_DROP = 1006
+_KNOWN_VERSIONS = ("v1alpha", "v1beta", "v1")
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """Behaviour and faults of an ``EmulatorServer`` (all fields optional).
+
+    Durations are seconds unless the name says ``_ms``. ``None`` disables a
+    timer or fault. See the package README section "The emulator".
+    """
+
+    require_api_key: bool = True
+    # LIVE_PROTOCOL 1.6: whether nested mask paths such as systemInstruction.parts
+    # are valid. generationConfig.<field> is always valid (the documented safe form).
+    accept_nested_mask_paths: bool = True
+    token_versions: tuple[str, ...] = ("v1alpha",)
+    vad_silence_ms: int = 600
+    vad_threshold_dbfs: float = -45.0
+    vad_min_speech_ms: int = 200
+    speak_chunk_ms: int = 40
+    realtime: bool = True
+    session_duration_limit_s: float | None = None
+    connection_lifetime_s: float | None = None
+    # faults
+    refuse_auth: bool = False
+    close_after_messages: int | None = None
+    close_code: int = 1011
+    setup_delay_s: float = 0.0
+    go_away_after_s: float | None = None
+    go_away_time_left_s: float = 1.0
+    malformed_after_messages: int | None = None
+    pong_delay_s: float = 0.0
+    refuse_resumption: bool = False
+    spurious_interrupt_after_s: float | None = None
+
+    def __post_init__(self) -> None:
+        # Accept a list from callers and CLI parsing; store a tuple (hashable, frozen).
+        object.__setattr__(self, "token_versions", tuple(self.token_versions))
+        for version in self.token_versions:
+            if version not in _KNOWN_VERSIONS:
+                raise EmulatorOptionsError(
+                    f"token_versions must only contain {', '.join(_KNOWN_VERSIONS)}, got {version!r}")
+        _positive_int("vad_silence_ms", self.vad_silence_ms)
+        _positive_int("vad_min_speech_ms", self.vad_min_speech_ms)
+        _positive_int("speak_chunk_ms", self.speak_chunk_ms)
+        if not -120.0 <= float(self.vad_threshold_dbfs) <= 0.0:
+            raise EmulatorOptionsError(
+                f"vad_threshold_dbfs must be between -120 and 0 dBFS, got {self.vad_threshold_dbfs!r}")
+        for name in ("session_duration_limit_s", "connection_lifetime_s", "go_away_after_s",
+                     "spurious_interrupt_after_s"):
+            _optional_non_negative(name, getattr(self, name))
+        for name in ("setup_delay_s", "go_away_time_left_s", "pong_delay_s"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < 0:
+                raise EmulatorOptionsError(f"{name} must be a number >= 0, got {value!r}")
+        for name in ("close_after_messages", "malformed_after_messages"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise EmulatorOptionsError(f"{name} must be None or an integer >= 1, got {value!r}")
+        if self.close_code not in _SENDABLE_CLOSE_CODES | {ABRUPT_DROP} and not 3000 <= self.close_code <= 4999:
+            raise EmulatorOptionsError(
+                "close_code must be a close code a server may send (1000-1003, 1007-1014, 3000-4999) "
+                f"or 1006 for an abrupt drop, got {self.close_code!r}")
+
+    def replace(self, **changes: Any) -> "EmulatorOptions":
+        """Return a copy with ``changes`` applied; unknown names are an error."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise EmulatorOptionsError(
+                f"EmulatorOptions has no field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return dataclasses.replace(self, **changes)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise EmulatorOptionsError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _optional_non_negative(name: str, value: Any) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+        raise EmulatorOptionsError(f"{name} must be None or a number >= 0, got {value!r}")

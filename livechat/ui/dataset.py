@@ -1,0 +1,96 @@
+"""Dataset flows behind the Data page: the sample on first visit, uploads, sheet switches.
+
+A failed load never replaces the dataset on screen: ``DataLoadError`` becomes a
+``LoadFailure`` with the loader's own message, anything unexpected becomes a generic
+"could not read" message (the details go to the server log, not the page).
+
+Runs on the session's script thread; ``on_upload_change`` and ``on_sheet_change`` are
+widget callbacks (same thread, before the script reruns).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from livechat.data import DataLoadError, content_digest
+from livechat.sample import SAMPLE_NAME, SAMPLE_PATH
+from livechat.ui import state
+from livechat.ui.cache import load_table_cached
+from livechat.ui.state import CurrentDataset, LoadFailure
+
+logger = logging.getLogger(__name__)
+
+
+def _unexpected_failure_message(filename: str) -> str:
+    return (
+        f"Could not read {filename}: the file may be damaged or not really a spreadsheet. "
+        "The details were written to the server log."
+    )
+
+
+def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> CurrentDataset | None:
+    """Load ``data`` as the session's dataset; on failure keep the current one.
+
+    The uploader callback and the sheet selector both come through here, and tests
+    may call it directly. Returns the new dataset, or None when loading failed (the
+    reason is then in ``state.load_failure()``).
+    """
+    try:
+        digest = content_digest(data)
+        table = load_table_cached(digest, filename, sheet, _data=data)
+    except DataLoadError as exc:
+        logger.info("Upload %r not loaded: %s", filename, exc)
+        state.set_load_failure(LoadFailure(filename, str(exc)))
+        return None
+    except Exception:  # never a traceback on the analyst's screen
+        logger.exception("Unexpected failure reading upload %r", filename)
+        state.set_load_failure(LoadFailure(filename, _unexpected_failure_message(filename)))
+        return None
+    keep_raw = len(table.sheets) > 1  # another sheet may be asked for later
+    dataset = CurrentDataset(table=table, digest=digest, source=filename, raw=data if keep_raw else None)
+    state.set_current_dataset(dataset)
+    state.set_load_failure(None)
+    logger.info("Loaded %r (%d rows, %d columns)", filename, len(table.df), len(table.df.columns))
+    return dataset
+
+
+def ensure_dataset() -> CurrentDataset | None:
+    """Return the session's dataset, loading the sample on the session's first visit.
+
+    Returns None only if even the sample cannot be read (then ``state.load_failure()``
+    says why).
+    """
+    current = state.current_dataset()
+    if current is not None:
+        return current
+    try:
+        data = SAMPLE_PATH.read_bytes()
+    except OSError as exc:
+        logger.error("The sample dataset %s cannot be read: %s", SAMPLE_PATH, exc)
+        message = (
+            f"The sample dataset is missing ({exc.strerror}). Upload a file of your own, "
+            "or recreate the sample with: python scripts/make_sample.py"
+        )
+        state.set_load_failure(LoadFailure(SAMPLE_NAME, message))
+        return None
+    return load_bytes(data, SAMPLE_NAME)
+
+
+def on_upload_change() -> None:
+    """Uploader callback: load the file just chosen (a cleared uploader keeps the dataset)."""
+    uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
+    if uploaded is None:
+        state.set_load_failure(None)
+        return
+    load_bytes(uploaded.getvalue(), uploaded.name)
+
+
+def on_sheet_change(widget_key: str) -> None:
+    """Sheet selector callback: read the chosen sheet of the current workbook."""
+    current = state.current_dataset()
+    sheet = st.session_state.get(widget_key)
+    if current is None or current.raw is None or sheet is None or sheet == current.table.sheet:
+        return
+    load_bytes(current.raw, current.source, sheet=sheet)

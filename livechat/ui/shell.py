@@ -1,0 +1,72 @@
+"""The app shell: page config, logging, the first-visit dataset, the emulator, the sidebar.
+
+``app.py`` renders the shell once per script run and runs the chosen page inside
+``page_scope()``. Every page calls ``ensure_shell()`` first: a no-op inside that scope,
+and the whole shell when Streamlit executed the page file *without* ``app.py``.
+
+Streamlit does that because our pages live in a directory named ``pages/``: while
+``PagesManager.uses_pages_directory`` is True the script runner takes the legacy
+multipage path and runs ``pages/<name>.py`` directly. It is True from server start-up
+until ``st.navigation`` first runs (so a deep link as the very first request of a
+process skips ``app.py``), and ``AppTest`` resets it before every run (so every rerun
+after the first skips ``app.py``). Renaming the directory removes the cause; see
+``livechat.ui._compat.leave_legacy_pages_mode`` for the mitigation used meanwhile.
+
+Runs on the session's script thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from livechat.config import ConfigError
+from livechat.ui import runtime
+from livechat.ui._compat import leave_legacy_pages_mode
+from livechat.ui.dataset import ensure_dataset
+from livechat.ui.endpoint import endpoint_label
+from livechat.ui.sidebar import render_sidebar
+
+APP_TITLE = "Live Data Chat"
+
+# Set while app.py runs the chosen page, on that script thread only.
+_scope = threading.local()
+
+
+def render_shell() -> None:
+    """Page config, logging, the sample on first visit, the emulator when offline, the sidebar."""
+    st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
+    runtime.configure_logging()
+    dataset = ensure_dataset()
+    try:
+        configured = runtime.service_config()
+    except ConfigError as exc:
+        render_sidebar(
+            dataset, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
+        )
+        return
+    # No key and no base URL: the design promises the built-in emulator runs, and says so.
+    problem = runtime.ensure_offline_emulator(configured)
+    render_sidebar(dataset, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
+
+
+@contextmanager
+def page_scope() -> Iterator[None]:
+    """Mark the current script thread as running a page from app.py (shell already drawn)."""
+    previous = getattr(_scope, "inside", False)
+    _scope.inside = True
+    try:
+        yield
+    finally:
+        _scope.inside = previous
+
+
+def ensure_shell() -> None:
+    """Draw the shell unless app.py already did in this run; call first in every page."""
+    if getattr(_scope, "inside", False):
+        return
+    leave_legacy_pages_mode()
+    render_shell()

@@ -1,0 +1,46 @@
+"""The sidebar every page shares: the current dataset and where Live sessions go.
+
+Shows the endpoint by mode and host (``livechat.ui.endpoint``), never a key.
+Runs on the session's script thread, from ``app.py`` before the page itself.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from livechat.ui.formatting import format_shape
+from livechat.ui.state import CurrentDataset
+
+
+def render_sidebar(
+    dataset: CurrentDataset | None,
+    *,
+    endpoint: str | None,
+    model: str | None,
+    config_problem: str | None = None,
+) -> None:
+    """Draw the shared sidebar.
+
+    ``endpoint`` is a label from ``endpoint_label`` (None when the configuration is
+    unusable, in which case ``config_problem`` says why, in the analyst's words).
+    """
+    with st.sidebar:
+        st.subheader("Dataset")
+        if dataset is None:
+            st.caption("No dataset loaded.")
+        else:
+            st.markdown(f"**{_escape(dataset.table.name)}**")
+            df = dataset.table.df
+            st.caption(format_shape(len(df), len(df.columns)))
+        st.subheader("Voice endpoint")
+        if endpoint is not None:
+            st.markdown(f"**{endpoint}**")
+        if model:
+            st.caption(f"Model: `{model}`")
+        if config_problem:
+            st.error(config_problem)
+
+
+def _escape(text: str) -> str:
+    """Escape Markdown control characters in a file name shown as Markdown."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

@@ -1,0 +1,126 @@
+"""Typed accessors over ``st.session_state``: the handles one browser session keeps.
+
+The session state holds handles and no logic: the current dataset (its loaded table,
+content digest and source name), the instruction budget, and the last load failure.
+Flows that change them live in ``livechat.ui.dataset``.
+
+Every function here runs on the session's script thread (Streamlit's ScriptRunner
+thread, including widget callbacks, which run on that thread before the script).
+Nothing else may call them: ``st.session_state`` is bound to the script run context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from livechat.data import LoadedTable
+
+DEFAULT_BUDGET = 8_000
+MIN_BUDGET = 500
+MAX_BUDGET = 64_000
+BUDGET_STEP = 500
+
+# Session-state keys. Widget keys are listed here too so callbacks and pages agree.
+_DATASET_KEY = "livechat.dataset"
+_BUDGET_KEY = "livechat.instruction_budget"
+_LOAD_ERROR_KEY = "livechat.load_error"
+UPLOAD_WIDGET_KEY = "livechat.widget.upload"
+BUDGET_WIDGET_KEY = "livechat.widget.budget"
+_SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
+
+
+class BudgetOutOfRangeError(ValueError):
+    """An instruction budget outside MIN_BUDGET..MAX_BUDGET tokens."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(
+            f"the instruction budget must be a whole number of tokens from "
+            f"{MIN_BUDGET:,} to {MAX_BUDGET:,}, got {value!r}"
+        )
+        self.value = value
+
+
+@dataclass(frozen=True)
+class CurrentDataset:
+    """The dataset a session is looking at, as a handle.
+
+    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet, so
+    another sheet can be read without asking for the file again; it stays None
+    otherwise to avoid holding every upload twice.
+    """
+
+    table: LoadedTable
+    digest: str
+    source: str
+    raw: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def cache_key(self) -> str:
+        """Key of everything derived from this table: content digest, file name, sheet."""
+        return f"{self.digest}/{self.source}/{self.table.sheet or ''}"
+
+    @property
+    def sheet_widget_key(self) -> str:
+        """Widget key of this dataset's sheet selector (per file, so a new file starts fresh)."""
+        return f"{_SHEET_WIDGET_PREFIX}{self.digest[:16]}"
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """Why the last upload was not loaded, in words an analyst can act on."""
+
+    filename: str
+    message: str
+
+
+def current_dataset() -> CurrentDataset | None:
+    """Return the session's current dataset, or None before the first load."""
+    value = st.session_state.get(_DATASET_KEY)
+    return value if isinstance(value, CurrentDataset) else None
+
+
+def set_current_dataset(dataset: CurrentDataset) -> None:
+    """Make ``dataset`` the session's current dataset."""
+    st.session_state[_DATASET_KEY] = dataset
+
+
+def load_failure() -> LoadFailure | None:
+    """Return the last upload failure still to show, or None."""
+    value = st.session_state.get(_LOAD_ERROR_KEY)
+    return value if isinstance(value, LoadFailure) else None
+
+
+def set_load_failure(failure: LoadFailure | None) -> None:
+    """Record (or clear, with None) the upload failure the Data page shows."""
+    if failure is None:
+        st.session_state.pop(_LOAD_ERROR_KEY, None)
+    else:
+        st.session_state[_LOAD_ERROR_KEY] = failure
+
+
+def check_budget(value: object) -> int:
+    """Return ``value`` as a budget in tokens, or raise BudgetOutOfRangeError."""
+    # bool is an int subclass; True is not a budget.
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise BudgetOutOfRangeError(value)
+    if not MIN_BUDGET <= value <= MAX_BUDGET:
+        raise BudgetOutOfRangeError(value)
+    return value
+
+
+def instruction_budget() -> int:
+    """Return the session's token budget for the data summary (DEFAULT_BUDGET at first)."""
+    value = st.session_state.get(_BUDGET_KEY, DEFAULT_BUDGET)
+    return value if isinstance(value, int) else DEFAULT_BUDGET
+
+
+def set_instruction_budget(value: object) -> int:
+    """Set the session's token budget; raises BudgetOutOfRangeError outside the range."""
+    budget = check_budget(value)
+    st.session_state[_BUDGET_KEY] = budget
+    return budget

@@ -1,0 +1,410 @@
+"""Talk page helpers: the voice component, the session wiring, and the live transcript.
+
+``pages/talk.py`` holds the layout and calls these. What the browser tests rely on (the
+DOM contract, keep it exact): the page lives at ``/talk``; ``webrtc_streamer(key="voice",
+mode=SENDRECV)`` audio only, with the library's START/STOP; the badge is a markdown
+``Session: <state>`` inside a container keyed ``session-state``; the transcript is
+``st.chat_message("user"/"assistant")`` inside a container keyed ``transcript``; tool
+calls are expanders labelled ``Tool: <name>…``; charts are ``st.altair_chart`` in the
+transcript; the chat input's placeholder is "Ask about your data";
+``LIVECHAT_AUDIO_PROCESSING=off`` turns the browser's echoCancellation, noiseSuppression
+and autoGainControl off by default.
+
+Threads: everything here runs on the session's script thread (page runs, the live
+fragment's runs, widget callbacks). The bridge's media callbacks, handed to
+streamlit-webrtc here, run on aiortc's loop (see ``livechat.bridge``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_webrtc import (
+    WebRtcMode,
+    WebRtcStreamerContext,
+    create_audio_sink_track,
+    create_audio_source_track,
+    webrtc_streamer,
+)
+from streamlit_webrtc.shutdown import SessionShutdownObserver
+
+from livechat.bridge import DOWNLINK_RATE, SessionFactory, VoiceBridge
+from livechat.charts import ChartSpec, ChartSpecError, build_chart
+from livechat.config import ConfigError, ServiceConfig
+from livechat.session import LiveSession, ReplyAudioSink
+from livechat.tokens import LiveSettings
+from livechat.tokens_estimate import estimate_tokens
+from livechat.tools import ToolBox, live_tools
+from livechat.transcript import Entry, Transcript
+from livechat.ui import cache, ice, runtime, state, webrtc_compat
+from livechat.ui.state import CurrentDataset
+
+logger = logging.getLogger(__name__)
+
+# --- the DOM contract -------------------------------------------------------------------
+VOICE_KEY = "voice"
+BADGE_KEY = "session-state"
+TRANSCRIPT_KEY = "transcript"
+CHAT_PLACEHOLDER = "Ask about your data"
+TOOL_LABEL_PREFIX = "Tool: "
+AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
+# ------------------------------------------------------------------------------------------
+
+SINK_KEY = "voice-uplink"
+SOURCE_KEY = "voice-downlink"
+CHAT_KEY = "livechat.widget.talk.question"
+PROCESSING_WIDGET_KEY = "livechat.widget.talk.audio_processing"
+AUTOPLAY_WIDGET_KEY = "livechat.widget.talk.autoplay"
+BRIDGE_STATE_KEY = "livechat.talk.bridge"
+_OBSERVER_KEY = "livechat.talk.bridge_observer"
+_TRANSCRIPT_KEY = "livechat.talk.transcript"
+_BRIDGE_COUNTER_KEY = "livechat.talk.bridge_count"
+POLL_SECONDS = 0.4
+_OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
+_PROCESSING_FIELDS = ("echoCancellation", "noiseSuppression", "autoGainControl")
+
+
+# ----------------------------------------------------------------------------- pure helpers
+
+
+def audio_processing_default(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the browser's echo cancellation, noise suppression and gain control start on.
+
+    On unless ``LIVECHAT_AUDIO_PROCESSING`` is off/0/false/no (the browser tests use it).
+    """
+    value = (os.environ if env is None else env).get(AUDIO_PROCESSING_ENV, "")
+    return value.strip().lower() not in _OFF_WORDS
+
+
+def media_constraints(processing: bool) -> dict[str, Any]:
+    """getUserMedia constraints: audio only, the three processing switches explicit."""
+    return {"audio": {name: bool(processing) for name in _PROCESSING_FIELDS}, "video": False}
+
+
+def webrtc_kwargs(
+    *,
+    rtc_configuration: Mapping[str, Any],
+    processing: bool,
+    sink: Any,
+    source: Any,
+) -> dict[str, Any]:
+    """The keyword arguments of the Talk page's ``webrtc_streamer`` call.
+
+    The ICE configuration goes to both peers (streamlit-webrtc 0.79 takes
+    ``frontend_rtc_configuration`` and ``server_rtc_configuration``), always with an
+    explicit ``iceServers`` list so the library never looks servers up on the internet.
+    """
+    if not isinstance(rtc_configuration.get("iceServers"), list):
+        raise ValueError(
+            f"rtc_configuration must have an iceServers list, got {dict(rtc_configuration)!r}"
+        )
+    return {
+        "key": VOICE_KEY,
+        "mode": WebRtcMode.SENDRECV,
+        "frontend_rtc_configuration": copy.deepcopy(dict(rtc_configuration)),
+        "server_rtc_configuration": copy.deepcopy(dict(rtc_configuration)),
+        "media_stream_constraints": media_constraints(processing),
+        "sink_audio_track": sink,
+        "source_audio_track": source,
+    }
+
+
+def session_key(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> str:
+    """What a running session was made for: another key means a new session is needed."""
+    return f"{dataset.cache_key}|{budget}|{config.base_url or ''}|{config.model}"
+
+
+def session_factory(
+    config: ServiceConfig, settings: LiveSettings, tool_executor: Any, *, name: str
+) -> SessionFactory:
+    """A factory of LiveSessions for the bridge (no I/O until the bridge starts one)."""
+
+    def make(sink: ReplyAudioSink) -> LiveSession:
+        return LiveSession(config=config, settings=settings, audio_sink=sink,
+                           tool_executor=tool_executor, name=name)
+
+    return make
+
+
+def level_fraction(rms: float) -> float:
+    """Meter position 0..1 for an RMS level: -60 dBFS (empty) to 0 dBFS (full)."""
+    if rms <= 0.0:
+        return 0.0
+    return min(1.0, max(0.0, (20.0 * math.log10(rms) + 60.0) / 60.0))
+
+
+def tool_label(entry: Entry) -> str:
+    """``Tool: <name>`` plus how the call went, for the expander label."""
+    if not entry.final:
+        outcome = "running…"
+    elif entry.cancelled:
+        outcome = "cancelled"
+    elif entry.tool_failed:
+        outcome = "failed"
+    else:
+        outcome = "done"
+    return f"{TOOL_LABEL_PREFIX}{_escape_markdown(entry.tool or '?')} ({outcome})"
+
+
+def _escape_markdown(text: str) -> str:
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+
+
+# ----------------------------------------------------------------------------- session-state handles
+
+
+@dataclass(frozen=True)
+class TalkContext:
+    """What one run of the Talk page works with."""
+
+    dataset: CurrentDataset
+    budget: int
+    config: ServiceConfig
+    settings: LiveSettings
+    key: str
+    factory: SessionFactory
+    bridge: VoiceBridge
+    transcript: Transcript
+
+
+def get_transcript() -> Transcript:
+    """The browser session's transcript (created on first use)."""
+    value = st.session_state.get(_TRANSCRIPT_KEY)
+    if not isinstance(value, Transcript):
+        value = Transcript()
+        st.session_state[_TRANSCRIPT_KEY] = value
+    return value
+
+
+def get_bridge() -> VoiceBridge:
+    """The browser session's VoiceBridge; a new one (and its shutdown watch) after close().
+
+    A ``SessionShutdownObserver`` closes the bridge when the tab closes (or the app
+    navigates away from this page), which ends its Live session within ~2 s.
+    """
+    bridge = st.session_state.get(BRIDGE_STATE_KEY)
+    if isinstance(bridge, VoiceBridge) and not bridge.closed:
+        return bridge
+    count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
+    st.session_state[_BRIDGE_COUNTER_KEY] = count
+    bridge = VoiceBridge(name=f"voice-{count}")
+    old = st.session_state.get(_OBSERVER_KEY)
+    if isinstance(old, SessionShutdownObserver):
+        old.stop()
+    st.session_state[BRIDGE_STATE_KEY] = bridge
+    st.session_state[_OBSERVER_KEY] = SessionShutdownObserver(bridge.close)
+    return bridge
+
+
+def _release_toolbox(toolbox: ToolBox) -> None:
+    toolbox.close()
+
+
+@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=4, on_release=_release_toolbox)
+def _toolbox(key: str, _df: pd.DataFrame) -> ToolBox:
+    # One per dataset, shared by every browser session looking at it (read-only tools).
+    return ToolBox(_df)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _tools(key: str, _df: pd.DataFrame) -> tuple[Any, ...]:
+    return tuple(live_tools(_df))
+
+
+def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> LiveSettings:
+    """Model, instruction (summary under ``budget``, tools on) and tool declarations."""
+    return LiveSettings(
+        model=config.model,
+        system_instruction=cache.dataset_instruction(dataset, budget),
+        tools=_tools(dataset.cache_key, dataset.table.df),
+    )
+
+
+def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
+    """Everything a Talk-page run needs for ``dataset`` and the effective ``config``."""
+    budget = state.instruction_budget()
+    settings = live_settings_for(dataset, budget, config)
+    toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+    bridge = get_bridge()
+    return TalkContext(
+        dataset=dataset,
+        budget=budget,
+        config=config,
+        settings=settings,
+        key=session_key(dataset, budget, config),
+        factory=session_factory(config, settings, toolbox.execute, name=f"live-{bridge.name}"),
+        bridge=bridge,
+        transcript=get_transcript(),
+    )
+
+
+def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
+    """Prepare a Talk-page run, or show why it cannot run and return None (then stop).
+
+    Returns the context and the RTC configuration. Every failure becomes one sentence on
+    the page (never a traceback); a run that stops here does not render the voice
+    component, which ``webrtc_compat`` must be told.
+    """
+    webrtc_compat.install()  # before anything of streamlit-webrtc runs in this session
+    dataset = state.current_dataset()
+    if dataset is None:
+        webrtc_compat.note_page_run(False)
+        st.info("Load a dataset on the Data page first.")
+        return None
+    try:
+        config = runtime.effective_service_config()
+        rtc_configuration = ice.ice_configuration()
+        return prepare(dataset, config), rtc_configuration
+    except (ConfigError, ice.IceConfigError) as exc:
+        webrtc_compat.note_page_run(False)
+        st.error(f"Voice is not configured correctly: {exc}")
+    except Exception:
+        webrtc_compat.note_page_run(False)
+        logger.exception("The Talk page could not be prepared")
+        st.error("Voice is unavailable: the session could not be prepared. "
+                 "The details are in the server log.")
+    return None
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+def submit_question(ctx: TalkContext, question: str) -> None:
+    """Send a typed question: to the running session, or a new text-only one."""
+    text = question.strip()
+    if not text:
+        return
+    try:
+        ctx.bridge.send_text(text, ctx.factory, ctx.key)
+    except Exception as exc:  # never a traceback on the analyst's screen
+        logger.exception("The typed question could not be sent")
+        ctx.transcript.add_error(f"The question could not be sent: {exc}")
+
+
+def render_voice(ctx: TalkContext, *, processing: bool, rtc_configuration: Mapping[str, Any]) -> WebRtcStreamerContext:
+    """The webrtc component (START/STOP) wired to the bridge, then the session reconciled."""
+    webrtc_compat.install()
+    bridge = ctx.bridge
+    # Bound methods of the bridge kept in session state: every rerun hands the keyed
+    # tracks the same object's methods (E2E.md: a module-level target goes stale).
+    sink = create_audio_sink_track(bridge.on_uplink_frame, key=SINK_KEY, on_ended=bridge.on_uplink_ended)
+    source = create_audio_source_track(bridge.next_downlink_frame, key=SOURCE_KEY, sample_rate=DOWNLINK_RATE)
+    streamer = webrtc_streamer(**webrtc_kwargs(
+        rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source))
+    try:
+        bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
+                           factory=ctx.factory, key=ctx.key)
+    except Exception as exc:
+        logger.exception("The voice session could not start")
+        ctx.transcript.add_error(f"The voice session could not start: {exc}")
+    return streamer
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render_badge(status: str) -> None:
+    """The state badge: exactly ``Session: <state>`` in the ``session-state`` container."""
+    with st.container(key=BADGE_KEY):
+        st.markdown(f"Session: {status}")
+
+
+def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> None:
+    if entry.chart is None:
+        return
+    if df is None:
+        st.caption("The chart cannot be drawn: no dataset is loaded.")
+        return
+    try:
+        chart = _chart(dataset_key, json.dumps(entry.chart, sort_keys=True), df)
+    except ChartSpecError as exc:
+        # e.g. drawn for a dataset that has since been replaced
+        st.caption(f"The chart cannot be drawn for the current dataset: {exc}")
+        return
+    st.altair_chart(chart, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _chart(dataset_key: str, spec_json: str, _df: pd.DataFrame) -> alt.Chart:
+    return build_chart(_df, ChartSpec.from_dict(json.loads(spec_json)))
+
+
+def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) -> None:
+    """The conversation so far, in the ``transcript`` container."""
+    df = dataset.table.df if dataset is not None else None
+    dataset_key = dataset.cache_key if dataset is not None else ""
+    with st.container(key=TRANSCRIPT_KEY):
+        if not transcript.entries:
+            st.caption("Press START and speak, or type a question below.")
+        for entry in transcript.entries:
+            if entry.kind == "message":
+                with st.chat_message("user" if entry.role == "user" else "assistant"):
+                    # Plain text: a transcript is not Markdown, and must show as said.
+                    st.text(entry.text)
+                    if entry.interrupted:
+                        st.caption("(interrupted)")
+            elif entry.kind == "tool":
+                with st.expander(tool_label(entry), expanded=False):
+                    st.markdown("**Arguments**")
+                    st.json(entry.args or {})
+                    if entry.final:
+                        st.markdown("**Result**")
+                        st.json(entry.result if entry.result is not None else {"cancelled": entry.cancelled})
+                _render_chart(entry, df, dataset_key)
+            elif entry.kind == "error":
+                st.error(entry.text)
+            else:
+                st.info(entry.text)
+
+
+def render_level(bridge: VoiceBridge) -> None:
+    """The live microphone input meter."""
+    rms = bridge.input_level
+    dbfs = 20.0 * math.log10(rms) if rms > 0 else None
+    label = f"Microphone: {dbfs:.0f} dBFS" if dbfs is not None else "Microphone: no input"
+    st.progress(level_fraction(rms), text=label)
+
+
+def render_last_reply(bridge: VoiceBridge) -> None:
+    """Without a voice stream, the last spoken reply as an audio player."""
+    if bridge.stream_active:
+        return
+    wav = bridge.last_reply_wav()
+    if wav is None:
+        return
+    autoplay = bool(st.session_state.get(AUTOPLAY_WIDGET_KEY, False))
+    st.audio(wav, format="audio/wav", autoplay=autoplay)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_panel() -> None:
+    """Badge, level meter and transcript, refreshed from the session every POLL_SECONDS."""
+    bridge = get_bridge()
+    transcript = get_transcript()
+    bridge.check_stream()
+    transcript.apply(bridge.poll_events())
+    render_badge(bridge.status())
+    render_level(bridge)
+    render_transcript(transcript, state.current_dataset())
+    render_last_reply(bridge)
+
+
+def render_instruction(ctx: TalkContext) -> None:
+    """The instruction in use, one click away, with its token estimate."""
+    session = ctx.bridge.session
+    live = session is not None and not session.state.is_final
+    instruction = session.effective_instruction if live and session is not None else ctx.settings.system_instruction
+    where = "in use by the current session" if live else "the next session will use"
+    with st.expander(f"Instruction {where} (about {estimate_tokens(instruction):,} tokens)"):
+        st.code(instruction, language=None, wrap_lines=True)
+

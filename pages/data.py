@@ -1,0 +1,146 @@
+"""Data page: upload a spreadsheet, look at it, and see exactly what the model is told.
+
+Layout and widgets only; loading, caching and chart data come from ``livechat.ui``.
+"""
+
+import streamlit as st
+
+from livechat.data import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
+from livechat.ui import cache, shell, state
+from livechat.ui import dataset as flows
+from livechat.ui import quick_charts as qc
+from livechat.ui.formatting import format_bytes, format_shape
+
+# Rows sent to the browser grid; the whole table stays on the server for the model.
+PREVIEW_ROWS = 20_000
+
+shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+
+st.title("Data")
+
+st.file_uploader(
+    "Upload a spreadsheet",
+    type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+    key=state.UPLOAD_WIDGET_KEY,
+    on_change=flows.on_upload_change,
+    max_upload_size=MAX_UPLOAD_MB,
+    help=(
+        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB. "
+        "Until you upload a file, a sample dataset is shown."
+    ),
+)
+
+current = flows.ensure_dataset()
+failure = state.load_failure()
+if failure is not None:
+    still = f" Still showing {current.table.name}." if current is not None else ""
+    st.error(f"Not loaded: {failure.message}{still}")
+if current is None:
+    st.stop()
+
+table = current.table
+df = table.df
+
+if len(table.sheets) > 1:
+    st.selectbox(
+        "Sheet",
+        options=list(table.sheets),
+        index=list(table.sheets).index(table.sheet) if table.sheet in table.sheets else 0,
+        key=current.sheet_widget_key,
+        on_change=flows.on_sheet_change,
+        args=(current.sheet_widget_key,),
+        help="This workbook has several sheets; the model sees the one chosen here.",
+    )
+
+st.subheader(table.name)
+st.caption(
+    f"{format_shape(len(df), len(df.columns))} · "
+    f"{format_bytes(cache.dataset_memory_bytes(current))} in memory"
+)
+for warning in table.warnings:
+    st.warning(warning)
+
+tab_table, tab_columns, tab_charts, tab_model = st.tabs(
+    ["Table", "Columns", "Quick charts", "What the model sees"]
+)
+
+with tab_table:
+    if len(df) > PREVIEW_ROWS:
+        st.caption(f"Showing the first {PREVIEW_ROWS:,} of {len(df):,} rows.")
+    st.dataframe(
+        df.head(PREVIEW_ROWS),
+        column_config=cache.dataset_column_config(current),
+        hide_index=True,
+        width="stretch",
+    )
+
+with tab_columns:
+    st.dataframe(cache.dataset_profile(current), hide_index=True, width="stretch")
+
+with tab_charts:
+    candidates = cache.dataset_chart_candidates(current)
+    widget = f"livechat.widget.chart.{current.cache_key}."
+    col_hist, col_bar = st.columns(2)
+    with col_hist:
+        st.markdown("**Distribution**")
+        if candidates.numeric:
+            column = st.selectbox("Numeric column", list(candidates.numeric), key=widget + "hist")
+            st.vega_lite_chart(cache.dataset_histogram(current, column), qc.histogram_spec(column), width="stretch")
+        else:
+            st.caption("No numeric column to plot.")
+    with col_bar:
+        st.markdown("**Top categories**")
+        if candidates.categorical:
+            column = st.selectbox("Category column", list(candidates.categorical), key=widget + "bar")
+            st.vega_lite_chart(
+                cache.dataset_top_categories(current, column), qc.top_categories_spec(column), width="stretch"
+            )
+        else:
+            st.caption("No category column to count.")
+    st.markdown("**Over time**")
+    if candidates.datetime:
+        col_time, col_value = st.columns(2)
+        time_column = col_time.selectbox("Date/time column", list(candidates.datetime), key=widget + "time")
+        value_choice = col_value.selectbox(
+            "Value (mean per period)", [qc.ROW_COUNT, *candidates.numeric], key=widget + "value"
+        )
+        value_column = None if value_choice == qc.ROW_COUNT else value_choice
+        series, period = cache.dataset_time_series(current, time_column, value_column)
+        st.vega_lite_chart(
+            series, qc.time_series_spec(time_column, value_choice, points=len(series) <= 60), width="stretch"
+        )
+        st.caption(f"One point per period ({period}).")
+    else:
+        st.caption("No date/time column to plot over.")
+
+with tab_model:
+    st.markdown(
+        "This is the exact instruction a voice session starts with: the data summary, "
+        "fenced as data, inside the rules the model follows."
+    )
+    budget = state.set_instruction_budget(
+        st.number_input(
+            "Summary budget (tokens)",
+            min_value=state.MIN_BUDGET,
+            max_value=state.MAX_BUDGET,
+            value=state.instruction_budget(),
+            step=state.BUDGET_STEP,
+            key=state.BUDGET_WIDGET_KEY,
+            help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
+        )
+    )
+    view = cache.dataset_model_view(current, budget)
+    summary = view.summary
+    used = summary.estimated_tokens / budget
+    st.progress(
+        min(used, 1.0),
+        text=f"Data summary: about {summary.estimated_tokens:,} of {budget:,} tokens ({used:.0%} of the budget)",
+    )
+    st.caption(
+        f"The whole instruction, with the rules around the data, is about {view.instruction_tokens:,} tokens."
+    )
+    if summary.omitted:
+        st.info("Left out to fit the budget: " + "; ".join(summary.omitted) + ".")
+    else:
+        st.caption("Nothing was left out: the whole table fits the budget.")
+    st.code(view.instruction, language=None, wrap_lines=True)

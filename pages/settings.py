@@ -1,0 +1,63 @@
+"""Settings & diagnostics page: where voice sessions go, what is configured, what is installed.
+
+Layout only. Shows whether a key is set, never the key; the CA file by path; ICE servers
+by count, never their credentials.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from livechat.config import ConfigError
+from livechat.ui import runtime, shell
+from livechat.ui.diagnostics import package_versions
+from livechat.ui.endpoint import endpoint_label
+from livechat.ui.health import probe_endpoint
+
+shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+
+st.title("Settings & diagnostics")
+
+try:
+    configured = runtime.service_config()
+except ConfigError as exc:
+    st.error(f"The service configuration is not usable: {exc}")
+    st.stop()
+
+st.subheader("Voice endpoint")
+st.markdown(f"**Endpoint mode:** {endpoint_label(configured)}")
+st.markdown(f"**Model:** `{configured.model}`")
+st.markdown(f"**API key:** {'set' if configured.has_api_key else 'not set'}")
+st.markdown(
+    f"**CA file:** `{configured.ca_file}`" if configured.ca_file else "**CA file:** none (system trust store)"
+)
+ice_count = runtime.ice_server_count()
+st.markdown(
+    f"**ICE servers:** {ice_count} configured"
+    if ice_count
+    else "**ICE servers:** none configured (fine for local use; a hosted app needs TURN)"
+)
+
+emulator_problem = runtime.ensure_offline_emulator(configured)
+if emulator_problem is not None:
+    st.error(f"Health: {emulator_problem}")
+elif configured.offline:
+    effective = runtime.offline_emulator(configured)
+    st.markdown(f"**Emulator base URL:** `{effective.base_url}`")
+    probe = probe_endpoint(effective.base_url, effective.ca_file)
+    if probe.ok:
+        st.success(f"Health: the offline emulator is running; {probe.detail}")
+    else:
+        st.error(f"Health: the offline emulator does not answer; {probe.detail}")
+else:
+    key_note = "an API key is set" if configured.has_api_key else "no API key is set"
+    st.info(
+        f"Health: configured ({key_note}). This page does not contact the service; "
+        "the first voice session checks the connection."
+    )
+
+st.subheader("Installed versions")
+versions = package_versions()
+st.dataframe(
+    pd.DataFrame({"package": list(versions), "version": list(versions.values())}),
+    hide_index=True,
+)

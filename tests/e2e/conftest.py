@@ -1,0 +1,150 @@
+"""Fixtures for the browser end-to-end tests (real app, emulator, headless Chromium).
+
+These tests run only inside the private network namespace (``scripts/run-tests`` sets
+``LIVECHAT_NETNS=isolated``) with ``/usr/bin/chromium``, espeak-ng and sox installed.
+Otherwise every test fails when ``CI=true`` (CI must not pass without running them) and
+skips with the reason elsewhere.
+
+* ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
+  and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
+  which tell their sessions apart by the ids they did not see before.
+* ``browser_factory(wav, loop=True)`` (function): Chromium with a fresh profile and a
+  fake microphone playing ``wav``; all closed after the test.
+* ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
+  1.0 s after; ``speech_envelope``: its RMS per 20 ms at 16 kHz.
+* ``once_speech_wav`` (session): the same words with 2.0 s of silence before, for a
+  microphone that plays once (``loop=False``): the first frame reaches the server
+  0.8-1.5 s after START, so a 0.5 s lead-in would be half gone by then.
+
+On a failed test the app's log tail and the emulator's sessions are printed, and any
+stale-context reset by streamlit-webrtc (the race the compat shim removes) is reported
+as a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pytest
+
+from livechat.emulator import EmulatorServer
+from tests.e2e import harness
+
+
+class StaleContextResetWarning(UserWarning):
+    """streamlit-webrtc reset a context it thought stale (the shim should prevent this)."""
+
+
+@dataclass
+class E2EStack:
+    """One app server and the emulator it talks to."""
+
+    api_key: str
+    emulator: EmulatorServer
+    app: harness.AppServer
+
+    def session_ids(self) -> set[str]:
+        return {s["id"] for s in self.emulator.sessions()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e2e_environment() -> None:
+    reason = harness.e2e_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the browser tests, but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def e2e_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-assets")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(e2e_assets: Path) -> Path:
+    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech.wav",
+                                   pad_before=0.5, pad_after=1.0)
+
+
+@pytest.fixture(scope="session")
+def speech_envelope(speech_wav: Path) -> np.ndarray:
+    return harness.wav_envelope(speech_wav)
+
+
+@pytest.fixture(scope="session")
+def once_speech_wav(e2e_assets: Path) -> Path:
+    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech-once.wav",
+                                   pad_before=2.0, pad_after=1.0)
+
+
+@pytest.fixture(scope="module")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[E2EStack]:
+    logs = tmp_path_factory.mktemp("e2e-app")
+    api_key = harness.random_api_key()
+    emulator = harness.start_emulator(api_key)
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log")
+    try:
+        app.start()
+        yield E2EStack(api_key=api_key, emulator=emulator, app=app)
+    finally:
+        app.stop()
+        emulator.stop()
+
+
+@pytest.fixture
+def browser_factory(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..., harness.Browser]]:
+    browsers: list[harness.Browser] = []
+
+    def factory(wav: Path, *, loop: bool = True) -> harness.Browser:
+        profile = tmp_path / f"profile-{len(browsers)}"
+        profile.mkdir()
+        browser = harness.Browser(playwright_instance, profile_dir=profile, wav=wav, loop=loop)
+        browsers.append(browser)
+        return browser
+
+    yield factory
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"e2e_report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def _explain_failures(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a failed test: print the app log tail and the emulator sessions; warn on stale resets."""
+    stack: E2EStack | None = None
+    if "e2e_stack" in request.fixturenames:
+        stack = request.getfixturevalue("e2e_stack")
+        log_size = len(stack.app.log_text())
+    yield
+    if stack is None:
+        return
+    new_log = stack.app.log_text()[log_size:]
+    if harness.STALE_RESET_MESSAGE in new_log:
+        lines = [line for line in new_log.splitlines() if harness.STALE_RESET_MESSAGE in line]
+        warnings.warn(StaleContextResetWarning(
+            f"{request.node.nodeid}: streamlit-webrtc reset a context as stale: {lines[:3]}"))
+    report = getattr(request.node, "e2e_report_call", None)
+    if report is not None and report.failed:
+        print(f"\n--- app log tail ({stack.app.log_path}) ---\n{stack.app.log_tail(120)}")
+        print(f"--- emulator sessions ---\n{harness.sessions_summary(stack.emulator.sessions())}")
