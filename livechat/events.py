@@ -7,6 +7,7 @@ data, they need no locking once created.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -34,10 +35,15 @@ Role = Literal["user", "model"]
 
 @dataclass(frozen=True)
 class StateChanged:
-    """The session moved to ``state``; ``detail`` says why, in words an analyst reads."""
+    """The session moved to ``state``; ``detail`` says why, in words an analyst reads.
+
+    ``at`` is when (``time.monotonic()``), for "reconnecting for 3 s" displays and figures;
+    it takes no part in equality.
+    """
 
     state: SessionState
     detail: str = ""
+    at: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,6 @@ class _Connection:
     """State of one websocket connection (loop thread only)."""
 
     session: live.AsyncSession
-    resumed: bool
     go_away: bool = False
     awaiting_reply: bool = False  # a typed question was sent; its answer has not ended
     # A turn completed after the last resumption handle: the handle misses that turn.
@@ -130,9 +129,12 @@ class LiveSession:
     ``poll_events()`` and read reply audio with ``read_audio`` (or give an ``audio_sink``),
     and ``stop()`` it. A session runs once: create a new one to start again.
 
-    ``token_source`` replaces minting (it is called on the loop thread with the settings
-    to lock and must return a token name quickly); by default each connection mints its
-    own single-use token with ``config.api_key``.
+    Threads: ``audio_sink`` is written on the session's loop thread; ``tool_executor(name,
+    args)`` runs on the session's tool pool (never on the loop) and should not raise (an
+    exception becomes an ``{"error": ...}`` result). ``token_source`` replaces minting: it is
+    called on the loop thread with the settings to lock and must return a token name
+    quickly; by default each connection mints its own single-use token with
+    ``config.api_key``.
     """
 
     def __init__(
@@ -168,8 +170,11 @@ class LiveSession:
             )
         self._config = config
         self._settings = settings
-        self._default_playback = PlaybackBuffer(sample_rate=REPLY_RATE) if audio_sink is None else None
-        self._sink: ReplyAudioSink = audio_sink if audio_sink is not None else self._default_playback  # type: ignore[assignment]
+        self._default_playback: PlaybackBuffer | None = None
+        if audio_sink is None:
+            self._default_playback = PlaybackBuffer(sample_rate=REPLY_RATE)
+            audio_sink = self._default_playback
+        self._sink: ReplyAudioSink = audio_sink
         self._tool_executor = tool_executor
         self._name = name
         self._setup_timeout = setup_timeout
@@ -615,9 +620,9 @@ class LiveSession:
             async with contextlib.AsyncExitStack() as stack:
                 try:
                     async with asyncio.timeout(self._setup_timeout):
-                            session = await stack.enter_async_context(
+                        session = await stack.enter_async_context(
                             client.aio.live.connect(model=settings.model,
-                                                    config=_bare_connect_config(settings))
+                                                    config=_bare_connect_config())
                         )
                 except TimeoutError as exc:
                     raise LinkFailure(
@@ -634,7 +639,7 @@ class LiveSession:
                     if not first:
                         self._counters["reconnects"] += 1
                         self._counters["resumed" if resumed else "new_session_fallbacks"] += 1
-                conn = _Connection(session=session, resumed=resumed)
+                conn = _Connection(session=session)
                 self._conn = conn
                 self._attempt_connected = True
                 self._set_state(SessionState.READY, "Connected")
@@ -963,17 +968,13 @@ def _duration_us(pcm: bytes, rate: int) -> int:
     return len(pcm) * 500_000 // rate
 
 
-def _bare_connect_config(settings: LiveSettings) -> types.LiveConnectConfig:
-    """The client's own setup: nothing but the resumption handle.
+def _bare_connect_config() -> types.LiveConnectConfig:
+    """The client's own setup: empty.
 
-    The token's locked setup is the whole session setup (the service ignores this one).
-    The handle is repeated here only for servers that read it from the connection's setup.
+    The token's locked setup is the whole session setup, resumption handle included;
+    the service ignores whatever the connection's own setup says, so it says nothing.
     """
-    if settings.resumption_handle is None:
-        return types.LiveConnectConfig()
-    return types.LiveConnectConfig(
-        session_resumption=types.SessionResumptionConfig(handle=settings.resumption_handle)
-    )
+    return types.LiveConnectConfig()
 
 
 def _to_reply_rate(data: bytes, mime_type: str) -> bytes:

@@ -84,6 +84,7 @@ class Conversation:
         self._activity_open = False
         self._activity_audio_s = 0.0
         self._turn_task: asyncio.Task | None = None
+        self._turn_active = False  # between the turn's start and its turnComplete
         self._turn_lock = asyncio.Lock()
         self._pending_calls: dict[str, asyncio.Future] = {}
         self._known_calls: set[str] = set()
@@ -117,7 +118,9 @@ class Conversation:
             await self._cancel_turn()
             for task in helpers:
                 task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            for result in await asyncio.gather(*helpers, return_exceptions=True):
+                if isinstance(result, Exception):
+                    logger.error("%s: helper task failed: %r", self._record.id, result)
 
     async def _run_timers(self, timers: list[faults.Timer]) -> None:
         loop = asyncio.get_running_loop()
@@ -255,6 +258,7 @@ class Conversation:
     async def _start_turn(self, text: str, *, kind: str, prompt_audio_s: float) -> None:
         async with self._turn_lock:
             await self._interrupt_locked()
+            self._turn_active = True  # set before the task runs: an interruption must cancel it
             self._turn_task = asyncio.create_task(
                 self._model_turn(text, kind=kind, prompt_audio_s=prompt_audio_s),
                 name=f"{self._record.id}-turn")
@@ -265,6 +269,9 @@ class Conversation:
 
     async def _interrupt_locked(self, *, spurious: bool = False) -> None:
         task = self._turn_task
+        if task is not None and not task.done() and not self._turn_active:
+            # Past turnComplete (sending its resumption update): let it finish, nothing to interrupt.
+            await asyncio.gather(task, return_exceptions=True)
         active = task is not None and not task.done()
         if not active and not spurious:
             return
@@ -317,6 +324,7 @@ class Conversation:
                                            response_audio_s=turn["audio_out_seconds"])
             self._state.history_tokens += usage["totalTokenCount"] - replies.text_tokens(self._instruction)
             await self._channel.send(wire.turn_complete(usage))
+            self._turn_active = False
             if self._resumable:
                 await self._channel.send(wire.resumption_update(self._ctx.handles.issue(self._state)))
         except asyncio.CancelledError:
@@ -328,6 +336,7 @@ class Conversation:
             logger.exception("%s: model turn failed", self._record.id)
             await self._channel.close(1011, "Internal error encountered.", "emulator bug: a model turn failed")
         finally:
+            self._turn_active = False
             self._record.add_turn(turn)
 
     async def _call_tool(self, command: replies.ToolCommand) -> Any:

@@ -8,8 +8,9 @@ Order of checks, each refusal a close frame after the upgrade (never HTTP 4xx):
 2. the first frame must be ``{"setup": ...}`` with known fields (1007);
 3. effective setup = merge(token setup, token mask, client setup);
 4. model and modality of the effective setup (1008 / 1007 / 1011);
-5. resumption (a handle in the client's setup, honoured when resumption is
-   in the effective setup) or a new session: token ``uses`` and
+5. resumption (the handle in the *effective* setup: under a global lock it is the
+   token's, and the client's copy is ignored like the rest of its setup) or a new
+   session: token ``uses`` and
    ``newSessionExpireTime`` (1008);
 6. ``setup_delay_s``, then the ``Conversation`` sends ``setupComplete``.
 
@@ -87,7 +88,9 @@ async def serve_live(websocket: WebSocket, context: ServerContext, api_version: 
         now = context.clock()
         handle = None
         if has_field(effective, "sessionResumption"):
-            handle = (client_setup.get("sessionResumption") or {}).get("handle") or None
+            # The handle comes from the effective setup, like every other field: a
+            # globally locked token must carry it in its constraints.
+            handle = (effective.get("sessionResumption") or {}).get("handle") or None
         if handle:
             if context.options.refuse_resumption:
                 raise SessionRefused(1011, UNAVAILABLE_REASON, "refuse_resumption fault")
@@ -113,6 +116,9 @@ async def serve_live(websocket: WebSocket, context: ServerContext, api_version: 
         await channel.close(exc.code, exc.reason, exc.detail)
     except ChannelClosed:
         pass
+    except Exception:  # an emulator bug: end the session the way the service reports its own faults
+        logger.exception("%s: unexpected error", record.id)
+        await channel.close(1011, "Internal error encountered.", "emulator bug: see the server log")
     finally:
         context.active.discard(channel)
         if state is not None:

@@ -280,7 +280,9 @@ class EmulatorServer:
     def wait_for(self, predicate: Callable[[list[dict]], Any], timeout: float = 5.0) -> list[dict]:
         """Wait until ``predicate(sessions())`` is true; return that snapshot.
 
-        Raises ``TimeoutError`` carrying the last snapshot when ``timeout`` passes.
+        An ``IndexError``/``KeyError`` from the predicate counts as "not yet".
+        Raises ``TimeoutError`` (its ``sessions`` attribute holds the last
+        snapshot) when ``timeout`` passes. Wakes on every record change, no polling.
         """
         if self._context is None:
             raise RuntimeError("EmulatorServer.wait_for needs start() first")
@@ -289,7 +291,11 @@ class EmulatorServer:
         while True:
             version = registry.version
             snapshot = registry.snapshot()
-            if predicate(snapshot):
+            try:
+                done = predicate(snapshot)
+            except (IndexError, KeyError):  # e.g. ``s[0]["ended"]`` before the first session exists
+                done = False
+            if done:
                 return snapshot
             remaining = deadline - time.monotonic()
             if remaining <= 0:

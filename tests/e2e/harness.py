@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -65,6 +66,8 @@ SAMPLE_NAME = "lighthouse_logs.csv"
 INSTRUCTION_PREFIX = "You are Live Data Chat"
 CHAT_PLACEHOLDER = "Ask about your data"
 WEBRTC_IFRAME = "iframe[title*='streamlit_webrtc']"
+# The app's navigation labels the page "Talk"; Streamlit's legacy pages/ links say "talk".
+_APP_TALK_LINK = re.compile(r"Talk$")  # case-sensitive
 
 FRAME_S = 0.02  # the emulator's envelope frame (20 ms at 16 kHz)
 START_WAIT_S = 8.0  # E2E.md: wait this long for STOP after a START click, then retry once
@@ -85,7 +88,8 @@ CHROMIUM_ARGS = (
 # Runs in every frame before the page's own scripts. Records each RTCPeerConnection
 # (E2E.md) and samples the newest one's inbound audio every 50 ms, so energy over time can
 # be compared with the emulator's events on the shared wall clock (Date.now()).
-# window.__energy rows: [epoch ms, connection index, totalAudioEnergy, packetsReceived].
+# window.__energy rows: [epoch ms, connection index, totalAudioEnergy, packetsReceived,
+# jitterBufferDelay (s, cumulative), jitterBufferEmittedCount].
 _INIT_SCRIPT = """(() => {
   if (window.__livechatE2E) return;
   window.__livechatE2E = true;
@@ -106,7 +110,8 @@ _INIT_SCRIPT = """(() => {
       const stats = await window.__pcs[index].getStats();
       stats.forEach((v) => {
         if (v.type === 'inbound-rtp' && v.kind === 'audio') {
-          window.__energy.push([Date.now(), index, v.totalAudioEnergy || 0, v.packetsReceived || 0]);
+          window.__energy.push([Date.now(), index, v.totalAudioEnergy || 0, v.packetsReceived || 0,
+                                v.jitterBufferDelay || 0, v.jitterBufferEmittedCount || 0]);
         }
       });
       if (window.__energy.length > 12000) window.__energy.splice(0, 2000);
@@ -417,6 +422,8 @@ class EnergySample:
     connection: int
     energy: float
     packets: int
+    jitter_delay: float = 0.0  # cumulative jitterBufferDelay (s)
+    jitter_emitted: int = 0  # cumulative jitterBufferEmittedCount (samples)
 
 
 class Browser:
@@ -461,19 +468,27 @@ class TalkPage:
         self.page.locator('[data-testid="stAppViewContainer"]').wait_for(state="visible", timeout=30_000)
 
     def open_talk(self, base_url: str) -> None:
-        """Load ``/talk`` in this tab (a new Streamlit session) and wait for the START button."""
+        """Open the app at ``/`` and go to the Talk page through the sidebar, as an analyst does."""
+        self.goto(base_url, "/")
+        self.navigate_to_talk()
+
+    def deep_link_talk(self, base_url: str) -> None:
+        """Load ``/talk`` directly in this tab (a new Streamlit session) and wait for START."""
         self.goto(base_url, "/talk")
         self.wait_for_component()
 
     def navigate_to_talk(self) -> None:
-        """Go to the Talk page through the sidebar (same Streamlit session, dataset kept)."""
-        self.page.locator('[data-testid="stSidebarNav"] a', has_text="Talk").first.click()
+        """Go to the Talk page through the sidebar (same Streamlit session, dataset kept).
+
+        Waits for the app's own navigation (``Talk``) first: until app.py has run once,
+        Streamlit may show its legacy ``pages/`` links (lower-case file names).
+        """
+        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(has_text=_APP_TALK_LINK)
+        link.first.wait_for(state="visible", timeout=30_000)
+        self.page.get_by_role("tab", name="What the model sees").wait_for(timeout=30_000)
+        link.first.click()
         self.page.wait_for_url("**/talk", timeout=15_000)
         self.wait_for_component()
-
-    def navigate_to_data(self) -> None:
-        self.page.locator('[data-testid="stSidebarNav"] a', has_text="Data").first.click()
-        self.page.get_by_role("tab", name="What the model sees").wait_for(timeout=30_000)
 
     def wait_for_component(self, timeout_s: float = 30.0) -> None:
         self.page.locator(WEBRTC_IFRAME).wait_for(state="visible", timeout=timeout_s * 1000)
@@ -545,7 +560,8 @@ class TalkPage:
     def energy_samples(self) -> list[EnergySample]:
         """The 50 ms getStats samples recorded so far in the component's frame."""
         rows = self.webrtc_frame().evaluate("() => window.__energy || []")
-        return [EnergySample(t=row[0] / 1000.0, connection=int(row[1]), energy=float(row[2]), packets=int(row[3]))
+        return [EnergySample(t=row[0] / 1000.0, connection=int(row[1]), energy=float(row[2]), packets=int(row[3]),
+                             jitter_delay=float(row[4]), jitter_emitted=int(row[5]))
                 for row in rows]
 
     def peer_connection_count(self) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from google.genai import errors, types
 
-from tests.conftest import LIVE_MODEL, make_genai_client
+from tests.conftest import LIVE_MODEL, ManualClock, make_genai_client
 from tests.integration.emulator_support import (constraints, mint, only_session, receive_turn, receive_until,
                                                 text_turn)
 
@@ -244,10 +244,14 @@ def test_resumption_with_a_handle_keeps_the_history(emulator):
     handle = run(first_connection())
     emulator.wait_for(lambda s: s and s[0]["ended"] is not None)
 
+    # Under the global lock the handle travels in the token's constraints, like every other
+    # setup field: a fresh single-use token carries it, and resuming does not use it up.
+    resume_token = mint(emulator, uses=1, live_connect_constraints=constraints(
+        session_resumption={"handle": handle}, **TRANSCRIBED))
+
     async def second_connection():
-        client = make_genai_client(emulator, token)  # the same single-use token: a resume is not a use
-        config = {"session_resumption": {"handle": handle}}
-        async with client.aio.live.connect(model=LIVE_MODEL, config=config) as session:
+        client = make_genai_client(emulator, resume_token)
+        async with client.aio.live.connect(model=LIVE_MODEL) as session:
             await session.send_realtime_input(text="second question")
             return await receive_turn(session)
 
@@ -257,9 +261,42 @@ def test_resumption_with_a_handle_keeps_the_history(emulator):
     assert second["resumed_from"] == first["id"]
     assert second["history_turns"] == 1
     assert second["turns"][0]["index"] == 2
-    assert emulator.tokens()[0]["uses_left"] == 0 and emulator.tokens()[0]["sessions"] == [first["id"], second["id"]]
+    assert "sessionResumption" not in second["client_setup"].get("setup", second["client_setup"])
+    tokens = {t["name"]: t for t in emulator.tokens()}
+    assert tokens[token]["uses_left"] == 0 and tokens[token]["sessions"] == [first["id"]]
+    assert tokens[resume_token]["uses_left"] == 1 and tokens[resume_token]["sessions"] == [second["id"]]
     # The prompt grew by the first turn's history.
     assert turn.messages[-1].usage_metadata.prompt_token_count > 100
+
+
+def test_a_client_side_handle_is_ignored_under_the_global_lock(emulator):
+    """The silent lock drops the client's handle too: the connection is a new session."""
+    token = mint(emulator, uses=1, live_connect_constraints=constraints(session_resumption={}, **TRANSCRIBED))
+
+    async def first_connection() -> str:
+        client = make_genai_client(emulator, token)
+        async with client.aio.live.connect(model=LIVE_MODEL) as session:
+            await session.send_realtime_input(text="first question")
+            await receive_turn(session)
+            updates = await receive_until(session, lambda m: m.session_resumption_update is not None)
+            return updates[-1].session_resumption_update.new_handle
+
+    handle = run(first_connection())
+    emulator.wait_for(lambda s: s and s[0]["ended"] is not None)
+    other = mint(emulator, uses=1, live_connect_constraints=constraints(session_resumption={}, **TRANSCRIBED))
+
+    async def second_connection():
+        client = make_genai_client(emulator, other)
+        async with client.aio.live.connect(model=LIVE_MODEL,
+                                           config={"session_resumption": {"handle": handle}}) as session:
+            await session.send_realtime_input(text="second question")
+            return await receive_turn(session)
+
+    run(second_connection())
+    first, second = emulator.wait_for(lambda s: len(s) == 2 and s[1]["ended"] is not None)
+    assert second["resumed_from"] is None
+    assert second["turns"][0]["index"] == 1
+    assert {t["name"]: t for t in emulator.tokens()}[other]["uses_left"] == 0
 
 
 def test_no_resumption_updates_unless_effective(emulator):
@@ -293,6 +330,35 @@ def test_resuming_while_the_old_connection_is_open_is_1011(emulator):
     with pytest.raises(errors.APIError) as info:
         run(scenario())
     assert (info.value.code, info.value.details) == (1011, "The service is currently unavailable")
+
+
+def test_a_handle_expires_two_hours_after_the_session_ended(emulator_factory):
+    clock = ManualClock()
+    server = emulator_factory(clock=clock)
+
+    async def first() -> str:
+        client = make_genai_client(server, "test-key")
+        async with client.aio.live.connect(model=LIVE_MODEL, config={"session_resumption": {}}) as session:
+            await session.send_realtime_input(text="one")
+            messages = await receive_until(session, lambda m: m.session_resumption_update is not None)
+            return messages[-1].session_resumption_update.new_handle
+
+    async def resume(handle: str) -> None:
+        client = make_genai_client(server, "test-key")
+        async with client.aio.live.connect(model=LIVE_MODEL, config={"session_resumption": {"handle": handle}}) as s:
+            await s.send_realtime_input(text="again")
+            await receive_turn(s)
+
+    handle = run(first())
+    server.wait_for(lambda s: s and s[0]["ended"] is not None)
+    clock.advance(2 * 3600 - 5)
+    run(resume(handle))  # still valid just before the 2 h mark
+    server.wait_for(lambda s: len(s) == 2 and s[1]["ended"] is not None)
+    clock.advance(2 * 3600 + 1)
+    with pytest.raises(errors.APIError) as info:
+        run(resume(handle))
+    assert info.value.code == 1007
+    assert "expired" in server.wait_for(lambda s: len(s) == 3 and s[2]["ended"])[2]["ended"]["detail"]
 
 
 def test_unknown_handle_is_refused(emulator):

@@ -7,6 +7,8 @@ import pytest
 from livechat.emulator.voice import shared_synthesizer
 from tests.integration.emulator_support import constraints, mint, only_session, text_turn
 
+pytestmark = pytest.mark.filterwarnings("ignore::google.genai.errors.ExperimentalWarning")
+
 CLIENT_SI = "Client instruction: the table has 12 rows.\nColumns: keeper, nights."
 TOKEN_SI = "Token instruction: answer about the lighthouse table.\nRow 1: Ada, 3 nights. ✓"
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from tests.conftest import LIVE_MODEL, make_genai_client
+
+pytestmark = pytest.mark.filterwarnings("ignore::google.genai.errors.ExperimentalWarning")
 
 
 async def _one_text_turn(client, text: str, config: dict | None = None) -> list:
@@ -39,3 +43,19 @@ def test_token_recipe_text_turn_round_trip(emulator):
     assert messages[-1].server_content.turn_complete
     record = emulator.wait_for(lambda s: s and s[0]["ended"] is not None)[0]
     assert record["endpoint"] == "constrained" and record["auth"] == "token" and record["token"] == token.name
+
+
+def test_mint_defaults_and_the_async_client(emulator):
+    client = make_genai_client(emulator, "test-key")
+    plain = client.auth_tokens.create()  # no config: the SDK sends an empty body
+
+    async def mint_async() -> str:
+        return (await client.aio.auth_tokens.create(config={"uses": 3})).name
+
+    other = asyncio.run(mint_async())
+    tokens = {t["name"]: t for t in emulator.tokens()}
+    assert tokens[plain.name]["uses"] == 1 and tokens[plain.name]["body"] == {}
+    assert tokens[other]["uses_left"] == 3
+    created = dt.datetime.fromisoformat(tokens[plain.name]["created_at"].replace("Z", "+00:00"))
+    expires = dt.datetime.fromisoformat(tokens[plain.name]["expire_time"].replace("Z", "+00:00"))
+    assert expires - created == dt.timedelta(minutes=30)

@@ -202,3 +202,14 @@ def test_logs_never_carry_the_key_or_a_token(emulator, caplog):
                               if r.name.startswith(("uvicorn", "livechat.emulator")))
     assert "WebSocket" in server_lines and "GET /ws/" in server_lines  # the server did log the requests...
     assert "test-key" not in server_lines and token.split("/")[1] not in server_lines  # ...without secrets
+
+
+def test_wait_for_treats_lookup_errors_as_not_yet(emulator):
+    results: queue.Queue = queue.Queue()
+    # Started before any session exists: s[0] raises IndexError until the first one appears.
+    waiter = threading.Thread(target=lambda: results.put(emulator.wait_for(
+        lambda s: s[0]["ended"] is not None and s[0]["turns"], timeout=20)))
+    waiter.start()
+    text_turn(emulator, "test-key", "hi")
+    waiter.join(timeout=25)
+    assert results.get_nowait()[0]["turns"][0]["input"] == "hi"

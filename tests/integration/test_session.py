@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -146,6 +148,38 @@ def test_a_tool_call_runs_off_the_loop_and_is_answered(emulator) -> None:
     assert call["response"] == finished[0].result  # what the tool returned reached the model
     assert "14" in str(call["response"])
     assert recorder.finals("model")[0].startswith("The run_sql tool returned:")
+
+
+def test_a_cancelled_tool_call_is_not_answered(emulator) -> None:
+    df = _keepers()
+    release = threading.Event()
+    calls: list[str] = []
+
+    def slow_tool(name: str, args: dict) -> dict:
+        calls.append(name)
+        release.wait(10)  # still running when the model cancels the call
+        return {"rows": [[1]]}
+
+    session = LiveSession(config=service_config(emulator),
+                          settings=live_settings(tools=tuple(live_tools(df))),
+                          tool_executor=slow_tool)
+    try:
+        recorder = _running(session)
+        session.send_text('call run_sql {"query": "SELECT 1"}')
+        recorder.wait_for(lambda ev: any(isinstance(e, ToolCallStarted) for e in ev), 10,
+                          "tool call started")
+        recorder.ask("Never mind, how many rows?")  # new input cancels the pending call
+        release.set()
+        recorder.wait_for(lambda ev: any(isinstance(e, ToolCallFinished) for e in ev), 10,
+                          "tool call finished")
+    finally:
+        release.set()
+        assert_ended_cleanly(session)
+    [finished] = [e for e in recorder.events if isinstance(e, ToolCallFinished)]
+    assert finished.cancelled and finished.result is None
+    [call] = emulator.sessions()[0]["tool_calls"]
+    assert call["cancelled"] and call["response"] is None
+    assert calls == ["run_sql"]
 
 
 def test_a_new_question_mid_reply_interrupts_and_flushes_playback(emulator_factory) -> None:
