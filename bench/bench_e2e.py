@@ -15,6 +15,11 @@ It prints the success rate, the START retries needed, the time from the START cl
 the first reply audio in the browser (p50, p95) and every failure with its cause; the
 app log of each failed run is kept. Acceptance: >= 49 of 50.
 
+The click-to-reply time includes the question itself: the WAV's speech ends ~2.8 s after
+capture starts and the emulator's VAD waits 0.6 s of silence, so ~3.4 s of it is the
+analyst talking. The script also prints the two system parts: START click to the first
+audio at the emulator, and the emulator's first reply chunk to audio in the browser.
+
     .venv/bin/python bench/bench_e2e.py              # 50 runs
     .venv/bin/python bench/bench_e2e.py --n 20
     .venv/bin/python bench/bench_e2e.py --quick      # 5 runs
@@ -26,6 +31,7 @@ re-executes itself inside it when it is not already there.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -52,6 +58,7 @@ class RunResult:
     retries: int = 0
     first_reply_s: float | None = None
     first_uplink_s: float | None = None
+    downlink_s: float | None = None  # emulator's first reply chunk -> energy in the browser
     correlation: float | None = None
     cause: str = ""
     stale_reset: bool = False
@@ -102,16 +109,28 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
             return harness.voice_sessions(sessions)
 
         try:
-            sessions = emulator.wait_for(lambda ss: any(s["audio_in_seconds"] > 0 for s in voice(ss)),
-                                         timeout=UPLINK_TIMEOUT_S)
+            emulator.wait_for(lambda ss: any(s["audio_in_seconds"] > 0 for s in voice(ss)), timeout=UPLINK_TIMEOUT_S)
             result.first_uplink_s = time.time() - clicked
+        except TimeoutError as exc:
+            opened = voice(getattr(exc, "sessions", []))
+            raise harness.HarnessError("no session opened" if not opened else
+                                       f"no audio reached the emulator: {harness.sessions_summary(opened)}") from None
+        stage = "reply"
+        try:
+            # The VAD ends the question ~0.6 s after the speech, before a whole loop has played.
+            emulator.wait_for(lambda ss: any(s["audio_out_seconds"] > 0 for s in voice(ss)), timeout=REPLY_TIMEOUT_S)
+            reply_sent = time.time()
+        except TimeoutError as exc:
+            raise harness.HarnessError(
+                f"the emulator sent no reply: {harness.sessions_summary(voice(getattr(exc, 'sessions', [])))}") from None
+        stage = "uplink shape"
+        try:
             sessions = emulator.wait_for(
                 lambda ss: any(s["audio_in_seconds"] >= ENVELOPE_SECONDS for s in voice(ss)), timeout=UPLINK_TIMEOUT_S)
         except TimeoutError as exc:
-            opened = voice(getattr(exc, "sessions", []))
             raise harness.HarnessError(
-                "no session opened" if not opened else
-                f"too little audio reached the emulator: {harness.sessions_summary(opened)}") from None
+                f"too little audio reached the emulator: {harness.sessions_summary(voice(getattr(exc, 'sessions', [])))}"
+            ) from None
         session = next(s for s in voice(sessions) if s["audio_in_seconds"] >= ENVELOPE_SECONDS)
         if session["audio_in_rate"] != 16000:
             raise harness.HarnessError(f"uplink rate {session['audio_in_rate']} Hz, expected 16000")
@@ -119,12 +138,6 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
         if result.correlation < MIN_CORRELATION:
             raise harness.HarnessError(f"uplink audio not speech-shaped: correlation {result.correlation:.2f}")
         stage = "downlink"
-        sid = session["id"]
-        try:
-            emulator.wait_for(lambda ss: any(s["id"] == sid and s["audio_out_seconds"] > 0 for s in ss),
-                              timeout=REPLY_TIMEOUT_S)
-        except TimeoutError:
-            raise harness.HarnessError("the emulator sent no reply audio") from None
         deadline = time.monotonic() + REPLY_TIMEOUT_S
         rise = None
         while rise is None and time.monotonic() < deadline:
@@ -133,6 +146,7 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
                 tab.page.wait_for_timeout(100)  # poll the page's 50 ms samples
         if rise is None:
             raise harness.HarnessError("the browser's inbound audio energy never rose after the reply started")
+        result.downlink_s = rise - reply_sent
         result.first_reply_s = rise - clicked
         result.ok = True
     except Exception as exc:  # every failure is a finding: keep its cause
@@ -201,10 +215,11 @@ def main(argv: list[str]) -> int:
     ok = [r for r in results if r.ok]
     replies = [r.first_reply_s for r in ok if r.first_reply_s is not None]
     uplinks = [r.first_uplink_s for r in results if r.first_uplink_s is not None]
+    downlinks = [r.downlink_s for r in ok if r.downlink_s is not None]
     retries = [r.retries for r in results]
     print()
     print(f"voice started and carried speech both ways: {len(ok)} of {runs} "
-          f"({100.0 * len(ok) / runs:.0f}%)   acceptance: >= {runs - max(1, runs // 50)} of {runs}")
+          f"({100.0 * len(ok) / runs:.0f}%)   acceptance: >= {math.ceil(0.98 * runs)} of {runs}")
     print(f"START retries: {sum(1 for r in retries if r)} runs needed one "
           f"({sum(retries)} retries in all)")
     if replies:
@@ -213,6 +228,9 @@ def main(argv: list[str]) -> int:
     if uplinks:
         print(f"START click -> first audio at the emulator:      p50 {_percentile(uplinks, 0.5):.2f} s, "
               f"p95 {_percentile(uplinks, 0.95):.2f} s (n={len(uplinks)})")
+    if downlinks:
+        print(f"emulator's first reply chunk -> audio in the browser: p50 {_percentile(downlinks, 0.5):.2f} s, "
+              f"p95 {_percentile(downlinks, 0.95):.2f} s (n={len(downlinks)})")
     correlations = [r.correlation for r in results if r.correlation is not None]
     if correlations:
         print(f"uplink envelope correlation: min {min(correlations):.2f}, median {statistics.median(correlations):.2f}")

@@ -2,12 +2,18 @@
 
 For each N (1, 10, 25, 50; ``--quick``: 1, 10) it runs N browser sessions in one process,
 as the app would: per session a VoiceBridge with a LiveSession (real google-genai SDK,
-TLS websocket, per-connection tokens) talking to an in-process emulator that paces its
-replies in real time. A feeder thread per session pushes 20 ms ``av.AudioFrame``s of
-48 kHz stereo speech-like audio into ``on_uplink_frame`` at real-time pace (an utterance,
-then silence until the reply has played, then the next); a reader thread per session
-pulls 20 ms downlink frames from ``next_downlink_frame`` at real-time pace, the way
-streamlit-webrtc's AudioSourceTrack does.
+TLS websocket, per-connection tokens) talking to the emulator, which paces its replies
+in real time. Each session's uplink gets 20 ms ``av.AudioFrame``s of 48 kHz stereo
+speech-like audio in real time through ``on_uplink_frame`` (an utterance, then silence
+until the reply has played, then the next); its downlink is pulled 20 ms at a time
+through ``next_downlink_frame`` on the schedule streamlit-webrtc's AudioSourceTrack keeps.
+
+Who drives the media (``--driver``): ``threads`` (default, as briefed) gives every
+session a feeder thread and a reader thread; ``loop`` runs all of them on one asyncio
+loop thread, as aiortc does in the app (streamlit-webrtc has one global media loop).
+Where the emulator runs (``--emulator``): ``thread`` (default, in this process, as
+briefed: it then competes for this process's GIL) or ``process`` (a child process, like
+the real service, which never shares the app's interpreter).
 
 It prints, per N:
 
@@ -15,31 +21,41 @@ It prints, per N:
 - dropped audio: uplink chunks the session dropped (its 2 s buffer overflowed) and
   downlink bytes the playback buffer dropped (overflow);
 - uplink added latency: a frame handed to the bridge → the emulator received the
-  message holding its last sample (measured at the emulator's websocket handler);
+  message holding its last sample (stamped in the emulator's websocket handler). The
+  bridge sends 40 ms chunks, so up to 20 ms of this is the chunking, counted honestly;
 - downlink added latency: the emulator sent a reply chunk → its first sample left the
   bridge in a frame, minus the wait the audio queued ahead of it imposes (a sample can
-  not play before the one before it). "first" = the first chunk of each reply (the
-  latency a listener notices); "all" = every chunk;
-- the process's CPU use (user+system seconds per wall second; 2.0 = both cores).
+  not play before the one before it). "1st" = the first chunk of each reply (the delay
+  a listener notices); "all" = every chunk. Includes the 0-20 ms wait for the next tick;
+- late ticks: media steps that ran more than one frame (20 ms) behind schedule;
+- CPU: this process's user+system seconds per wall second (2.0 = both cores), and the
+  emulator thread's share when it runs in this process; the machine's load average.
 
-Measurement hooks wrap three emulator methods in this process only (``Conversation.__init__``,
+Measurement hooks wrap three emulator methods (``Conversation.__init__``,
 ``Conversation._realtime_input``, ``Channel.send``) to timestamp arrivals and sends; the
-emulator itself is unchanged. All sessions share one instruction first line, so the
-emulator's reply text, and its synthesis, is the same for each (cached): the CPU spent
-is the product's path, not espeak's. Timings use ``time.monotonic`` in one process.
+emulator's behaviour is unchanged except that the bench turns Nagle's algorithm off on
+its connections (``--emulator-nagle`` keeps it): the emulator's listening socket has
+proto 0, so asyncio never sets TCP_NODELAY on them, and each reply message then waits
+for the client's next uplink packet to carry the ACK (15-20 ms measured). All sessions
+share one instruction first line, so the emulator's reply text, and its synthesis, is
+the same for each (cached). Timings use ``time.monotonic`` (system-wide on Linux, so it
+holds across the child process too).
 
-Run: ``.venv/bin/python bench/bench_sessions.py [--quick] [--sessions 1,10] [--seconds 20]``.
+Run: ``.venv/bin/python bench/bench_sessions.py [--quick] [--sessions 1,10] [--seconds 20]
+[--driver threads|loop] [--emulator thread|process] [--switch-interval S]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import bisect
+import json
 import logging
 import os
 import socket
-import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -196,7 +212,7 @@ def _frames(mono: np.ndarray) -> list[av.AudioFrame]:
 
 
 class _Client:
-    """One simulated browser session: a bridge, its feeder and its reader."""
+    """One simulated browser session: a bridge, what feeds its uplink and what reads its downlink."""
 
     def __init__(self, index: int, config: ServiceConfig, stop: threading.Event) -> None:
         self.tag = f"bench-{index:03d}"
@@ -207,11 +223,10 @@ class _Client:
         self.stop = stop
         self.speech = _frames(_speech_like(SPEECH_S, index))
         self.silence = _frames(np.zeros(int(IN_RATE * FRAME_S), dtype="<i2"))[0]
-        self.fed: list[tuple[float, int]] = []  # (t handed to the bridge, cumulative samples sent after)
+        self.fed: list[tuple[float, int]] = []  # (t handed to the bridge, cumulative samples accepted after)
         self.ticks: list[tuple[float, int, int]] = []  # (t, read bytes before, read bytes after)
-        self.utterances = 0
-        self.late_ticks = 0
-        self.threads: list[threading.Thread] = []
+        self._speaking, self._position, self._next_utterance, self._replies = True, 0, -1, 0
+        self._read_bytes = 0
 
     def connect(self) -> None:
         self.bridge.sync_stream(playing=False, signalling=True, factory=self.factory, key="bench")
@@ -220,65 +235,108 @@ class _Client:
         session = self.bridge.session
         return session is not None and session.state is SessionState.READY
 
+    def feed(self, i: int) -> None:
+        """Frame i of the uplink: an utterance, then silence until the reply has played."""
+        bridge = self.bridge
+        if self._speaking:
+            frame = self.speech[self._position]
+            self._position += 1
+            if self._position == len(self.speech):
+                self._speaking, self._position = False, 0
+        else:
+            frame = self.silence
+            replies = bridge.replies_completed
+            if replies > self._replies and bridge.playback.buffered_seconds == 0.0:
+                self._replies = replies
+                self._next_utterance = i + int(GAP_S / FRAME_S)
+            if 0 <= self._next_utterance <= i:
+                self._speaking, self._next_utterance = True, -1
+        t = time.monotonic()
+        bridge.on_uplink_frame(frame)
+        self.fed.append((t, bridge.samples_accepted))
+        if i % 25 == 0:
+            bridge.poll_events()  # what the page's fragment does; keeps queues short
+
+    def read(self, k: int) -> None:
+        """Downlink frame k, as streamlit-webrtc's AudioSourceTrack pulls it."""
+        t = time.monotonic()
+        self.bridge.next_downlink_frame(k * 480, _TIME_BASE)
+        before, self._read_bytes = self._read_bytes, self.bridge.playback.stats().read_bytes
+        self.ticks.append((t, before, self._read_bytes))
+
+
+_TIME_BASE = Fraction(1, OUT_RATE)
+
+
+def _paced(step, t0: float, stop: threading.Event, late: list[int]) -> None:
+    """Call step(0), step(1), ... with step(k) due at t0 + k * 20 ms (a thread's body)."""
+    k = 0
+    while not stop.is_set():
+        delay = t0 + k * FRAME_S - time.monotonic()
+        if delay > 0:
+            if stop.wait(delay):
+                return
+        elif delay < -FRAME_S:
+            late[0] += 1
+        step(k)
+        k += 1
+
+
+class _ThreadDriver:
+    """A feeder thread and a reader thread per session (what the brief describes)."""
+
+    def __init__(self, clients: list[_Client], stop: threading.Event) -> None:
+        self.clients, self.stop, self.threads = clients, stop, []
+        self.late = [0]
+
     def start(self, t0: float) -> None:
-        self.threads = [threading.Thread(target=self._feed, args=(t0,), name=f"{self.tag}-feed", daemon=True),
-                        threading.Thread(target=self._read, args=(t0,), name=f"{self.tag}-read", daemon=True)]
-        for thread in self.threads:
-            thread.start()
-
-    def _feed(self, t0: float) -> None:
-        bridge = self.bridge
-        speaking, position = True, 0
-        next_utterance_after = -1
-        done_replies = 0
-        i = 0
-        while not self.stop.is_set():
-            due = t0 + i * FRAME_S
-            delay = due - time.monotonic()
-            if delay > 0 and self.stop.wait(delay):
-                break
-            if speaking:
-                frame = self.speech[position]
-                position += 1
-                if position == len(self.speech):
-                    speaking, position = False, 0
-                    self.utterances += 1
-            else:
-                frame = self.silence
-                replies = bridge.replies_completed
-                if replies > done_replies and bridge.playback.buffered_seconds == 0.0:
-                    done_replies = replies
-                    next_utterance_after = i + int(GAP_S / FRAME_S)
-                if next_utterance_after >= 0 and i >= next_utterance_after:
-                    speaking, next_utterance_after = True, -1
-            t = time.monotonic()
-            bridge.on_uplink_frame(frame)
-            self.fed.append((t, bridge.stats().samples_sent))
-            if i % 25 == 0:
-                bridge.poll_events()  # what the page's fragment does; keeps queues short
-            i += 1
-
-    def _read(self, t0: float) -> None:
-        # Like streamlit-webrtc's AudioSourceTrack: frame k is due at start + k * 20 ms.
-        bridge = self.bridge
-        tb = Fraction(1, OUT_RATE)
-        k = 0
-        while not self.stop.is_set():
-            delay = t0 + k * FRAME_S - time.monotonic()
-            if delay > 0:
-                if self.stop.wait(delay):
-                    break
-            elif delay < -FRAME_S:
-                self.late_ticks += 1
-            before = bridge.playback.stats().read_bytes
-            t = time.monotonic()
-            bridge.next_downlink_frame(k * 480, tb)
-            self.ticks.append((t, before, bridge.playback.stats().read_bytes))
-            k += 1
+        for c in self.clients:
+            for name, step in (("feed", c.feed), ("read", c.read)):
+                thread = threading.Thread(target=_paced, args=(step, t0, self.stop, self.late),
+                                          name=f"{c.tag}-{name}", daemon=True)
+                self.threads.append(thread)
+                thread.start()
 
     def join(self, timeout: float) -> None:
         for thread in self.threads:
             thread.join(timeout)
+
+
+class _LoopDriver:
+    """One asyncio loop thread drives every session's uplink and downlink, as aiortc does
+    (streamlit-webrtc runs all WebRTC workers on one global event loop)."""
+
+    def __init__(self, clients: list[_Client], stop: threading.Event) -> None:
+        self.clients, self.stop = clients, stop
+        self.late = [0]
+        self.thread: threading.Thread | None = None
+
+    def start(self, t0: float) -> None:
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._main(t0)), name="bench-media-loop",
+                                       daemon=True)
+        self.thread.start()
+
+    async def _main(self, t0: float) -> None:
+        tasks = [asyncio.create_task(self._paced(step, t0)) for c in self.clients for step in (c.feed, c.read)]
+        await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _paced(self, step, t0: float) -> None:
+        k = 0
+        while True:
+            delay = t0 + k * FRAME_S - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -FRAME_S:
+                self.late[0] += 1
+            step(k)
+            k += 1
+
+    def join(self, timeout: float) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -346,16 +404,101 @@ class Result:
     down_all: list[float]
     late_ticks: int
     cpu: float
+    emulator_cpu: float
     connect_s: float
 
 
-def run(n: int, seconds: float) -> Result:
-    _MARKS.clear()
-    _CHANNEL_TAGS.clear()
-    server = EmulatorServer(API_KEY, options=EmulatorOptions(realtime=True))
-    server.start()
+class _ThreadEmulator:
+    """The emulator on a thread of this process (what the brief asks for by default)."""
+
+    def __init__(self) -> None:
+        _MARKS.clear()
+        _CHANNEL_TAGS.clear()
+        self.server = EmulatorServer(API_KEY, options=EmulatorOptions(realtime=True)).start()
+        self.base_url, self.ca_file = self.server.base_url, self.server.ca_file
+
+    def thread_cpu(self) -> float:
+        """CPU seconds the emulator's event-loop thread used so far."""
+        thread = next((t for t in threading.enumerate() if t.name == "livechat-emulator"), None)
+        return _thread_cpu(thread.native_id) if thread is not None and thread.native_id else 0.0
+
+    def marks(self) -> dict[str, _Marks]:
+        return dict(_MARKS)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class _ProcessEmulator:
+    """The emulator in a child process, like the real service: it does not share our GIL.
+
+    Same hooks, same clock (CLOCK_MONOTONIC is system-wide on Linux); the child writes its
+    marks to a JSON file when asked.
+    """
+
+    def __init__(self) -> None:
+        command = [sys.executable, __file__, "--serve-emulator"] + ([] if _NODELAY else ["--emulator-nagle"])
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        info = json.loads(self.proc.stdout.readline())
+        self.base_url, self.ca_file, self.pid = info["base_url"], info["ca_file"], self.proc.pid
+
+    def thread_cpu(self) -> float:
+        return 0.0
+
+    def marks(self) -> dict[str, _Marks]:
+        path = Path(self.ca_file).with_name("bench-marks.json")
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"dump {path}\n")
+        self.proc.stdin.flush()
+        self.proc.stdout.readline()
+        data = json.loads(path.read_text())
+        return {tag: _Marks(arrivals=[tuple(a) for a in m["arrivals"]], sends=[tuple(x) for x in m["sends"]],
+                            first_of_reply=set(m["first_of_reply"])) for tag, m in data.items()}
+
+    def stop(self) -> None:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def _thread_cpu(native_id: int) -> float:
+    try:
+        fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_emulator() -> int:
+    """Child-process mode: run the hooked emulator until told to stop (stdin commands)."""
+    _install_hooks()
+    server = EmulatorServer(API_KEY, options=EmulatorOptions(realtime=True)).start()
+    print(json.dumps({"base_url": server.base_url, "ca_file": server.ca_file}), flush=True)
+    try:
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            if command == "dump":
+                Path(arg).write_text(json.dumps({tag: {"arrivals": m.arrivals, "sends": m.sends,
+                                                       "first_of_reply": sorted(m.first_of_reply)}
+                                                 for tag, m in _MARKS.items()}))
+                print("ok", flush=True)
+            elif command == "stop":
+                break
+    finally:
+        server.stop()
+    return 0
+
+
+def run(n: int, seconds: float, mode: str, driver_name: str = "threads") -> Result:
+    emulator = _ThreadEmulator() if mode == "thread" else _ProcessEmulator()
     stop = threading.Event()
-    config = ServiceConfig(api_key=API_KEY, base_url=server.base_url, ca_file=server.ca_file, model=MODEL)
+    config = ServiceConfig(api_key=API_KEY, base_url=emulator.base_url, ca_file=emulator.ca_file, model=MODEL)
     clients = [_Client(i, config, stop) for i in range(n)]
     try:
         t_connect = time.monotonic()
@@ -368,24 +511,28 @@ def run(n: int, seconds: float) -> Result:
                     raise RuntimeError(f"{client.tag} not ready: {client.bridge.status()}")
                 client.bridge.wait_for_events(0.5)
         connect_s = time.monotonic() - t_connect
-        cpu0, wall0 = os.times(), time.monotonic()
-        t0 = time.monotonic() + 0.1
-        for client in clients:
-            client.start(t0)
+        driver = (_ThreadDriver if driver_name == "threads" else _LoopDriver)(clients, stop)
+        cpu0, wall0, emu0 = os.times(), time.monotonic(), emulator.thread_cpu()
+        driver.start(time.monotonic() + 0.1)
         stop.wait(seconds)
-        cpu1, wall1 = os.times(), time.monotonic()
+        cpu1, wall1, emu1 = os.times(), time.monotonic(), emulator.thread_cpu()
     finally:
         stop.set()
-        for client in clients:
-            client.join(5.0)
+        if "driver" in locals():
+            driver.join(5.0)
         for client in clients:
             client.bridge.close()
-        server.stop()
-    cpu = ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / (wall1 - wall0)
+        try:
+            all_marks = emulator.marks()
+        finally:
+            emulator.stop()
+    wall = wall1 - wall0
+    cpu = ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / wall
+    emulator_cpu = (emu1 - emu0) / wall
     up, first, every = [], [], []
-    replies = underruns = up_dropped = down_dropped = late = 0
+    replies = underruns = up_dropped = down_dropped = 0
     for client in clients:
-        marks = _MARKS.get(client.tag, _Marks())
+        marks = all_marks.get(client.tag, _Marks())
         up += _uplink_latencies(client, marks)
         f, e = _downlink_latencies(client, marks)
         first += f
@@ -397,15 +544,16 @@ def run(n: int, seconds: float) -> Result:
         session = client.bridge.session
         last = session.stats() if session is not None else {}
         up_dropped += int(last.get("audio_chunks_dropped", 0))
-        late += client.late_ticks
-    return Result(n, replies, underruns, up_dropped, down_dropped, up, first, every, late, cpu, connect_s)
+    late = driver.late[0]
+    return Result(n, replies, underruns, up_dropped, down_dropped, up, first, every, late, cpu,
+                  emulator_cpu, connect_s)
 
 
 def _row(r: Result) -> str:
     return (f"{r.n:>4} {r.replies:>7} {r.underruns:>9} {r.up_dropped:>7} {r.down_dropped_bytes:>9} "
             f"{_pct(r.up, .5):>7.1f} {_pct(r.up, .95):>7.1f} {_pct(r.down_first, .5):>8.1f} "
             f"{_pct(r.down_first, .95):>8.1f} {_pct(r.down_all, .95):>8.1f} {r.late_ticks:>5} "
-            f"{r.cpu:>5.2f} {r.connect_s:>7.1f}")
+            f"{r.cpu:>5.2f} {r.emulator_cpu:>5.2f} {r.connect_s:>7.1f}")
 
 
 def main() -> int:
@@ -415,25 +563,44 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per N (default 20; quick 12)")
     parser.add_argument("--emulator-nagle", action="store_true",
                         help="keep Nagle's algorithm on the emulator's connections (its default)")
+    parser.add_argument("--emulator", choices=("thread", "process"), default="thread",
+                        help="run the emulator on a thread of this process (default) or in a child "
+                             "process, like the real service, which does not share the app's GIL")
+    parser.add_argument("--driver", choices=("threads", "loop"), default="threads",
+                        help="threads: a feeder and a reader thread per session (default); loop: one "
+                             "asyncio loop for all sessions' media, as aiortc runs them")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval() for this process in seconds (Python's default: 0.005)")
+    parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global _NODELAY
     _NODELAY = not args.emulator_nagle
+    if args.serve_emulator:
+        return serve_emulator()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Closing 50 sessions at once makes asyncio log each socket torn down mid-send.
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
     sizes = [int(x) for x in (args.sessions or ("1,10" if args.quick else "1,10,25,50")).split(",")]
     seconds = args.seconds or (12.0 if args.quick else 20.0)
     _install_hooks()
     print(f"bench_sessions: {seconds:g} s of real-time audio per N, {os.cpu_count()} CPUs, "
           f"uplink 48 kHz stereo 20 ms frames, downlink 24 kHz mono 20 ms frames")
+    print(f"media driver: {'a feeder and a reader thread per session' if args.driver == 'threads' else 'one asyncio loop for all sessions'}; "
+          f"emulator: {'a thread of this process' if args.emulator == 'thread' else 'a child process'}; "
+          f"Nagle {'on' if not _NODELAY else 'off'} on its connections; "
+          f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms")
     header = ("   N replies underruns up_drop down_drop  up_p50  up_p95 dn1st_50 dn1st_95 dnall_95 late "
-              "  cpu connect")
+              "  cpu  emu connect")
     print(header)
     print("                                   (bytes)    (ms)    (ms)     (ms)     (ms)     (ms) ticks "
-          "(cores)    (s)")
+          "(cores) (cores) (s)")
     results = []
     for n in sizes:
-        result = run(n, seconds)
+        result = run(n, seconds, args.emulator, args.driver)
         results.append(result)
-        print(_row(result), flush=True)
+        print(f"{_row(result)}   (load average {os.getloadavg()[0]:.1f})", flush=True)
     worst = results[-1]
     ok = (worst.underruns == 0 and _pct(worst.up, .95) <= 40 and _pct(worst.down_first, .95) <= 40)
     print(f"acceptance at N={worst.n} (zero underruns, p95 <= 40 ms each way): {'PASS' if ok else 'FAIL'}")

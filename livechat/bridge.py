@@ -62,6 +62,7 @@ __all__ = [
     "BridgeClosedError",
     "BridgeConfigError",
     "BridgeStats",
+    "DEFAULT_UPLINK_CHUNK_MS",
     "DOWNLINK_RATE",
     "SessionFactory",
     "TaggedEvent",
@@ -74,6 +75,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DOWNLINK_RATE = 24_000  # the model's reply rate; aiortc's Opus encoder upsamples to 48 kHz
+# Microphone audio goes to the session in 40 ms chunks, not 20 ms frames: half the
+# messages (each costs ~0.3 ms of SDK and websocket work under the GIL), for at most
+# 20 ms of added delay. See bench/bench_sessions.py for the measurements.
+DEFAULT_UPLINK_CHUNK_MS = 40
+# The level meter is read every few hundred ms; measuring every 5th frame is enough.
+_LEVEL_EVERY_FRAMES = 5
 FRAME_SECONDS = 0.02
 _S16 = 2
 
@@ -118,9 +125,10 @@ class BridgeStats:
     """Counters since the bridge was created (a snapshot; any thread)."""
 
     frames_in: int  # uplink frames received from the browser
-    frames_sent: int  # uplink frames whose audio was handed to a session
+    frames_sent: int  # uplink frames accepted for a session (sent, or in the chunk filling up)
     frames_unsent: int  # uplink frames with no live voice session to take them
     frames_rejected: int  # uplink frames the converter could not read
+    samples_accepted: int  # 16 kHz samples accepted for sessions (handed or pending)
     samples_sent: int  # 16 kHz samples handed to sessions
     frames_out: int  # downlink frames handed to the source track
     sessions_started: int
@@ -173,10 +181,11 @@ class VoiceBridge:
         *,
         name: str = "voice",
         playback_seconds: float = 30.0,
-        max_reply_seconds: float = 120.0,
+        max_reply_seconds: float = 60.0,
         stop_timeout_s: float = 2.0,
         stall_timeout_s: float = 3.0,
         first_frame_timeout_s: float = 15.0,
+        uplink_chunk_ms: int = DEFAULT_UPLINK_CHUNK_MS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         for label, value in (
@@ -188,6 +197,11 @@ class VoiceBridge:
         ):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise BridgeConfigError(f"{label} must be a positive number of seconds, got {value!r}")
+        if (isinstance(uplink_chunk_ms, bool) or not isinstance(uplink_chunk_ms, int)
+                or not 20 <= uplink_chunk_ms <= 100 or uplink_chunk_ms % 20):
+            raise BridgeConfigError(
+                f"uplink_chunk_ms must be 20, 40, 60, 80 or 100 (whole 20 ms frames), got {uplink_chunk_ms!r}"
+            )
         self._name = name
         self._clock = clock
         self._stop_timeout = float(stop_timeout_s)
@@ -218,15 +232,20 @@ class VoiceBridge:
         self._held: list[TaggedEvent] = []  # drained by wait_for_events, not yet polled
         self._reply = bytearray()  # the reply being spoken now
         self._last_reply: bytes = b""
+        self._last_reply_wav: bytes | None = None  # built on first request, per reply
         self._replies_done = 0
         self._reply_cond = threading.Condition(self._lock)
         self._sessions_started = 0
 
         # aiortc loop thread only (single writer; readers see whole ints under the GIL).
         self._uplink = UplinkConverter(target_rate=SESSION_INPUT_RATE)
+        self._chunk_bytes = SESSION_INPUT_RATE * uplink_chunk_ms // 1000 * _S16
+        self._pending = bytearray()  # converted audio waiting to fill a chunk
+        self._pending_for: LiveSession | None = None
         self._frames_in = 0
         self._frames_sent = 0
         self._frames_unsent = 0
+        self._samples_accepted = 0
         self._samples_sent = 0
         self._frames_out = 0
         self._level = 0.0
@@ -267,6 +286,11 @@ class VoiceBridge:
         return self._level if recent else 0.0
 
     @property
+    def samples_accepted(self) -> int:
+        """16 kHz microphone samples accepted for sessions so far (cheap; any thread)."""
+        return self._samples_accepted
+
+    @property
     def replies_completed(self) -> int:
         """How many model turns have completed since the bridge was created."""
         with self._lock:
@@ -303,6 +327,7 @@ class VoiceBridge:
             frames_sent=self._frames_sent,
             frames_unsent=self._frames_unsent,
             frames_rejected=self._uplink.rejected_frames,
+            samples_accepted=self._samples_accepted,
             samples_sent=self._samples_sent,
             frames_out=self._frames_out,
             sessions_started=self._sessions_started,
@@ -310,10 +335,19 @@ class VoiceBridge:
         )
 
     def last_reply_wav(self) -> bytes | None:
-        """The last completed reply as a WAV file, or None when there is none yet."""
+        """The last completed reply as a WAV file, or None when there is none yet.
+
+        Built once per reply: the page asks for it on every fragment run.
+        """
         with self._lock:
-            pcm = self._last_reply
-        return pcm16_wav(pcm) if pcm else None
+            wav, pcm = self._last_reply_wav, self._last_reply
+        if wav is not None or not pcm:
+            return wav
+        wav = pcm16_wav(pcm)  # outside the lock: the media thread takes it every 20 ms
+        with self._lock:
+            if self._last_reply is pcm:
+                self._last_reply_wav = wav
+        return wav
 
     # ------------------------------------------------------------------ session lifecycle (script thread)
 
@@ -509,7 +543,10 @@ class VoiceBridge:
     # ------------------------------------------------------------------ media callbacks (aiortc loop)
 
     def on_uplink_frame(self, frame: av.AudioFrame) -> None:
-        """One microphone frame from the browser (aiortc loop; never blocks)."""
+        """One microphone frame from the browser (aiortc loop; never blocks).
+
+        Converted audio is handed to the session in chunks of ``uplink_chunk_ms``.
+        """
         pcm = self._uplink.convert(frame)
         self._frames_in += 1
         with self._lock:
@@ -518,14 +555,24 @@ class VoiceBridge:
             live = self._stream_active
         if not pcm:
             return
-        self._level = pcm_rms(pcm)
+        if self._frames_in % _LEVEL_EVERY_FRAMES == 1:
+            self._level = pcm_rms(pcm)
         session = self._session
         if session is None or not live:
             self._frames_unsent += 1
+            self._pending.clear()
             return
-        session.send_audio(pcm, SESSION_INPUT_RATE)
+        if session is not self._pending_for:
+            self._pending.clear()  # audio for a session that is gone
+            self._pending_for = session
+        self._pending += pcm
         self._frames_sent += 1
-        self._samples_sent += len(pcm) // _S16
+        self._samples_accepted += len(pcm) // _S16
+        if len(self._pending) >= self._chunk_bytes:
+            chunk = bytes(self._pending)
+            self._pending.clear()
+            session.send_audio(chunk, SESSION_INPUT_RATE)
+            self._samples_sent += len(chunk) // _S16
 
     def on_uplink_ended(self) -> None:
         """The sink track ended (aiortc loop): a dropped peer ends the session, without blocking.
@@ -578,6 +625,7 @@ class VoiceBridge:
         with self._lock:
             if self._reply:
                 self._last_reply = bytes(self._reply)
+                self._last_reply_wav = None
                 self._reply.clear()
             self._replies_done += 1
             self._reply_cond.notify_all()

@@ -105,7 +105,7 @@ def webrtc_kwargs(
     explicit ``iceServers`` list so the library never looks servers up on the internet.
     """
     if not isinstance(rtc_configuration.get("iceServers"), list):
-        raise ValueError(
+        raise ice.IceConfigError(
             f"rtc_configuration must have an iceServers list, got {dict(rtc_configuration)!r}"
         )
     return {
@@ -206,13 +206,11 @@ def get_bridge() -> VoiceBridge:
     return bridge
 
 
-def _release_toolbox(toolbox: ToolBox) -> None:
-    toolbox.close()
-
-
-@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=4, on_release=_release_toolbox)
+@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=8)
 def _toolbox(key: str, _df: pd.DataFrame) -> ToolBox:
     # One per dataset, shared by every browser session looking at it (read-only tools).
+    # Not closed on eviction: a running session may still hold it. Its SQL worker is
+    # killed by the sandbox's finalizer once the last session lets go of it.
     return ToolBox(_df)
 
 
@@ -291,16 +289,27 @@ def submit_question(ctx: TalkContext, question: str) -> None:
         ctx.transcript.add_error(f"The question could not be sent: {exc}")
 
 
-def render_voice(ctx: TalkContext, *, processing: bool, rtc_configuration: Mapping[str, Any]) -> WebRtcStreamerContext:
-    """The webrtc component (START/STOP) wired to the bridge, then the session reconciled."""
+def render_voice(ctx: TalkContext, *, processing: bool,
+                 rtc_configuration: Mapping[str, Any]) -> WebRtcStreamerContext | None:
+    """The webrtc component (START/STOP) wired to the bridge, then the session reconciled.
+
+    Returns None (after an st.error) when the component itself failed, e.g. a signalling
+    timeout. Streamlit's rerun/stop requests are BaseExceptions and pass through.
+    """
     webrtc_compat.install()
     bridge = ctx.bridge
-    # Bound methods of the bridge kept in session state: every rerun hands the keyed
-    # tracks the same object's methods (E2E.md: a module-level target goes stale).
-    sink = create_audio_sink_track(bridge.on_uplink_frame, key=SINK_KEY, on_ended=bridge.on_uplink_ended)
-    source = create_audio_source_track(bridge.next_downlink_frame, key=SOURCE_KEY, sample_rate=DOWNLINK_RATE)
-    streamer = webrtc_streamer(**webrtc_kwargs(
-        rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source))
+    try:
+        # Bound methods of the bridge kept in session state: every rerun hands the keyed
+        # tracks the same object's methods (E2E.md: a module-level target goes stale).
+        sink = create_audio_sink_track(bridge.on_uplink_frame, key=SINK_KEY, on_ended=bridge.on_uplink_ended)
+        source = create_audio_source_track(bridge.next_downlink_frame, key=SOURCE_KEY,
+                                           sample_rate=DOWNLINK_RATE)
+        streamer = webrtc_streamer(**webrtc_kwargs(
+            rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source))
+    except Exception as exc:
+        logger.exception("The voice component failed")
+        st.error(f"The voice connection failed ({type(exc).__name__}). Press START to try again.")
+        return None
     try:
         bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
                            factory=ctx.factory, key=ctx.key)

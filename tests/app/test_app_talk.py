@@ -180,3 +180,23 @@ def test_a_session_that_cannot_connect_shows_an_error(
     _rerun_until(at, lambda a: bool(a.error), "an error")
     assert _badge(at) == "Session: error"
     assert "test-key-for-an-unreachable-endpoint" not in " ".join(e.value for e in at.error)
+
+
+# ----------------------------------------------------------------------------- pure helpers of the page
+
+
+@pytest.mark.parametrize(("rms", "expected"), [(0.0, 0.0), (1.0, 1.0), (0.001, 0.0), (0.1, 2 / 3), (2.0, 1.0)])
+def test_the_level_meter_spans_minus_60_to_0_dbfs(rms: float, expected: float) -> None:
+    assert talk.level_fraction(rms) == pytest.approx(expected, abs=1e-9)
+
+
+def test_tool_labels_start_with_the_tool_name_and_say_how_it_went() -> None:
+    from livechat.transcript import Entry
+
+    running = Entry("tool", tool="run_sql", final=False)
+    failed = Entry("tool", tool="run_sql", result={"error": "bad"})
+    cancelled = Entry("tool", tool="run_sql", cancelled=True)
+    done = Entry("tool", tool="describe_column", result={"column": "keeper"})
+    assert [talk.tool_label(e) for e in (running, failed, cancelled, done)] == [
+        "Tool: run\\_sql (running…)", "Tool: run\\_sql (failed)", "Tool: run\\_sql (cancelled)",
+        "Tool: describe\\_column (done)"]

@@ -8,13 +8,16 @@ skips with the reason elsewhere.
 * ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
   and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
   which tell their sessions apart by the ids they did not see before.
-* ``browser_factory(wav, loop=True)`` (function): Chromium with a fresh profile and a
-  fake microphone playing ``wav``; all closed after the test.
+* ``browser_factory(wav)`` (function): Chromium with a fresh profile and a fake
+  microphone looping ``wav``; all closed after the test (screenshots first if it failed).
 * ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
   1.0 s after; ``speech_envelope``: its RMS per 20 ms at 16 kHz.
-* ``once_speech_wav`` (session): the same words with 2.0 s of silence before, for a
-  microphone that plays once (``loop=False``): the first frame reaches the server
-  0.8-1.5 s after START, so a 0.5 s lead-in would be half gone by then.
+* ``single_question_wav`` (session): the same words with 2.0 s of silence before and
+  ``QUIET_AFTER_S`` after: one question, then an analyst listening to the whole reply.
+  The lead-in is longer because the first frame reaches the server 0.8-1.5 s after
+  START. (Chromium's ``%noloop`` is no substitute: at the end of the file the fake
+  microphone stops producing frames, and the app rightly ends a session whose uplink
+  stalls for 3 s.)
 
 On a failed test the app's log tail and the emulator's sessions are printed, and any
 stale-context reset by streamlit-webrtc (the race the compat shim removes) is reported
@@ -86,9 +89,9 @@ def speech_envelope(speech_wav: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def once_speech_wav(e2e_assets: Path) -> Path:
-    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech-once.wav",
-                                   pad_before=2.0, pad_after=1.0)
+def single_question_wav(e2e_assets: Path) -> Path:
+    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech-single.wav",
+                                   pad_before=2.0, pad_after=harness.QUIET_AFTER_S)
 
 
 @pytest.fixture(scope="module")
@@ -107,17 +110,28 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 
 @pytest.fixture
-def browser_factory(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..., harness.Browser]]:
+def browser_factory(playwright_instance: Any, tmp_path: Path,
+                    request: pytest.FixtureRequest) -> Iterator[Callable[..., harness.Browser]]:
     browsers: list[harness.Browser] = []
 
-    def factory(wav: Path, *, loop: bool = True) -> harness.Browser:
+    def factory(wav: Path) -> harness.Browser:
         profile = tmp_path / f"profile-{len(browsers)}"
         profile.mkdir()
-        browser = harness.Browser(playwright_instance, profile_dir=profile, wav=wav, loop=loop)
+        browser = harness.Browser(playwright_instance, profile_dir=profile, wav=wav)
         browsers.append(browser)
         return browser
 
     yield factory
+    report = getattr(request.node, "e2e_report_call", None)
+    if report is not None and report.failed:
+        for number, browser in enumerate(browsers):
+            for index, page in enumerate(browser.context.pages):
+                shot = tmp_path / f"failure-browser{number}-page{index}.png"
+                try:
+                    page.screenshot(path=str(shot), full_page=True)
+                    print(f"screenshot of {page.url}: {shot}")
+                except Exception as exc:  # a closed or crashed page
+                    print(f"no screenshot of browser {number} page {index}: {exc}")
     for browser in browsers:
         browser.close()
 

@@ -70,11 +70,6 @@ def _voice(bridge: VoiceBridge, server, **settings) -> Callable:
     return factory
 
 
-def _ended(server) -> bool:
-    sessions = server.sessions()
-    return bool(sessions) and sessions[-1]["ended"] is not None
-
-
 def test_speech_in_reply_out_and_stop_ends_the_live_session(emulator, speech_pcm) -> None:
     bridge = VoiceBridge()
     factory = _voice(bridge, emulator)

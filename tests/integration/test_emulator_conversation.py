@@ -228,7 +228,8 @@ def test_interruption_cancels_a_pending_tool_call(emulator_factory):
     assert record["tool_calls"][0]["cancelled"] is True
 
 
-def test_resumption_with_a_handle_keeps_the_history(emulator):
+def _first_turn_handle(emulator) -> tuple[str, str]:
+    """A globally locked token with resumption, one answered turn, and the handle it left."""
     token = mint(emulator, uses=1, live_connect_constraints=constraints(session_resumption={}, **TRANSCRIBED))
 
     async def first_connection() -> str:
@@ -243,6 +244,11 @@ def test_resumption_with_a_handle_keeps_the_history(emulator):
 
     handle = run(first_connection())
     emulator.wait_for(lambda s: s and s[0]["ended"] is not None)
+    return token, handle
+
+
+def test_resumption_with_a_handle_keeps_the_history(emulator):
+    token, handle = _first_turn_handle(emulator)
 
     # Under the global lock the handle travels in the token's constraints, like every other
     # setup field: a fresh single-use token carries it, and resuming does not use it up.
@@ -271,18 +277,7 @@ def test_resumption_with_a_handle_keeps_the_history(emulator):
 
 def test_a_client_side_handle_is_ignored_under_the_global_lock(emulator):
     """The silent lock drops the client's handle too: the connection is a new session."""
-    token = mint(emulator, uses=1, live_connect_constraints=constraints(session_resumption={}, **TRANSCRIBED))
-
-    async def first_connection() -> str:
-        client = make_genai_client(emulator, token)
-        async with client.aio.live.connect(model=LIVE_MODEL) as session:
-            await session.send_realtime_input(text="first question")
-            await receive_turn(session)
-            updates = await receive_until(session, lambda m: m.session_resumption_update is not None)
-            return updates[-1].session_resumption_update.new_handle
-
-    handle = run(first_connection())
-    emulator.wait_for(lambda s: s and s[0]["ended"] is not None)
+    _, handle = _first_turn_handle(emulator)
     other = mint(emulator, uses=1, live_connect_constraints=constraints(session_resumption={}, **TRANSCRIBED))
 
     async def second_connection():

@@ -200,7 +200,9 @@ def test_logs_never_carry_the_key_or_a_token(emulator, caplog):
     emulator.wait_for(lambda s: len(s) == 2 and all(r["ended"] for r in s))
     server_lines = "\n".join(r.getMessage() for r in caplog.records
                               if r.name.startswith(("uvicorn", "livechat.emulator")))
-    assert "WebSocket" in server_lines and "GET /ws/" in server_lines  # the server did log the requests...
+    # The server did log both requests (the access-log wording differs with the HTTP
+    # protocol implementation uvicorn picked, so count the paths, not the verbs)...
+    assert server_lines.count("/ws/google.ai.generativelanguage.") >= 2
     assert "test-key" not in server_lines and token.split("/")[1] not in server_lines  # ...without secrets
 
 

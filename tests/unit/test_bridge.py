@@ -125,15 +125,35 @@ def test_uplink_frames_reach_the_session_as_16k_mono_and_move_the_meter() -> Non
     for i in range(50):
         bridge.on_uplink_frame(_browser_frame(i))
     assert all(rate == 16_000 for _, rate in session.audio)
+    # Sent in chunks of at least 40 ms (the default), each a whole number of samples.
+    assert all(len(pcm) >= 1280 and len(pcm) % 2 == 0 for pcm, _ in session.audio)
     samples = sum(len(pcm) for pcm, _ in session.audio) // 2
-    # one second of audio; the resampler may hold back a few samples of filter delay
-    assert 16_000 - 64 <= samples <= 16_000
+    stats = bridge.stats()
+    # one second of audio; the resampler may hold back a few samples of filter delay and
+    # the last chunk may still be filling up
+    assert 16_000 - 64 <= stats.samples_accepted <= 16_000
+    assert stats.samples_sent == samples and stats.samples_accepted - samples < 640
     pcm = np.frombuffer(b"".join(p for p, _ in session.audio), dtype="<i2")
     assert np.abs(pcm[2000:]).max() > 4000  # the tone survived the down-mix
-    stats = bridge.stats()
     assert (stats.frames_in, stats.frames_sent, stats.frames_unsent) == (50, 50, 0)
-    assert stats.samples_sent == samples
     assert 0.1 < bridge.input_level < 0.3  # 8000/32768/sqrt(2) ≈ 0.17
+
+
+@pytest.mark.parametrize("chunk_ms", [20, 60, 100])
+def test_uplink_chunk_size_is_configurable(chunk_ms: int) -> None:
+    bridge, factory = VoiceBridge(uplink_chunk_ms=chunk_ms), _Factory()
+    session = _start_stream(bridge, factory)
+    for i in range(50):
+        bridge.on_uplink_frame(_browser_frame(i))
+    sizes = [len(pcm) for pcm, _ in session.audio]
+    assert min(sizes) >= 32 * chunk_ms and max(sizes) < 32 * (chunk_ms + 20)
+    assert len(sizes) >= 1000 // chunk_ms - 1
+
+
+@pytest.mark.parametrize("bad", [0, 10, 30, 120, True, 40.0])
+def test_uplink_chunks_must_be_whole_frames(bad: object) -> None:
+    with pytest.raises(BridgeConfigError, match="uplink_chunk_ms"):
+        VoiceBridge(uplink_chunk_ms=bad)  # type: ignore[arg-type]
 
 
 def test_frames_without_a_stream_are_counted_not_sent() -> None:

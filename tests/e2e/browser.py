@@ -1,0 +1,264 @@
+"""Headless Chromium with a fake microphone, and helpers over one tab of the app.
+
+Follows ``shared/E2E.md``: Debian's Chromium, fake media devices fed from a WAV (an
+absolute path), the streamlit-webrtc iframe located by its title, START clicked again
+once if STOP has not appeared within 8 s, and every RTCPeerConnection recorded before the
+page loads so its inbound audio can be sampled with getStats. DOM contract of the Talk
+page: see ``tests/e2e/harness.py``.
+
+Threads: the test's main thread only (Playwright's sync API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.audio_signals import EnergySample
+from tests.e2e.errors import HarnessError
+
+CHROMIUM = "/usr/bin/chromium"
+CHAT_PLACEHOLDER = "Ask about your data"
+WEBRTC_IFRAME = "iframe[title*='streamlit_webrtc']"
+# The app's navigation labels the page "Talk"; Streamlit's legacy pages/ links say "talk".
+_APP_TALK_LINK = re.compile(r"Talk$")  # case-sensitive
+START_WAIT_S = 8.0  # E2E.md: wait this long for STOP after a START click, then retry once
+
+CHROMIUM_ARGS = (
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+)
+
+# Runs in every frame before the page's own scripts. Records each RTCPeerConnection
+# (E2E.md) and samples the newest one's inbound audio every 50 ms, so energy over time can
+# be compared with the emulator's events on the shared wall clock (Date.now()).
+# window.__energy rows: [epoch ms, connection index, totalAudioEnergy, packetsReceived,
+# jitterBufferDelay (s, cumulative), jitterBufferEmittedCount].
+_INIT_SCRIPT = """(() => {
+  if (window.__livechatE2E) return;
+  window.__livechatE2E = true;
+  window.__pcs = [];
+  window.__energy = [];
+  const Original = window.RTCPeerConnection;
+  if (!Original) return;
+  function Recorded(...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; }
+  Recorded.prototype = Original.prototype;
+  Object.setPrototypeOf(Recorded, Original);
+  window.RTCPeerConnection = Recorded;
+  let busy = false;
+  setInterval(async () => {
+    if (busy || window.__pcs.length === 0) return;
+    busy = true;
+    try {
+      const index = window.__pcs.length - 1;
+      const stats = await window.__pcs[index].getStats();
+      stats.forEach((v) => {
+        if (v.type === 'inbound-rtp' && v.kind === 'audio') {
+          window.__energy.push([Date.now(), index, v.totalAudioEnergy || 0, v.packetsReceived || 0,
+                                v.jitterBufferDelay || 0, v.jitterBufferEmittedCount || 0]);
+        }
+      });
+      if (window.__energy.length > 12000) window.__energy.splice(0, 2000);
+    } catch (e) { /* a closed connection: keep the samples we have */ } finally { busy = false; }
+  }, 50);
+})();"""
+
+
+class Browser:
+    """One headless Chromium with a fresh profile whose microphone loops ``wav``.
+
+    Chromium's ``%noloop`` suffix is not offered: at the end of such a file the fake
+    microphone stops producing frames, which the app (rightly) treats as a dropped
+    stream. A question asked once is a WAV with a long silence after it instead.
+    Close it with ``close()`` (idempotent).
+    """
+
+    def __init__(self, playwright: Any, *, profile_dir: Path, wav: Path) -> None:
+        if not wav.is_absolute():
+            raise HarnessError(f"the fake microphone needs an absolute WAV path, got {wav}")
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile_dir), headless=True, executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
+            viewport={"width": 1400, "height": 1000})
+        self.context.add_init_script(_INIT_SCRIPT)
+        self._closed = False
+
+    def new_page(self) -> "TalkPage":
+        return TalkPage(self.context.new_page())
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(Exception):  # a crashed browser is already gone
+                self.context.close()
+
+
+class TalkPage:
+    """Helpers over one tab of the app (Data page at ``/``, Talk page at ``/talk``)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.start_retries = 0
+        self.nav_retries = 0
+
+    # ---- navigation
+
+    def goto(self, base_url: str, path: str = "/") -> None:
+        self.page.goto(base_url.rstrip("/") + path, wait_until="domcontentloaded")
+        self.page.locator('[data-testid="stAppViewContainer"]').wait_for(state="visible", timeout=30_000)
+
+    def open_talk(self, base_url: str) -> None:
+        """Open the app at ``/`` and go to the Talk page through the sidebar, as an analyst does."""
+        self.goto(base_url, "/")
+        self.navigate_to_talk()
+
+    def deep_link_talk(self, base_url: str) -> None:
+        """Load ``/talk`` directly in this tab (a new Streamlit session) and wait for START."""
+        self.goto(base_url, "/talk")
+        self.wait_for_component(timeout_s=20.0)
+
+    def navigate_to_talk(self) -> None:
+        """Go to the Talk page through the sidebar (same Streamlit session, dataset kept).
+
+        Waits for the app's own navigation (``Talk``) first: until app.py has run once,
+        Streamlit may show its legacy ``pages/`` links (lower-case file names).
+        """
+        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(has_text=_APP_TALK_LINK)
+        link.first.wait_for(state="visible", timeout=30_000)
+        self.page.get_by_role("tab", name="What the model sees").wait_for(timeout=30_000)
+        link.first.click()
+        self.page.wait_for_url("**/talk", timeout=15_000)
+        self.wait_for_component()
+
+    def navigate(self, label: str, path: str) -> int:
+        """Click the sidebar link ``label`` and wait for ``path``; return the extra clicks needed.
+
+        A click that lands while the component's own rerun (after STOP) is in flight can be
+        overridden by that rerun (seen here about once in four right after STOP); a second
+        click then works. Retries are counted in ``nav_retries`` for the report.
+        """
+        link = self.page.locator('[data-testid="stSidebarNav"] a', has_text=label).first
+        for attempt in range(3):
+            link.click()
+            try:
+                self.page.wait_for_url(f"**{path}", timeout=5_000)
+                self.nav_retries += attempt
+                return attempt
+            except Exception:  # playwright TimeoutError: still on the old page
+                continue
+        raise HarnessError(f"the sidebar link {label!r} did not lead to {path} after 3 clicks")
+
+    def wait_for_component(self, timeout_s: float = 30.0) -> None:
+        self.page.locator(WEBRTC_IFRAME).wait_for(state="visible", timeout=timeout_s * 1000)
+        self.frame_locator().get_by_role("button", name="START").wait_for(timeout=timeout_s * 1000)
+
+    def frame_locator(self) -> Any:
+        return self.page.frame_locator(WEBRTC_IFRAME)
+
+    def webrtc_frame(self) -> Any:
+        handle = self.page.locator(WEBRTC_IFRAME).element_handle(timeout=10_000)
+        frame = handle.content_frame() if handle is not None else None
+        if frame is None:
+            raise HarnessError("the streamlit_webrtc iframe has no content frame")
+        return frame
+
+    # ---- data page
+
+    def model_view_instruction(self, dataset: str) -> str:
+        """The instruction in the Data page's "What the model sees" tab, once it names ``dataset``.
+
+        Streamlit keeps the previous run's elements on screen until the new run replaces
+        them, so the text is read only once its first line names the expected dataset.
+        """
+        self.page.get_by_role("tab", name="What the model sees").click()
+        code = self.page.locator('[data-testid="stTabs"] [role="tabpanel"]:visible [data-testid="stCode"] code')
+        needle = f'dataset "{dataset}"'
+        deadline = time.monotonic() + 30.0
+        text = ""
+        while time.monotonic() < deadline:
+            if code.count():
+                text = code.first.inner_text()
+                if needle in text.split("\n", 1)[0]:
+                    return text
+            self.page.wait_for_timeout(200)  # DOM poll while the rerun replaces the block
+        raise HarnessError(f"'What the model sees' did not name {dataset!r} within 30 s; it starts: {text[:200]!r}")
+
+    def upload(self, path: Path) -> None:
+        """Upload ``path`` through the Data page's file uploader; wait until it is the dataset."""
+        self.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+        self.page.locator('[data-testid="stHeading"]', has_text=path.name).first.wait_for(timeout=30_000)
+
+    # ---- voice
+
+    def start_voice(self, wait_s: float = START_WAIT_S) -> int:
+        """Click START, wait for STOP; retry the click once (E2E.md). Return the retries used."""
+        frame = self.frame_locator()
+        retries = 0
+        for attempt in range(2):
+            frame.get_by_role("button", name="START").click(timeout=10_000)
+            try:
+                frame.get_by_role("button", name="STOP").wait_for(timeout=wait_s * 1000)
+                self.start_retries += retries
+                return retries
+            except Exception:  # playwright TimeoutError: no STOP yet
+                if attempt == 1:
+                    break
+                retries += 1
+                with contextlib.suppress(Exception):
+                    frame.get_by_role("button", name="START").wait_for(timeout=2_000)
+        self.start_retries += retries
+        raise HarnessError(f"STOP never appeared after {retries + 1} START clicks ({wait_s:.0f} s each)")
+
+    def stop_voice(self) -> None:
+        """Click STOP and wait for the START button to return."""
+        frame = self.frame_locator()
+        frame.get_by_role("button", name="STOP").click(timeout=10_000)
+        frame.get_by_role("button", name="START").wait_for(timeout=15_000)
+
+    def energy_samples(self) -> list[EnergySample]:
+        """The 50 ms getStats samples recorded so far in the component's frame."""
+        rows = self.webrtc_frame().evaluate("() => window.__energy || []")
+        return [EnergySample(t=row[0] / 1000.0, connection=int(row[1]), energy=float(row[2]), packets=int(row[3]),
+                             jitter_delay=float(row[4]), jitter_emitted=int(row[5]))
+                for row in rows]
+
+    # ---- transcript and chat
+
+    def state_text(self) -> str:
+        return self.page.locator(".st-key-session-state").first.inner_text(timeout=10_000).strip()
+
+    def transcript_text(self) -> str:
+        locator = self.page.locator(".st-key-transcript")
+        return locator.first.inner_text(timeout=10_000) if locator.count() else ""
+
+    def wait_for_transcript(self, needle: str, timeout_s: float) -> str:
+        """Wait until the transcript contains ``needle``; return the transcript text."""
+        deadline = time.monotonic() + timeout_s
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.transcript_text()
+            if needle in squash(text):
+                return text
+            self.page.wait_for_timeout(200)  # poll the DOM; the page updates every 0.3-0.5 s
+        raise HarnessError(f"the transcript did not show {needle!r} within {timeout_s:.0f} s; it shows:\n{text[-2000:]}")
+
+    def ask(self, text: str) -> None:
+        """Type ``text`` into the chat input and send it."""
+        box = self.page.get_by_placeholder(CHAT_PLACEHOLDER)
+        box.wait_for(state="visible", timeout=15_000)
+        box.fill(text)
+        box.press("Enter")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.page.close()
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace (the DOM wraps and splits lines) for substring checks."""
+    return " ".join(text.split())
