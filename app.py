@@ -8,22 +8,23 @@ from pathlib import Path
 
 import streamlit as st
 
-from livechat.ui import shell
+from livechat.ui import shell, webrtc_compat
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
 shell.render_shell()
 
-pages = [st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/table_chart:", default=True)]
-# --- Talk page slot -------------------------------------------------------------------
-# pages/talk.py (voice) is written separately; it joins the navigation once the file
-# exists. The lead makes this entry unconditional when the page lands. Like every page,
-# it should start with `shell.ensure_shell()` (see livechat/ui/shell.py for why).
-if (PAGES_DIR / "talk.py").is_file():
-    pages.append(st.Page(PAGES_DIR / "talk.py", title="Talk", icon=":material/mic:"))
-# ---------------------------------------------------------------------------------------
-pages.append(st.Page(PAGES_DIR / "settings.py", title="Settings & diagnostics", icon=":material/settings:"))
+TALK_URL_PATH = "talk"
+
+pages = [
+    st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/table_chart:", default=True),
+    st.Page(PAGES_DIR / "talk.py", title="Talk", icon=":material/mic:", url_path=TALK_URL_PATH),
+    st.Page(PAGES_DIR / "settings.py", title="Settings & diagnostics", icon=":material/settings:"),
+]
 
 page = st.navigation(pages)
+# streamlit-webrtc's stale-stream check counts runs of pages without the voice component
+# (see livechat/ui/webrtc_compat.py for the race this replaces).
+webrtc_compat.note_page_run(page.url_path == TALK_URL_PATH)
 with shell.page_scope():
     page.run()

@@ -7,8 +7,9 @@ Layout only; the wiring lives in ``livechat.ui.talk`` and the audio path in
 
 import streamlit as st
 
-from livechat.ui import talk
+from livechat.ui import shell, talk
 
+shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 st.title("Talk")
 st.caption(
     "Press START and ask about your data out loud, or type below. "
