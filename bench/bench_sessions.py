@@ -1,48 +1,76 @@
 """Concurrent voice sessions: VoiceBridge + LiveSession + the emulator, audio in real time.
 
+Acceptance (issue 8): 50 concurrent sessions on a 2-core machine, zero underruns during
+replies, and p95 added latency at most 40 ms each way.
+
 For each N (1, 10, 25, 50; ``--quick``: 1, 10) it runs N browser sessions in one process,
 as the app would: per session a VoiceBridge with a LiveSession (real google-genai SDK,
 TLS websocket, per-connection tokens) talking to the emulator, which paces its replies
-in real time. Each session's uplink gets 20 ms ``av.AudioFrame``s of 48 kHz stereo
-speech-like audio in real time through ``on_uplink_frame`` (an utterance, then silence
-until the reply has played, then the next); its downlink is pulled 20 ms at a time
-through ``next_downlink_frame`` on the schedule streamlit-webrtc's AudioSourceTrack keeps.
+in real time (200 ms ahead, like a service that streams a little faster than speech).
+Each session's uplink gets 20 ms ``av.AudioFrame``s of 48 kHz stereo speech-like audio in
+real time through ``on_uplink_frame`` (an utterance, then silence until the reply has
+played, then the next); its downlink is pulled 20 ms at a time through
+``next_downlink_frame`` on the schedule streamlit-webrtc's AudioSourceTrack keeps.
 
-Who drives the media (``--driver``): ``threads`` (default, as briefed) gives every
-session a feeder thread and a reader thread; ``loop`` runs all of them on one asyncio
-loop thread, as aiortc does in the app (streamlit-webrtc has one global media loop).
-Where the emulator runs (``--emulator``): ``thread`` (default, in this process, as
-briefed: it then competes for this process's GIL) or ``process`` (a child process, like
-the real service, which never shares the app's interpreter).
+Defaults, and why:
+
+- ``--emulator process`` (default): the emulator runs in a child process, as the real
+  service never shares the app's interpreter; ``thread`` puts it on a thread of this
+  process, where it competes for the app's GIL and the figures no longer describe the app.
+- ``--driver loop`` (default): one asyncio loop thread drives every session's uplink and
+  downlink, as aiortc does in the app (streamlit-webrtc runs all WebRTC workers on one
+  global event loop); ``threads`` gives each session a feeder and a reader thread (100
+  extra threads at N=50, which the app does not have).
+- ``--uplink-chunk-ms`` (default: the bridge's ``DEFAULT_UPLINK_CHUNK_MS``, 40).
+- ``--phase aligned`` (default, the worst case): all sessions' 20 ms frames fall due at
+  the same instants, so the media loop works in bursts of 2N steps and every session
+  thread it wakes queues for the GIL behind the burst. ``spread`` offsets session i by
+  i/N of a frame, as independent browsers' packets arrive; reported separately, never
+  as the acceptance figure.
+- ``--switch-interval S``: ``sys.setswitchinterval`` for this process (Python's 5 ms
+  unless given). Measured at N=50: 1 ms did not help (two interleaved rounds, underruns
+  20/15 vs 6/12 and uplink p95 79/95 ms vs 68/64 ms with 5 ms), so the app keeps 5 ms.
+
+What "added latency" means (the definitions are not relaxed for batching):
+
+- uplink: a frame handed to ``on_uplink_frame`` -> the emulator received the message
+  holding its last sample (stamped in the emulator's websocket handler). The bridge
+  sends whole chunks, so a frame that waits for later frames to fill its chunk carries
+  that wait: with 40 ms chunks the first frame of each chunk waits 20 ms, so half the
+  frames start at 20 ms before any transport or scheduling delay. Batching therefore
+  buys CPU with latency one for one, and the p95 shows it: 60 ms chunks would put a
+  third of the frames at 40 ms or more, over the target by construction;
+- downlink: the emulator sent a reply chunk -> its first sample left the bridge in a
+  frame, minus the wait the audio queued ahead of it imposes (a sample can not play
+  before the one before it). "1st" = the first chunk of each reply (the delay a listener
+  notices); "all" = every chunk. Includes the 0-20 ms wait for the next 20 ms tick.
+  The acceptance line requires both "1st" and "all" p95 within 40 ms.
 
 It prints, per N:
 
 - replies, and underruns during replies (PlaybackBuffer: ran dry while a reply played);
 - dropped audio: uplink chunks the session dropped (its 2 s buffer overflowed) and
   downlink bytes the playback buffer dropped (overflow);
-- uplink added latency: a frame handed to the bridge → the emulator received the
-  message holding its last sample (stamped in the emulator's websocket handler). The
-  bridge sends 40 ms chunks, so up to 20 ms of this is the chunking, counted honestly;
-- downlink added latency: the emulator sent a reply chunk → its first sample left the
-  bridge in a frame, minus the wait the audio queued ahead of it imposes (a sample can
-  not play before the one before it). "1st" = the first chunk of each reply (the delay
-  a listener notices); "all" = every chunk. Includes the 0-20 ms wait for the next tick;
+- the latencies above (p50, p95);
 - late ticks: media steps that ran more than one frame (20 ms) behind schedule;
 - CPU: this process's user+system seconds per wall second (2.0 = both cores), and the
-  emulator thread's share when it runs in this process; the machine's load average.
+  emulator's (its child process, or its thread when it runs in this process); a busy
+  emulator stamps arrivals late, so "emu" near 1.0 means the uplink figure includes the
+  emulator's own queueing; the machine's load average,
+  which matters: other work on the machine takes CPU from the media loop.
 
 Measurement hooks wrap three emulator methods (``Conversation.__init__``,
 ``Conversation._realtime_input``, ``Channel.send``) to timestamp arrivals and sends; the
-emulator's behaviour is unchanged except that the bench turns Nagle's algorithm off on
-its connections (``--emulator-nagle`` keeps it): the emulator's listening socket has
-proto 0, so asyncio never sets TCP_NODELAY on them, and each reply message then waits
-for the client's next uplink packet to carry the ACK (15-20 ms measured). All sessions
+emulator's behaviour is unchanged. The hooks also check that TCP_NODELAY is on for each
+emulator connection (the emulator sets it: its listening socket says IPPROTO_TCP) and
+warn if not, since Nagle's algorithm there adds 15-40 ms per reply message. All sessions
 share one instruction first line, so the emulator's reply text, and its synthesis, is
 the same for each (cached). Timings use ``time.monotonic`` (system-wide on Linux, so it
 holds across the child process too).
 
 Run: ``.venv/bin/python bench/bench_sessions.py [--quick] [--sessions 1,10] [--seconds 20]
-[--driver threads|loop] [--emulator thread|process] [--switch-interval S]``.
+[--driver loop|threads] [--emulator process|thread] [--uplink-chunk-ms 40]
+[--phase aligned|spread] [--switch-interval S]``.
 """
 
 from __future__ import annotations
@@ -70,7 +98,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from livechat.bridge import VoiceBridge  # noqa: E402
+from livechat.bridge import DEFAULT_UPLINK_CHUNK_MS, VoiceBridge  # noqa: E402
 from livechat.config import ServiceConfig  # noqa: E402
 from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
 from livechat.emulator import channel as emulator_channel  # noqa: E402
@@ -110,21 +138,20 @@ _MARKS: dict[str, _Marks] = {}
 _CHANNEL_TAGS: dict[int, str] = {}
 
 
-# The emulator binds its listening socket with proto 0, so asyncio's _set_nodelay (which
-# checks sock.proto == IPPROTO_TCP) skips its connections: Nagle then holds each reply
-# message until the client's next uplink packet carries the ACK (up to 20 ms here, 40 ms
-# with no uplink traffic). The Live service does not do that; by default the bench turns
-# Nagle off on the emulator's connections (--emulator-nagle keeps it, to see the effect).
-_NODELAY = True
+# Whether TCP_NODELAY was on for each emulator connection (checked, not set: the emulator
+# sets it itself since its listening socket says IPPROTO_TCP; Nagle there cost 15-20 ms per
+# reply message). A connection with Nagle on is reported, as it would skew the figures.
+_NAGLE_ON: list[str] = []
 
 
-def _set_nodelay(channel: Any) -> None:
+def _check_nodelay(channel: Any, tag: str) -> None:
     try:
         protocol = channel._ws.scope["extensions"]["livechat.emulator"]["abort"].__self__
         sock = protocol.transport.get_extra_info("socket")
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY):
+            _NAGLE_ON.append(tag)
     except (AttributeError, KeyError, OSError) as exc:
-        print(f"warning: could not turn Nagle off on an emulator connection: {exc!r}", file=sys.stderr)
+        print(f"warning: could not read TCP_NODELAY of an emulator connection: {exc!r}", file=sys.stderr)
 
 
 def _tag_of(instruction: str) -> str:
@@ -140,9 +167,8 @@ def _install_hooks() -> None:
 
     def init(self: Any, **kwargs: Any) -> None:
         orig_init(self, **kwargs)
-        if _NODELAY:
-            _set_nodelay(kwargs["channel"])
         tag = _tag_of(self._instruction)
+        _check_nodelay(kwargs["channel"], tag)
         _CHANNEL_TAGS[id(kwargs["channel"])] = tag
         _MARKS.setdefault(tag, _Marks())
 
@@ -214,9 +240,10 @@ def _frames(mono: np.ndarray) -> list[av.AudioFrame]:
 class _Client:
     """One simulated browser session: a bridge, what feeds its uplink and what reads its downlink."""
 
-    def __init__(self, index: int, config: ServiceConfig, stop: threading.Event) -> None:
+    def __init__(self, index: int, config: ServiceConfig, stop: threading.Event,
+                 uplink_chunk_ms: int = DEFAULT_UPLINK_CHUNK_MS) -> None:
         self.tag = f"bench-{index:03d}"
-        self.bridge = VoiceBridge(name=self.tag)
+        self.bridge = VoiceBridge(name=self.tag, uplink_chunk_ms=uplink_chunk_ms)
         settings = LiveSettings(model=MODEL, system_instruction=f"You are a benchmark voice session.\n{self.tag}")
         self.factory = lambda sink: LiveSession(config=config, settings=settings, audio_sink=sink,
                                                 name=f"live-{self.tag}")
@@ -227,6 +254,7 @@ class _Client:
         self.ticks: list[tuple[float, int, int]] = []  # (t, read bytes before, read bytes after)
         self._speaking, self._position, self._next_utterance, self._replies = True, 0, -1, 0
         self._read_bytes = 0
+        self.phase = 0.0  # offset of this session's 20 ms schedule (--phase spread)
 
     def connect(self) -> None:
         self.bridge.sync_stream(playing=False, signalling=True, factory=self.factory, key="bench")
@@ -292,7 +320,7 @@ class _ThreadDriver:
     def start(self, t0: float) -> None:
         for c in self.clients:
             for name, step in (("feed", c.feed), ("read", c.read)):
-                thread = threading.Thread(target=_paced, args=(step, t0, self.stop, self.late),
+                thread = threading.Thread(target=_paced, args=(step, t0 + c.phase, self.stop, self.late),
                                           name=f"{c.tag}-{name}", daemon=True)
                 self.threads.append(thread)
                 thread.start()
@@ -317,7 +345,8 @@ class _LoopDriver:
         self.thread.start()
 
     async def _main(self, t0: float) -> None:
-        tasks = [asyncio.create_task(self._paced(step, t0)) for c in self.clients for step in (c.feed, c.read)]
+        tasks = [asyncio.create_task(self._paced(step, t0 + c.phase))
+                 for c in self.clients for step in (c.feed, c.read)]
         await asyncio.get_running_loop().run_in_executor(None, self.stop.wait)
         for task in tasks:
             task.cancel()
@@ -437,14 +466,19 @@ class _ProcessEmulator:
     """
 
     def __init__(self) -> None:
-        command = [sys.executable, __file__, "--serve-emulator"] + ([] if _NODELAY else ["--emulator-nagle"])
+        command = [sys.executable, __file__, "--serve-emulator"]
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
         self.base_url, self.ca_file, self.pid = info["base_url"], info["ca_file"], self.proc.pid
 
     def thread_cpu(self) -> float:
-        return 0.0
+        """CPU seconds the emulator's child process used so far (all its threads)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def marks(self) -> dict[str, _Marks]:
         path = Path(self.ca_file).with_name("bench-marks.json")
@@ -453,6 +487,7 @@ class _ProcessEmulator:
         self.proc.stdin.flush()
         self.proc.stdout.readline()
         data = json.loads(path.read_text())
+        _NAGLE_ON.extend(data.pop("_nagle_on"))
         return {tag: _Marks(arrivals=[tuple(a) for a in m["arrivals"]], sends=[tuple(x) for x in m["sends"]],
                             first_of_reply=set(m["first_of_reply"])) for tag, m in data.items()}
 
@@ -484,9 +519,11 @@ def serve_emulator() -> int:
         for line in sys.stdin:
             command, _, arg = line.strip().partition(" ")
             if command == "dump":
-                Path(arg).write_text(json.dumps({tag: {"arrivals": m.arrivals, "sends": m.sends,
-                                                       "first_of_reply": sorted(m.first_of_reply)}
-                                                 for tag, m in _MARKS.items()}))
+                dump: dict[str, Any] = {tag: {"arrivals": m.arrivals, "sends": m.sends,
+                                              "first_of_reply": sorted(m.first_of_reply)}
+                                        for tag, m in _MARKS.items()}
+                dump["_nagle_on"] = list(_NAGLE_ON)
+                Path(arg).write_text(json.dumps(dump))
                 print("ok", flush=True)
             elif command == "stop":
                 break
@@ -495,11 +532,15 @@ def serve_emulator() -> int:
     return 0
 
 
-def run(n: int, seconds: float, mode: str, driver_name: str = "threads") -> Result:
+def run(n: int, seconds: float, mode: str, driver_name: str = "loop",
+        uplink_chunk_ms: int = DEFAULT_UPLINK_CHUNK_MS, spread: bool = False) -> Result:
     emulator = _ThreadEmulator() if mode == "thread" else _ProcessEmulator()
     stop = threading.Event()
     config = ServiceConfig(api_key=API_KEY, base_url=emulator.base_url, ca_file=emulator.ca_file, model=MODEL)
-    clients = [_Client(i, config, stop) for i in range(n)]
+    clients = [_Client(i, config, stop, uplink_chunk_ms) for i in range(n)]
+    if spread:
+        for i, client in enumerate(clients):
+            client.phase = i * FRAME_S / n
     try:
         t_connect = time.monotonic()
         for client in clients:
@@ -561,20 +602,23 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="N = 1, 10 and shorter runs")
     parser.add_argument("--sessions", default=None, help="comma-separated N values (default 1,10,25,50)")
     parser.add_argument("--seconds", type=float, default=None, help="measured seconds per N (default 20; quick 12)")
-    parser.add_argument("--emulator-nagle", action="store_true",
-                        help="keep Nagle's algorithm on the emulator's connections (its default)")
-    parser.add_argument("--emulator", choices=("thread", "process"), default="thread",
-                        help="run the emulator on a thread of this process (default) or in a child "
-                             "process, like the real service, which does not share the app's GIL")
-    parser.add_argument("--driver", choices=("threads", "loop"), default="threads",
-                        help="threads: a feeder and a reader thread per session (default); loop: one "
-                             "asyncio loop for all sessions' media, as aiortc runs them")
+    parser.add_argument("--emulator", choices=("thread", "process"), default="process",
+                        help="run the emulator in a child process (default: like the real service, it "
+                             "does not share the app's GIL) or on a thread of this process")
+    parser.add_argument("--driver", choices=("threads", "loop"), default="loop",
+                        help="loop: one asyncio loop for all sessions' media, as aiortc runs them "
+                             "(default); threads: a feeder and a reader thread per session")
+    parser.add_argument("--uplink-chunk-ms", type=int, default=DEFAULT_UPLINK_CHUNK_MS,
+                        help=f"VoiceBridge uplink_chunk_ms (default {DEFAULT_UPLINK_CHUNK_MS}); the "
+                             "wait for a chunk to fill counts in the uplink latency")
+    parser.add_argument("--phase", choices=("aligned", "spread"), default="aligned",
+                        help="aligned (default, the worst case): every session's 20 ms frames are due "
+                             "at the same instants; spread: session i is offset by i/N of a frame, as "
+                             "independent browsers' packets arrive")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval() for this process in seconds (Python's default: 0.005)")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global _NODELAY
-    _NODELAY = not args.emulator_nagle
     if args.serve_emulator:
         return serve_emulator()
     if args.switch_interval is not None:
@@ -588,9 +632,8 @@ def main() -> int:
     print(f"bench_sessions: {seconds:g} s of real-time audio per N, {os.cpu_count()} CPUs, "
           f"uplink 48 kHz stereo 20 ms frames, downlink 24 kHz mono 20 ms frames")
     print(f"media driver: {'a feeder and a reader thread per session' if args.driver == 'threads' else 'one asyncio loop for all sessions'}; "
-          f"emulator: {'a thread of this process' if args.emulator == 'thread' else 'a child process'}; "
-          f"Nagle {'on' if not _NODELAY else 'off'} on its connections; "
-          f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms")
+          f"emulator: {'a thread of this process (it competes for our GIL)' if args.emulator == 'thread' else 'a child process (default)'}; "
+          f"frame phases {args.phase}; uplink chunks {args.uplink_chunk_ms} ms; GIL switch interval {sys.getswitchinterval() * 1000:g} ms")
     header = ("   N replies underruns up_drop down_drop  up_p50  up_p95 dn1st_50 dn1st_95 dnall_95 late "
               "  cpu  emu connect")
     print(header)
@@ -598,12 +641,17 @@ def main() -> int:
           "(cores) (cores) (s)")
     results = []
     for n in sizes:
-        result = run(n, seconds, args.emulator, args.driver)
+        result = run(n, seconds, args.emulator, args.driver, args.uplink_chunk_ms, args.phase == "spread")
         results.append(result)
         print(f"{_row(result)}   (load average {os.getloadavg()[0]:.1f})", flush=True)
+    if _NAGLE_ON:
+        print(f"WARNING: {len(_NAGLE_ON)} emulator connections had Nagle's algorithm on "
+              f"(TCP_NODELAY off): reply latencies include up to 40 ms of it")
     worst = results[-1]
-    ok = (worst.underruns == 0 and _pct(worst.up, .95) <= 40 and _pct(worst.down_first, .95) <= 40)
-    print(f"acceptance at N={worst.n} (zero underruns, p95 <= 40 ms each way): {'PASS' if ok else 'FAIL'}")
+    ok = (worst.underruns == 0 and _pct(worst.up, .95) <= 40 and _pct(worst.down_first, .95) <= 40
+          and _pct(worst.down_all, .95) <= 40)
+    print(f"acceptance at N={worst.n} (zero underruns, p95 <= 40 ms up, down 1st and down all): "
+          f"{'PASS' if ok else 'FAIL'}")
     return 0
 
 

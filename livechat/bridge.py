@@ -50,7 +50,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import av
-import numpy as np
 
 from livechat.audio import SESSION_INPUT_RATE, UplinkConverter, pcm_rms
 from livechat.events import ErrorEvent, Event, SessionState
@@ -79,8 +78,6 @@ DOWNLINK_RATE = 24_000  # the model's reply rate; aiortc's Opus encoder upsample
 # messages (each costs ~0.3 ms of SDK and websocket work under the GIL), for at most
 # 20 ms of added delay. See bench/bench_sessions.py for the measurements.
 DEFAULT_UPLINK_CHUNK_MS = 40
-# The level meter is read every few hundred ms; measuring every 5th frame is enough.
-_LEVEL_EVERY_FRAMES = 5
 FRAME_SECONDS = 0.02
 _S16 = 2
 
@@ -248,7 +245,10 @@ class VoiceBridge:
         self._samples_accepted = 0
         self._samples_sent = 0
         self._frames_out = 0
-        self._level = 0.0
+        # The latest converted frame, for the level meter. Its RMS is computed when the
+        # meter is read (every few hundred ms on the script thread), not per frame on the
+        # aiortc loop, which carries every stream of the process. Replaced, never mutated.
+        self._level_pcm: bytes = b""
 
     # ------------------------------------------------------------------ properties (any thread)
 
@@ -283,7 +283,7 @@ class VoiceBridge:
         """RMS level of the latest microphone frame, 0..1; 0 when no frame came for 0.5 s."""
         with self._lock:
             recent = self._stream_active and self._clock() - self._last_frame_at < 0.5
-        return self._level if recent else 0.0
+        return pcm_rms(self._level_pcm) if recent else 0.0
 
     @property
     def samples_accepted(self) -> int:
@@ -555,8 +555,7 @@ class VoiceBridge:
             live = self._stream_active
         if not pcm:
             return
-        if self._frames_in % _LEVEL_EVERY_FRAMES == 1:
-            self._level = pcm_rms(pcm)
+        self._level_pcm = pcm
         session = self._session
         if session is None or not live:
             self._frames_unsent += 1
@@ -593,9 +592,10 @@ class VoiceBridge:
     def next_downlink_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:
         """The next 20 ms of reply audio, 24 kHz mono s16 (aiortc loop; silence when none)."""
         pcm = self._playback.read(self._frame_bytes)
-        frame = av.AudioFrame.from_ndarray(
-            np.frombuffer(pcm, dtype="<i2").reshape(1, -1), format="s16", layout="mono"
-        )
+        # Filling a fresh frame's plane costs half of from_ndarray (measured 1.4 vs 3.1 us);
+        # this runs 50 times a second per stream on the shared aiortc loop.
+        frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // _S16)
+        frame.planes[0].update(pcm)
         frame.sample_rate = DOWNLINK_RATE
         frame.pts = pts
         frame.time_base = time_base

@@ -165,6 +165,10 @@ def make_client(
         "ping_interval": config.ping_interval_s,
         "ping_timeout": config.ping_timeout_s,
         "close_timeout": config.close_timeout_s,
+        # No permessage-deflate: base64 PCM barely compresses, and deflating every audio
+        # message costs CPU on both ends under the GIL (bench/bench_sessions.py measures it).
+        # websockets.connect takes compression=None; the HTTP client never sees the key.
+        "compression": None,
     }
     client_args: dict[str, Any] = {}
     if ctx is not None:

@@ -46,8 +46,6 @@ from .voice import OUTPUT_MIME, OUTPUT_RATE
 
 logger = logging.getLogger(__name__)
 
-# Reply audio is sent this far ahead of real time so a client's playback never starves.
-_PACING_LEAD_S = 0.2
 _EXPIRY_POLL_S = 0.25
 TOKEN_EXPIRED_REASON = "The auth token has expired."
 
@@ -364,7 +362,7 @@ class Conversation:
         position_s = 0.0
         for index, chunk in enumerate(chunks):
             if options.realtime:
-                delay = start + position_s - _PACING_LEAD_S - loop.time()
+                delay = start + position_s - options.pacing_lead_s - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
             else:

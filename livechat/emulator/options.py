@@ -39,6 +39,9 @@ class EmulatorOptions:
     vad_min_speech_ms: int = 200
     speak_chunk_ms: int = 40
     realtime: bool = True
+    # With realtime pacing, reply audio is sent this far ahead of real time so a client's
+    # playback never starves (a larger lead makes a client's flush on barge-in observable).
+    pacing_lead_s: float = 0.2
     session_duration_limit_s: float | None = None
     connection_lifetime_s: float | None = None
     # faults
@@ -69,7 +72,7 @@ class EmulatorOptions:
         for name in ("session_duration_limit_s", "connection_lifetime_s", "go_away_after_s",
                      "spurious_interrupt_after_s"):
             _optional_non_negative(name, getattr(self, name))
-        for name in ("setup_delay_s", "go_away_time_left_s", "pong_delay_s"):
+        for name in ("setup_delay_s", "go_away_time_left_s", "pong_delay_s", "pacing_lead_s"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
                 raise EmulatorOptionsError(f"{name} must be a number >= 0, got {value!r}")

@@ -132,15 +132,7 @@ class EmulatorServer:
     def _start_locked(self) -> None:
         assert self._temp_dir is not None
         self._tls = generate_tls_material(self._temp_dir, self._cert_dir, hosts=(self._host,))
-        family = socket.AF_INET6 if _is_ipv6(self._host) else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self._requested_port))
-        except OSError as exc:
-            sock.close()
-            raise EmulatorStartError(
-                f"cannot listen on {self._host}:{self._requested_port} ({exc.strerror or exc})") from exc
+        sock = bind_listening_socket(self._host, self._requested_port)
         self._port = sock.getsockname()[1]
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{THREAD_NAME}-voice")
         self._context = ServerContext(api_key=self._api_key, options=self._options, clock=self._clock,
@@ -303,6 +295,26 @@ class EmulatorServer:
                 error.sessions = snapshot  # type: ignore[attr-defined]
                 raise error
             registry.wait_for_change(version, remaining)
+
+
+def bind_listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: any free port), ready for uvicorn.
+
+    Raises ``EmulatorStartError`` when the address cannot be bound.
+    """
+    family = socket.AF_INET6 if _is_ipv6(host) else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+    # (base_events._set_nodelay), and accepted sockets inherit the listener's proto. With
+    # proto 0 Nagle's algorithm stayed on, and each small reply message waited for the
+    # client's next packet to carry the ACK (15-20 ms; 40 ms with no uplink traffic).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise EmulatorStartError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+    return sock
 
 
 def _is_ipv6(host: str) -> bool:

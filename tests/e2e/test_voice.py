@@ -3,7 +3,8 @@
 The fake microphone plays the spoken question in a loop (0.5 s silence, ~2.3 s speech,
 1.0 s silence), so the emulator's VAD ends an utterance ~0.6 s into the trailing silence,
 the reply starts, and the next loop's speech interrupts it about a second later: one
-cycle shows the uplink, the downlink and barge-in. A second test asks once and then
+cycle shows the uplink, the downlink and barge-in (with reply audio sent 3 s ahead of
+real time, so that a queue which is not dropped would be heard). A second test asks once and then
 stays quiet (25 s of silence in the file), so the reply runs to its end and its
 transcript is whole.
 
@@ -45,15 +46,13 @@ MAX_SILENCE_RATIO = 0.02
 
 
 @pytest.fixture
-def early_reply_audio(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the in-process emulator send reply audio REPLY_LEAD_S ahead of real time.
-
-    Patches the emulator's private pacing constant (it has no option for it yet; asked
-    for as ``EmulatorOptions.pacing_lead_s``). ``raising=True``: a rename fails loudly.
-    """
-    from livechat.emulator import conversation
-
-    monkeypatch.setattr(conversation, "_PACING_LEAD_S", REPLY_LEAD_S, raising=True)
+def early_reply_audio(e2e_stack):
+    """Make the emulator send reply audio REPLY_LEAD_S ahead of real time, for this test only."""
+    emulator = e2e_stack.emulator
+    before = emulator.options.pacing_lead_s
+    emulator.set_options(pacing_lead_s=REPLY_LEAD_S)
+    yield
+    emulator.set_options(pacing_lead_s=before)
 
 
 def _new_voice(sessions: list[dict], known: set[str]) -> list[dict]:

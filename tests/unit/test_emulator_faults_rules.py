@@ -16,7 +16,7 @@ from livechat.emulator.wire import close_reason, encode, parse_client_frame, par
     ({"close_code": 1005}, "close_code"), ({"close_after_messages": 0}, "close_after_messages"),
     ({"vad_silence_ms": 0}, "vad_silence_ms"), ({"vad_threshold_dbfs": 3}, "vad_threshold_dbfs"),
     ({"token_versions": ("v2",)}, "token_versions"), ({"pong_delay_s": -1}, "pong_delay_s"),
-    ({"go_away_after_s": -0.5}, "go_away_after_s"),
+    ({"go_away_after_s": -0.5}, "go_away_after_s"), ({"pacing_lead_s": -1}, "pacing_lead_s"),
 ])
 def test_options_reject_values_with_the_rule(fields, fragment):
     with pytest.raises(EmulatorOptionsError, match=fragment):
