@@ -15,8 +15,10 @@ methods of the one bridge in session state are the same on every run). It holds:
 - the session lifecycle: one ``LiveSession`` at a time. ``sync_stream`` starts it when
   the webrtc component starts and stops it when the component stops; a typed question
   (``send_text``) uses the running session or starts a text-only one. A dropped peer
-  (``on_uplink_ended`` after frames flowed, or no frame for ``stall_timeout_s``, see
-  ``check_stream``) and ``close()`` (tab closed) stop it too, within ``stop_timeout_s``;
+  (``on_uplink_ended`` after frames flowed, or no frame for ``stall_timeout_s``, noticed
+  by the stream's watchdog thread or ``check_stream``) and ``close()`` (tab closed) stop
+  it too, within ``stop_timeout_s``. A drop is reported as an error only when the page
+  has not stopped the stream within ``drop_notice_grace_s`` (STOP ends the track first);
 - the last reply's audio, for playing a typed question's answer without WebRTC
   (``last_reply_wav``).
 
@@ -32,6 +34,8 @@ Threads:
   ``on_uplink_ended`` and ``next_downlink_frame``. These never block beyond short locks:
   a slow callback would stall every stream of the server process;
 - the LiveSession's loop thread: the reply tap (``write``/``clear``/``end_of_turn``);
+- the stream's watchdog thread (``<name>-watchdog``, one per stream, started by
+  ``sync_stream`` and stopped by it or ``close``): ``_watch_uplink``;
 - a SessionShutdownObserver thread (tab closed) or any thread: ``close``.
 
 This module never imports streamlit.
@@ -180,10 +184,12 @@ class VoiceBridge:
         playback_seconds: float = 30.0,
         max_reply_seconds: float = 60.0,
         stop_timeout_s: float = 2.0,
-        stall_timeout_s: float = 3.0,
+        stall_timeout_s: float = 1.0,
         first_frame_timeout_s: float = 15.0,
         uplink_chunk_ms: int = DEFAULT_UPLINK_CHUNK_MS,
         clock: Callable[[], float] = time.monotonic,
+        watchdog_interval_s: float | None = 0.1,
+        drop_notice_grace_s: float = 2.0,
     ) -> None:
         for label, value in (
             ("playback_seconds", playback_seconds),
@@ -191,6 +197,8 @@ class VoiceBridge:
             ("stop_timeout_s", stop_timeout_s),
             ("stall_timeout_s", stall_timeout_s),
             ("first_frame_timeout_s", first_frame_timeout_s),
+            ("watchdog_interval_s", 1.0 if watchdog_interval_s is None else watchdog_interval_s),
+            ("drop_notice_grace_s", drop_notice_grace_s),
         ):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise BridgeConfigError(f"{label} must be a positive number of seconds, got {value!r}")
@@ -204,6 +212,9 @@ class VoiceBridge:
         self._stop_timeout = float(stop_timeout_s)
         self._stall_timeout = float(stall_timeout_s)
         self._first_frame_timeout = float(first_frame_timeout_s)
+        # None: no watchdog thread; only check_stream() (called by the page) looks.
+        self._watchdog_interval = None if watchdog_interval_s is None else float(watchdog_interval_s)
+        self._drop_grace = float(drop_notice_grace_s)
         self._playback = PlaybackBuffer(sample_rate=DOWNLINK_RATE, max_seconds=playback_seconds)
         self._frame_bytes = int(round(DOWNLINK_RATE * FRAME_SECONDS)) * _S16
         self._max_reply_bytes = int(DOWNLINK_RATE * max_reply_seconds) * _S16
@@ -217,6 +228,9 @@ class VoiceBridge:
         self._retired: list[tuple[int, LiveSession]] = []  # stopped, events not yet drained
         self._stoppers: list[threading.Thread] = []
         self._closed = False
+        # The uplink watchdog of the current stream and its stop flag (script thread, close()).
+        self._watchdog: threading.Thread | None = None
+        self._watchdog_stop = threading.Event()
 
         # Shared between threads: guarded by _lock.
         self._lock = threading.Lock()
@@ -226,6 +240,10 @@ class VoiceBridge:
         self._frames_this_stream = 0
         self._last_frame_at = 0.0
         self._notices: deque[Event] = deque(maxlen=32)
+        # A dropped stream's message and when it dropped. Reported by poll_events only once
+        # drop_notice_grace_s passed without the page stopping the stream: STOP ends the
+        # uplink track (and its frames) before the page's run sees the component stopped.
+        self._pending_drop: tuple[float, str] | None = None
         self._held: list[TaggedEvent] = []  # drained by wait_for_events, not yet polled
         self._reply = bytearray()  # the reply being spoken now
         self._last_reply: bytes = b""
@@ -401,6 +419,9 @@ class VoiceBridge:
         Signalling or playing: make sure a session runs (started as early as signalling,
         so minting and connecting overlap with ICE). Neither: the stream stopped; stop the
         session. After a dropped peer nothing restarts until the component stops.
+
+        A stop seen here is the user's (or the component's own): a drop detected just
+        before it (STOP ends the uplink track first) is not reported as an error.
         """
         active = playing or signalling
         with self._lock:
@@ -414,6 +435,10 @@ class VoiceBridge:
                 was_active = self._stream_active
                 self._stream_active = False
                 self._stream_dropped = False
+                if self._pending_drop is not None:
+                    logger.info("voice bridge %s: the stream was stopped by the page; "
+                                "not reporting it as dropped", self._name)
+                self._pending_drop = None
         if starting:
             try:
                 self.ensure_session(factory, key)
@@ -421,16 +446,27 @@ class VoiceBridge:
                 with self._lock:
                     self._stream_active = False
                 raise
-        elif stopping and was_active:
-            self.stop_session()
+            self._start_watchdog()
+        elif stopping:
+            self._stop_watchdog()
+            if was_active:
+                self.stop_session()
 
     def check_stream(self) -> str | None:
         """Stop the session when the peer stopped sending audio (script thread, e.g. a fragment).
 
         Browsers send frames continuously, silence and muted tracks included, so no frame
         for ``stall_timeout_s`` (or none at all ``first_frame_timeout_s`` after the start)
-        means the peer is gone. Returns the message it reported, or None.
+        means the peer is gone. Returns the message it will report, or None. The bridge's
+        own watchdog thread does the same while the page is gone (a closed tab).
         """
+        message = self._detect_stall()
+        if message is not None:
+            self.stop_session()
+        return message
+
+    def _detect_stall(self) -> str | None:
+        """Mark the stream dropped when its uplink stalled (any thread); the message, or None."""
         now = self._clock()
         with self._lock:
             if not self._stream_active:
@@ -444,10 +480,49 @@ class VoiceBridge:
             self._stream_active = False
             self._stream_dropped = True
             message = STREAM_STALLED_MESSAGE.format(seconds=round(limit, 1))
-            self._notices.append(ErrorEvent(message, None, recoverable=False))
+            self._pending_drop = (now, message)
         logger.info("voice bridge %s: no uplink audio for %.1f s; stopping the session", self._name, idle)
-        self.stop_session()
         return message
+
+    def _start_watchdog(self) -> None:
+        """Start the uplink watchdog of a new stream (script thread).
+
+        The page's fragment stops running when the tab closes, and Streamlit keeps a
+        disconnected session for minutes, so the bridge watches the uplink itself.
+        """
+        if self._watchdog_interval is None:
+            return
+        self._stop_watchdog()
+        stop = threading.Event()
+        thread = threading.Thread(target=self._watch_uplink, args=(stop,),
+                                  name=f"{self._name}-watchdog", daemon=True)
+        self._watchdog, self._watchdog_stop = thread, stop
+        thread.start()
+
+    def _stop_watchdog(self) -> None:
+        """Stop and join the current watchdog, if any (script thread, or close())."""
+        thread, self._watchdog = self._watchdog, None
+        self._watchdog_stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self._stop_timeout)
+            if thread.is_alive():
+                logger.warning("voice bridge %s: watchdog still running after %.1f s",
+                               self._name, self._stop_timeout)
+
+    def _watch_uplink(self, stop: threading.Event) -> None:
+        """Watchdog thread body: end the session once the stream's uplink stalls.
+
+        Runs until ``stop`` is set or the stream is no longer active. Stopping is handed
+        to a stopper thread (``_stop_async``), so this never waits on the lifecycle lock.
+        """
+        interval = self._watchdog_interval or 0.1
+        while not stop.wait(interval):
+            if self._detect_stall() is not None:
+                self._stop_async()
+                return
+            with self._lock:
+                if not self._stream_active:
+                    return
 
     def poll_events(self) -> list[TaggedEvent]:
         """Session events since the last call (retired sessions first), then bridge notices."""
@@ -466,6 +541,10 @@ class VoiceBridge:
         with self._lock:
             events[:0] = self._held
             self._held = []
+            if self._pending_drop is not None and self._clock() - self._pending_drop[0] >= self._drop_grace:
+                # The page did not stop the stream meanwhile: it died while still on.
+                self._notices.append(ErrorEvent(self._pending_drop[1], None, recoverable=False))
+                self._pending_drop = None
             events.extend(TaggedEvent(serial, e) for e in self._notices)
             self._notices.clear()
         return events
@@ -491,11 +570,12 @@ class VoiceBridge:
     def close(self, timeout: float | None = None) -> None:
         """End everything for good (any thread; idempotent): tab closed or session expired."""
         limit = self._stop_timeout if timeout is None else timeout
+        with self._lock:
+            self._stream_active = False  # the watchdog exits rather than stop anything
+        self._stop_watchdog()
         with self._lifecycle:
             if not self._closed:
                 self._closed = True
-                with self._lock:
-                    self._stream_active = False
                 self._retire_locked(wait=True)
         with self._lock:
             stoppers = list(self._stoppers)
@@ -576,16 +656,17 @@ class VoiceBridge:
     def on_uplink_ended(self) -> None:
         """The sink track ended (aiortc loop): a dropped peer ends the session, without blocking.
 
-        STOP ends the track too, after the page already stopped the session; and a late
-        call from a previous stream arrives before any frame of the next one. Both are
-        ignored: only a stream that is active and has carried frames counts as dropped.
+        A late call from a previous stream arrives before any frame of the next one: only
+        a stream that is active and has carried frames counts as dropped. STOP ends the
+        track too, during the page run that then sees the component stopped
+        (``sync_stream``), so the error is only reported after ``drop_notice_grace_s``.
         """
         with self._lock:
             if not self._stream_active or not self._frames_this_stream:
                 return
             self._stream_active = False
             self._stream_dropped = True
-            self._notices.append(ErrorEvent(STREAM_DROPPED_MESSAGE, None, recoverable=False))
+            self._pending_drop = (self._clock(), STREAM_DROPPED_MESSAGE)
         logger.info("voice bridge %s: the uplink track ended; stopping the session", self._name)
         self._stop_async()
 

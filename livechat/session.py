@@ -72,6 +72,9 @@ _MAX_MESSAGE_US = 100_000
 MAX_TEXT_CHARS = 4_000
 # After goAway at a turn boundary, how long to wait for the handle that follows turnComplete.
 _HANDLE_GRACE_S = 1.0
+# stop(): how long the websocket's normal close handshake may take before the tasks are
+# cancelled anyway (stop() itself waits 2 s by default).
+_CLOSE_TIMEOUT_S = 1.0
 
 RECONNECTED_NOTICE = "Reconnected"
 NEW_SESSION_NOTICE = (
@@ -493,6 +496,8 @@ class LiveSession:
             work = asyncio.create_task(self._connection_loop(key_client), name=f"{self._name}-link")
             stopper = asyncio.create_task(self._stop_evt.wait(), name=f"{self._name}-stop")
             done, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                await self._close_gracefully()
             for task in (work, stopper):
                 if not task.done():
                     task.cancel()
@@ -508,6 +513,22 @@ class LiveSession:
             self._transcript.finish_all()
             if key_client is not None:
                 await _close_client(key_client)
+
+    async def _close_gracefully(self) -> None:
+        """Close the open websocket normally (1000) before its tasks are cancelled (loop thread).
+
+        Cancelling first would unwind the SDK's ``async with`` around the websocket with an
+        exception, and websockets closes a connection left by an exception with 1011
+        (internal error): the service would record every deliberate stop as a failure.
+        """
+        conn = self._conn
+        if conn is None or conn.closed:
+            return
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                await conn.session.close()
+        except Exception as exc:  # the link is going away anyway; cancellation follows
+            logger.debug("live session %s: closing the websocket failed: %r", self._name, exc)
 
     async def _connection_loop(self, key_client: genai.Client | None) -> None:
         """Connect, pump, and reconnect until stopped, closed or out of attempts."""
@@ -795,7 +816,11 @@ class LiveSession:
             self._transcript.finish_all()
             self._sink.end_of_turn()
             conn.awaiting_reply = False
-            conn.typed_echo = None
+            if conn.echo_seen:
+                # The echo arrived in this turn and is whole by now. One that has not
+                # started yet is kept: a question typed during a reply is echoed after the
+                # interrupted turn's turnComplete, at the start of its own turn.
+                conn.typed_echo, conn.echo_seen = None, ""
             conn.handle_stale = True
             self._healthy_since_failure = True
             with self._lock:

@@ -247,12 +247,15 @@ def test_wait_for_events_keeps_what_it_saw_for_poll_events() -> None:
 
 
 def test_a_dropped_peer_ends_the_session_without_blocking_and_does_not_restart() -> None:
-    bridge, factory = VoiceBridge(), _Factory()
+    clock = _Clock()
+    bridge, factory = VoiceBridge(clock=clock, drop_notice_grace_s=2.0), _Factory()
     session = _start_stream(bridge, factory)
     bridge.on_uplink_frame(_browser_frame(0))
     bridge.on_uplink_ended()
     assert session.stopped.wait(WAIT)
     assert not bridge.stream_active
+    assert bridge.poll_events() == []  # the page may still be about to say it was STOP
+    clock.now += 2.0
     assert [e.event for e in bridge.poll_events()] == [ErrorEvent(STREAM_DROPPED_MESSAGE, None, recoverable=False)]
     # The component still says "playing": no new session until it stops and starts again.
     bridge.sync_stream(playing=True, signalling=False, factory=factory, key="k")
@@ -294,7 +297,8 @@ def test_uplink_callbacks_never_wait_for_a_slow_stop() -> None:
 
 def test_check_stream_stops_a_stalled_stream() -> None:
     clock = _Clock()
-    bridge, factory = VoiceBridge(clock=clock, stall_timeout_s=3.0, first_frame_timeout_s=10.0), _Factory()
+    bridge, factory = VoiceBridge(clock=clock, stall_timeout_s=3.0, first_frame_timeout_s=10.0,
+                                  watchdog_interval_s=None), _Factory()
     session = _start_stream(bridge, factory)
     clock.now += 9.0
     assert bridge.check_stream() is None  # waiting for the first frame
@@ -310,7 +314,7 @@ def test_check_stream_stops_a_stalled_stream() -> None:
 
 def test_check_stream_stops_a_stream_that_never_delivered_a_frame() -> None:
     clock = _Clock()
-    bridge, factory = VoiceBridge(clock=clock, first_frame_timeout_s=10.0), _Factory()
+    bridge, factory = VoiceBridge(clock=clock, first_frame_timeout_s=10.0, watchdog_interval_s=None), _Factory()
     session = _start_stream(bridge, factory)
     clock.now += 10.0
     assert bridge.check_stream() is not None
