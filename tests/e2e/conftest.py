@@ -64,8 +64,11 @@ def _e2e_environment() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an asyncio loop running in the
+    # main thread while it is open, and every later test that calls asyncio.run() (the SDK
+    # tests in tests/integration) would fail with "cannot be called from a running event loop".
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -69,8 +69,8 @@ def test_setup_delay_holds_setup_complete(emulator_factory):
     assert asyncio.run(connect(10)) is True
 
 
-def test_go_away_then_close(emulator_factory):
-    server = emulator_factory(go_away_after_s=0.2, go_away_time_left_s=0.3)
+def _receive_until_closed(server):
+    """Receive on one API-key connection until the server closes it: (messages, the APIError info)."""
     messages = []
 
     async def scenario():
@@ -82,6 +82,12 @@ def test_go_away_then_close(emulator_factory):
 
     with pytest.raises(errors.APIError) as info:
         run(scenario())
+    return messages, info
+
+
+def test_go_away_then_close(emulator_factory):
+    server = emulator_factory(go_away_after_s=0.2, go_away_time_left_s=0.3)
+    messages, info = _receive_until_closed(server)
     assert [m.go_away.time_left for m in messages if m.go_away] == ["0.300s"]
     assert info.value.code == 1008
     assert info.value.details.startswith("Connection aborted because the client failed to close the connection")
@@ -90,17 +96,7 @@ def test_go_away_then_close(emulator_factory):
 
 def test_connection_lifetime_sends_go_away_before_the_end(emulator_factory):
     server = emulator_factory(connection_lifetime_s=0.5)
-    messages = []
-
-    async def scenario():
-        client = make_genai_client(server, "test-key")
-        async with client.aio.live.connect(model=LIVE_MODEL) as session:
-            while True:
-                async for message in session.receive():
-                    messages.append(message)
-
-    with pytest.raises(errors.APIError) as info:
-        run(scenario())
+    messages, info = _receive_until_closed(server)
     # Shorter than the service's 60 s notice: the goAway comes at once with the whole lifetime left.
     assert [m.go_away.time_left for m in messages if m.go_away] == ["0.500s"]
     assert info.value.code == 1008
