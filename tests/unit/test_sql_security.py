@@ -24,7 +24,7 @@ import pytest
 
 from livechat.tools import ToolBox
 
-KEY_SENTINEL = "AIza-test-sentinel-not-a-real-key"
+KEY_SENTINEL = "sentinel-gemini-key-not-a-real-key"
 MAX_GROWTH_BYTES = 2 * 1024**3
 ROWS = 20_000
 

@@ -173,7 +173,7 @@ def test_sanitize_dataset_name_caps_length() -> None:
 @given(st.text(max_size=300))
 def test_sanitized_names_are_quotable(raw: str) -> None:
     out = sanitize_dataset_name(raw)
-    assert 1 <= len(out) <= NAME_CAP
+    assert len(out) >= 1 and len(out) <= NAME_CAP
     assert not any(char in out for char in "\"'`<>\\\n\r")
     assert not any(char in out for char in _FORBIDDEN)
 
