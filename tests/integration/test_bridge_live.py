@@ -7,6 +7,8 @@ own path: resampling, the session, the websocket, the emulator's VAD and replies
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -124,7 +126,16 @@ def test_a_dropped_peer_ends_the_live_session_within_two_seconds(emulator) -> No
         bridge.on_uplink_frame(frame)
     bridge.on_uplink_ended()  # the sink track ended while the component still plays
     emulator.wait_for(lambda sessions: sessions[-1]["ended"] is not None, timeout=2.0)
-    errors = [e.event for e in bridge.poll_events() if isinstance(e.event, ErrorEvent)]
+    # The notice is posted by the bridge's watchdog on its next tick, which may come just
+    # after the emulator saw the close: wait for it (bounded) rather than poll once.
+    errors: list = []
+    deadline = time.monotonic() + TIMEOUT
+    while not errors and time.monotonic() < deadline:
+        bridge.wait_for_events(0.05)
+        errors = [e.event for e in bridge.poll_events() if isinstance(e.event, ErrorEvent)]
+        if not errors:
+            time.sleep(0.02)  # the session is gone, so wait_for_events can return at once
+    assert errors, "the bridge never reported the dropped stream"
     assert errors[-1].message == STREAM_DROPPED_MESSAGE
     bridge.close()
 
