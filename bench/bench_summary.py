@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
-import os
 import statistics
 import sys
 import threading
@@ -39,10 +38,10 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from livechat.procstat import rss_bytes  # noqa: E402
 from livechat.summary import summarize  # noqa: E402
 
 SEED = 20_240_611
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def make_frame(rows: int, seed: int = SEED) -> pd.DataFrame:
@@ -89,11 +88,6 @@ def make_frame(rows: int, seed: int = SEED) -> pd.DataFrame:
     )
 
 
-def _rss() -> int:
-    with open("/proc/self/statm", encoding="ascii") as handle:
-        return int(handle.read().split()[1]) * _PAGE
-
-
 def _release_free_memory() -> None:
     gc.collect()
     pa.default_memory_pool().release_unused()
@@ -109,14 +103,14 @@ class _Sampler:
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-memory-sampler", daemon=True)
-        self.rss_base = _rss()
+        self.rss_base = rss_bytes()
         self.arrow_base = pa.total_allocated_bytes()
         self.rss_peak = self.rss_base
         self.arrow_peak = self.arrow_base
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.rss_peak = max(self.rss_peak, _rss())
+            self.rss_peak = max(self.rss_peak, rss_bytes())
             self.arrow_peak = max(self.arrow_peak, pa.total_allocated_bytes())
             self._stop.wait(0.002)
 
@@ -129,7 +123,7 @@ class _Sampler:
         self._thread.join(timeout=5)
         if self._thread.is_alive():
             print("warning: memory sampler did not stop", file=sys.stderr)
-        self.rss_peak = max(self.rss_peak, _rss())
+        self.rss_peak = max(self.rss_peak, rss_bytes())
 
 
 def measure_memory(df: pd.DataFrame) -> tuple[int, int, int]:

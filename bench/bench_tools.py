@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from livechat.procstat import PeakRss, rss_bytes
 from livechat.tools import ToolBox  # noqa: E402
 
 MAX_MS = 50.0
@@ -82,16 +82,6 @@ def make_frame(rows: int) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def _rss(pid: int | None) -> int:
-    if pid is None:
-        return 0
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def bench_queries(box: ToolBox, bare: duckdb.DuckDBPyConnection, runs: int) -> bool:
     ok = True
     print(f"{'query':<16} {'tool median':>12} {'bare median':>12} {'difference':>11}  verdict")
@@ -121,22 +111,11 @@ def bench_queries(box: ToolBox, bare: duckdb.DuckDBPyConnection, runs: int) -> b
 def bench_attacks(box: ToolBox, names: list[str]) -> None:
     print(f"\n{'attack':<24} {'stopped after':>13} {'memory added':>13}  error")
     for name in names:
-        stop = threading.Event()
-        baseline = _rss(os.getpid()) + _rss(box.sql_worker_pid)
-        peak = [baseline]
-
-        def sample() -> None:
-            while not stop.wait(0.005):
-                peak[0] = max(peak[0], _rss(os.getpid()) + _rss(box.sql_worker_pid))
-
-        sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
-        sampler.start()
-        start = time.perf_counter()
-        result = box.execute("run_sql", {"query": ATTACKS[name]})
-        elapsed = time.perf_counter() - start
-        stop.set()
-        sampler.join(timeout=5)
-        print(f"{name:<24} {elapsed:>11.2f} s {(peak[0] - baseline) / 2**20:>9.0f} MB  "
+        with PeakRss(lambda: (os.getpid(), box.sql_worker_pid)) as memory:
+            start = time.perf_counter()
+            result = box.execute("run_sql", {"query": ATTACKS[name]})
+            elapsed = time.perf_counter() - start
+        print(f"{name:<24} {elapsed:>11.2f} s {memory.added / 2**20:>9.0f} MB  "
               f"{result.get('error', 'NO ERROR: ' + str(result))[:70]}")
         box.execute("run_sql", {"query": "SELECT 1"})  # restart a killed worker outside the timing
 
@@ -155,7 +134,7 @@ def main() -> int:
     box = ToolBox(frame)
     ready = time.perf_counter() - start
     print(f"ToolBox ready in {ready:.2f} s (Arrow conversion, worker start, copy into DuckDB); "
-          f"worker RSS {_rss(box.sql_worker_pid) / 2**20:.0f} MB")
+          f"worker RSS {rss_bytes(box.sql_worker_pid) / 2**20:.0f} MB")
     bare = duckdb.connect()
     bare.register("data", frame)
     try:

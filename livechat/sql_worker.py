@@ -49,6 +49,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
+from livechat.procstat import address_space_bytes
 from livechat.sql_wire import (
     FrameError,
     compact_json,
@@ -361,9 +362,7 @@ def _harden_process() -> None:
 def _limit_address_space(headroom_mb: int) -> int:
     """Cap virtual memory at the current size plus ``headroom_mb``; return the cap in MB."""
     gc.collect()
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        current = int(statm.read().split()[0]) * resource.getpagesize()
-    cap = current + headroom_mb * 2**20
+    cap = address_space_bytes() + headroom_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     return cap // 2**20
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from livechat.procstat import PeakRss
 from livechat.tools import ToolBox
 
 KEY_SENTINEL = "sentinel-gemini-key-not-a-real-key"
@@ -98,41 +99,9 @@ def _frame() -> pd.DataFrame:
     })
 
 
-def _rss(pid: int | None) -> int:
-    if pid is None:
-        return 0
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return 0  # the worker was just killed or replaced
-
-
-class _PeakMemory:
-    """Samples this process + the SQL worker's RSS on a thread until stopped."""
-
-    def __init__(self, toolbox: ToolBox) -> None:
-        self._toolbox = toolbox
-        self._stop = threading.Event()
-        self.baseline = self._total()
-        self.peak = self.baseline
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _total(self) -> int:
-        return _rss(os.getpid()) + _rss(self._toolbox.sql_worker_pid)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, self._total())
-
-    def __enter__(self) -> _PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        assert not self._thread.is_alive()
+def _peak_memory(toolbox: ToolBox) -> PeakRss:
+    """Samples this process + the SQL worker's RSS on a thread until the block ends."""
+    return PeakRss(lambda: (os.getpid(), toolbox.sql_worker_pid))
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +149,7 @@ def test_attack_is_refused_or_stopped_and_harms_nothing(
     original = frame.copy(deep=True)
     files_before = _listing(workdir)
 
-    with _PeakMemory(toolbox) as memory:
+    with _peak_memory(toolbox) as memory:
         result = toolbox.execute("run_sql", {"query": query})
 
     assert set(result) == {"error"}, result
