@@ -35,7 +35,7 @@ DEFAULT_PING_INTERVAL_S = 20.0
 DEFAULT_PING_TIMEOUT_S = 45.0
 # websockets waits 10 s for the peer's close frame by default; stop() must finish in ~2 s.
 DEFAULT_CLOSE_TIMEOUT_S = 1.0
-# Bound on a token mint (REST) so a silent server cannot hang a session's thread.
+# Bound on a token mint (REST) so a silent server cannot hang a session.
 DEFAULT_HTTP_TIMEOUT_S = 20.0
 
 _NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL")

@@ -1,4 +1,4 @@
-"""The background Live session: one named thread, one asyncio loop, one websocket at a time.
+"""The background Live session: tasks on the shared Live loop, one websocket at a time.
 
 ``LiveSession`` owns the link to the Gemini Live service for one conversation. Per
 connection it mints a fresh single-use token with everything locked in (``livechat.tokens``),
@@ -12,7 +12,10 @@ Threads:
   ``send_audio``, ``send_text``, ``poll_events``, ``read_audio``, ``state`` and ``stats``;
   none of them blocks on the network. Hand-off is through lock-guarded bounded deques plus
   ``loop.call_soon_threadsafe`` to wake the loop.
-- the session thread runs the loop: minting, connecting, sending, receiving, reconnecting.
+- the shared Live loop thread (``livechat.live_loop``; one for all sessions of the process,
+  see there why) runs the session's tasks: minting, connecting, sending, receiving,
+  reconnecting. Every task the session starts is its own to cancel and await; it ends
+  with the session, whatever else runs on the loop.
 - a small thread pool, created on the first tool call, runs tools off the loop.
 
 Reconnection (issue 10): a ``goAway`` reconnects at the next turn boundary; an unexpected
@@ -26,18 +29,20 @@ Audio captured meanwhile is kept (up to ``audio_buffer_seconds``) and sent after
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
 import ssl
 import threading
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import websockets
 from google import genai
@@ -56,12 +61,14 @@ from livechat.events import (
     ToolCallStarted,
     Usage,
 )
+from livechat.live_loop import SharedLoop, live_loop
 from livechat.playback import PlaybackBuffer
 from livechat.session_errors import LinkFailure, classify_close, classify_error
 from livechat.session_transcript import TranscriptTracker, seed_instruction
 from livechat.tokens import LiveSettings, amint_live_token
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 INPUT_RATE = 16_000  # what the Live API expects from the microphone
 REPLY_RATE = 24_000  # what native-audio models send back
@@ -126,7 +133,7 @@ class _Connection:
 
 
 class LiveSession:
-    """One voice conversation with a Gemini Live model, run on its own thread.
+    """One voice conversation with a Gemini Live model, run as tasks on the shared Live loop.
 
     Construct it (no I/O), ``start()`` it, feed it with ``send_audio``/``send_text``, drain
     ``poll_events()`` and read reply audio with ``read_audio`` (or give an ``audio_sink``),
@@ -135,7 +142,7 @@ class LiveSession:
     Threads: ``audio_sink`` is written on the session's loop thread; ``tool_executor(name,
     args)`` runs on the session's tool pool (never on the loop) and should not raise (an
     exception becomes an ``{"error": ...}`` result). ``token_source`` replaces minting: it is
-    called on the loop thread with the settings to lock and must return a token name
+    called on the shared loop thread with the settings to lock and must return a token name
     quickly; by default each connection mints its own single-use token with
     ``config.api_key``.
     """
@@ -159,6 +166,7 @@ class LiveSession:
         seed_max_chars: int = 4_000,
         tool_workers: int = 2,
         token_lifetime: timedelta = timedelta(minutes=30),
+        loop_host: SharedLoop | None = None,
     ) -> None:
         if setup_timeout <= 0:
             raise SessionError(f"setup_timeout must be positive, got {setup_timeout!r}")
@@ -229,9 +237,13 @@ class LiveSession:
         }
 
         self._lifecycle = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._host = live_loop if loop_host is None else loop_host
+        # The run on the shared loop (start()) and its end (set after the last teardown step).
+        self._future: concurrent.futures.Future[None] | None = None
+        self._done = threading.Event()
 
         # Loop thread only (created in _main).
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._stop_evt: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._handle: str | None = None
@@ -247,7 +259,7 @@ class LiveSession:
 
     @property
     def name(self) -> str:
-        """The session's (and its thread's) name."""
+        """The session's name (its tasks' and tool threads' names start with it)."""
         return self._name
 
     @property
@@ -270,48 +282,51 @@ class LiveSession:
 
     @property
     def running(self) -> bool:
-        """True while the session thread is alive (any thread)."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        """True from ``start`` until the session has ended and torn down (any thread)."""
+        return self._future is not None and not self._done.is_set()
 
     def start(self) -> None:
-        """Start the session thread; idempotent while running (any thread, not the loop's).
+        """Start the session on the shared Live loop; idempotent while running (any thread).
 
         Raises ``SessionError`` if the session was already stopped: sessions run once.
         """
         with self._lifecycle:
-            if self._thread is not None:
+            if self._future is not None:
                 return
             if self._stop_requested:
                 raise SessionError(f"LiveSession {self._name!r} was stopped; create a new one")
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
+            loop = self._host.acquire()
+            try:
+                self._future = asyncio.run_coroutine_threadsafe(self._run(loop), loop)
+            except BaseException:
+                self._host.release(loop)
+                raise
 
     def stop(self, timeout: float = 2.0) -> bool:
-        """Close the websocket, cancel tasks and join the thread for up to ``timeout`` s.
+        """Close the websocket, cancel the session's tasks and wait up to ``timeout`` s.
 
-        Idempotent; any thread. Returns True when the thread has ended (or never started).
-        Called on the session's own thread (e.g. from a tool) it only requests the stop.
+        Idempotent; any thread. Returns True when the session has ended (or never started)
+        and, if it was the last session, the shared loop's thread too. Called on the loop's
+        thread it only requests the stop (it cannot wait for itself).
         """
+        deadline = time.monotonic() + timeout
         with self._lifecycle:
             with self._lock:
                 self._stop_requested = True
                 loop = self._loop
-            thread = self._thread
             if loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                     loop.call_soon_threadsafe(self._request_stop_in_loop)
-            if thread is None:
+            if self._future is None:
                 self._set_state(SessionState.CLOSED, "Stopped")
                 return True
-            if thread is threading.current_thread():
+            if self._host.is_loop_thread():
                 return False
-            thread.join(timeout)
-            if thread.is_alive():
-                logger.warning("live session %s: thread still running %.1f s after stop()",
+            if not self._done.wait(timeout):
+                logger.warning("live session %s: still running %.1f s after stop()",
                                self._name, timeout)
                 return False
-            return True
+            return self._host.join_retired(max(0.0, deadline - time.monotonic()))
 
     def send_audio(self, pcm: bytes, sample_rate: int) -> None:
         """Queue mono PCM16 microphone audio at ``sample_rate`` Hz (any thread; never blocks).
@@ -451,31 +466,38 @@ class LiveSession:
         if self._stop_evt is not None:
             self._stop_evt.set()
 
-    # ------------------------------------------------------------------ session thread
+    # ------------------------------------------------------------------ on the shared loop
 
-    def _run(self) -> None:
-        """Thread body: run the loop until the session ends, then tear everything down."""
-        loop = asyncio.new_event_loop()
+    async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The session's whole run on the shared loop, then its teardown (loop thread)."""
         try:
-            loop.run_until_complete(self._main(loop))
-        except BaseException as exc:  # never a silent death
-            logger.exception("live session %s: loop crashed", self._name)
+            await self._main(loop)
+        except Exception as exc:  # never a silent death
+            logger.exception("live session %s: crashed", self._name)
             self._fail(LinkFailure(f"The Live session stopped unexpectedly ({type(exc).__name__})."))
         finally:
             try:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
+                # _main awaits what it starts; this catches a task a failure path left
+                # behind, so nothing of this session outlives it on the shared loop.
+                leftovers = [t for t in self._tasks if not t.done()]
+                for task in leftovers:
                     task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.run_until_complete(loop.shutdown_default_executor())
+                if leftovers:
+                    await asyncio.gather(*leftovers, return_exceptions=True)
             finally:
                 with self._lock:
                     self._loop = None
-                loop.close()
                 self._shutdown_tool_pool()
                 self._set_state(SessionState.CLOSED, "Session ended")
+                self._done.set()
+                self._host.release(loop)
+
+    def _spawn(self, coro: Coroutine[Any, Any, _T], suffix: str) -> asyncio.Task[_T]:
+        """Start a task of this session, named after it and tracked until done (loop thread)."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self._name}-{suffix}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
         self._stop_evt = asyncio.Event()
@@ -493,8 +515,8 @@ class LiveSession:
                     raise LinkFailure("No Gemini API key is configured (GEMINI_API_KEY).")
                 key_client = make_client(self._config, api_key=self._config.api_key,
                                          ssl_context=self._ssl_ctx)
-            work = asyncio.create_task(self._connection_loop(key_client), name=f"{self._name}-link")
-            stopper = asyncio.create_task(self._stop_evt.wait(), name=f"{self._name}-stop")
+            work = self._spawn(self._connection_loop(key_client), "link")
+            stopper = self._spawn(self._stop_evt.wait(), "stop")
             done, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 await self._close_gracefully()
@@ -680,10 +702,9 @@ class LiveSession:
 
     async def _pump(self, conn: _Connection) -> _Outcome:
         """Run the receiver and the sender for one connection until one of them ends it."""
-        receiver = asyncio.create_task(self._receive_loop(conn), name=f"{self._name}-recv")
-        sender = asyncio.create_task(self._send_loop(conn), name=f"{self._name}-send")
-        refresher = asyncio.create_task(self._refresh_before_expiry(conn),
-                                        name=f"{self._name}-refresh")
+        receiver = self._spawn(self._receive_loop(conn), "recv")
+        sender = self._spawn(self._send_loop(conn), "send")
+        refresher = self._spawn(self._refresh_before_expiry(conn), "refresh")
         tasks = (receiver, sender, refresher)
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -861,8 +882,7 @@ class LiveSession:
                     max_workers=self._tool_workers, thread_name_prefix=f"{self._name}-tool"
                 )
             future = loop.run_in_executor(self._tool_pool, self._execute_tool, name, args)
-            task = loop.create_task(self._finish_tool(conn, call_id, name, future),
-                                    name=f"{self._name}-tool-{call_id}")
+            task = self._spawn(self._finish_tool(conn, call_id, name, future), f"tool-{call_id}")
             conn.tools[call_id] = (name, future, task)
 
     def _execute_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
