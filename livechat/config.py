@@ -12,6 +12,7 @@ settings tolerant enough that a pong delayed by up to 30 s never kills a healthy
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import ssl
@@ -132,16 +133,39 @@ def resolve_service_config(
     )
 
 
-def make_ssl_context(config: ServiceConfig) -> ssl.SSLContext | None:
-    """An SSL context trusting ``config.ca_file`` only, or None to use the SDK's default trust."""
+def make_ssl_context(config: ServiceConfig) -> ssl.SSLContext:
+    """An SSL context trusting ``config.ca_file`` only, or the process's public-CA context.
+
+    Loads certificates: call it off the shared Live loop (``asyncio.to_thread``).
+    """
     if config.ca_file is None:
-        return None
+        return default_ssl_context()
     try:
         return ssl.create_default_context(cafile=config.ca_file)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
             f"GEMINI_CA_FILE must be a PEM certificate bundle, got {config.ca_file!r} ({exc})"
         ) from exc
+
+
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """Public-CA trust for the real service, built once per process.
+
+    Why not leave it to the SDK: without a context it builds fresh ones for every
+    ``genai.Client``, loading the whole trust store each time (40-60 ms of CPU per client,
+    measured). A Live session makes a client per connection on the loop all sessions share,
+    so every other conversation's audio would stall that long at each connect. The trust is
+    the system's (OpenSSL's default paths, which honour SSL_CERT_FILE / SSL_CERT_DIR, as
+    the SDK's own default does); where the system has no CA store, certifi's bundle, the
+    SDK's fallback.
+    """
+    ctx = ssl.create_default_context()
+    if not ctx.cert_store_stats().get("x509_ca"):
+        import certifi  # the SDK's own dependency; only needed on a system without CAs
+
+        ctx = ssl.create_default_context(cafile=certifi.where())
+    return ctx
 
 
 def make_client(
@@ -170,16 +194,14 @@ def make_client(
         # websockets.connect takes compression=None; the HTTP client never sees the key.
         "compression": None,
     }
-    client_args: dict[str, Any] = {}
-    if ctx is not None:
-        client_args["verify"] = ctx
-        async_args["verify"] = ctx
-        async_args["ssl"] = ctx
+    client_args: dict[str, Any] = {"verify": ctx}
+    async_args["verify"] = ctx
+    async_args["ssl"] = ctx
     options = types.HttpOptions(
         api_version=API_VERSION,
         base_url=config.base_url,
         timeout=int(config.http_timeout_s * 1000),
-        client_args=client_args or None,
+        client_args=client_args,
         async_client_args=async_args,
     )
     return genai.Client(api_key=api_key, vertexai=False, http_options=options)

@@ -509,7 +509,8 @@ class LiveSession:
             return
         key_client: genai.Client | None = None
         try:
-            self._ssl_ctx = make_ssl_context(self._config)
+            # Certificate loading is blocking file and CPU work: keep it off the shared loop.
+            self._ssl_ctx = await asyncio.to_thread(make_ssl_context, self._config)
             if self._token_source is None:
                 if not self._config.api_key:
                     raise LinkFailure("No Gemini API key is configured (GEMINI_API_KEY).")

@@ -13,6 +13,7 @@ from livechat.config import (
     DEFAULT_MODEL,
     ConfigError,
     ServiceConfig,
+    default_ssl_context,
     make_client,
     make_ssl_context,
     resolve_service_config,
@@ -135,3 +136,16 @@ def test_make_client_refuses_an_empty_key() -> None:
 def test_non_positive_timeouts_are_rejected(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         ServiceConfig(api_key=None, **{field: value})
+
+
+def test_without_a_ca_file_every_client_shares_one_verifying_public_ca_context() -> None:
+    config = resolve_service_config({"GEMINI_API_KEY": "k"}, {})
+    ctx = make_ssl_context(config)
+    assert ctx is default_ssl_context() is make_ssl_context(config)
+    assert ctx.verify_mode is ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.cert_store_stats()["x509_ca"] > 0
+    # The SDK is handed that context for REST and the websocket, so it builds none of its own.
+    client = make_client(config, api_key="k")
+    options = client._api_client._http_options
+    assert options.client_args["verify"] is ctx
+    assert options.async_client_args["verify"] is ctx and options.async_client_args["ssl"] is ctx
