@@ -29,7 +29,6 @@ Audio captured meanwhile is kept (up to ``audio_buffer_seconds``) and sent after
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import logging
@@ -38,7 +37,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
@@ -239,7 +238,7 @@ class LiveSession:
         self._lifecycle = threading.Lock()
         self._host = live_loop if loop_host is None else loop_host
         # The run on the shared loop (start()) and its end (set after the last teardown step).
-        self._future: concurrent.futures.Future[None] | None = None
+        self._future: Future[None] | None = None
         self._done = threading.Event()
 
         # Loop thread only (created in _main).
