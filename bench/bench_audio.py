@@ -1,4 +1,4 @@
-"""Benchmark: per-20 ms-frame cost of livechat.audio against bare PyAV, in the same run.
+"""Benchmark: per-20 ms-frame cost of livechat.audio.pcm against bare PyAV, in the same run.
 
 Uplink: a 48 kHz stereo s16 browser frame (960 samples) → 16 kHz mono PCM16 bytes.
 Downlink: 20 ms of 24 kHz mono PCM16 read from a PlaybackBuffer → one 48 kHz stereo
@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livechat.audio import DownlinkConverter, UplinkConverter  # noqa: E402
-from livechat.playback import PlaybackBuffer  # noqa: E402
+from livechat.audio.pcm import DownlinkConverter, UplinkConverter  # noqa: E402
+from livechat.audio.playback import PlaybackBuffer  # noqa: E402
 
 FRAME_US = 20_000.0
 LIMIT = 1.3  # acceptance: our up+down ≤ 1.3 × bare PyAV of the same run

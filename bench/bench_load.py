@@ -5,7 +5,7 @@ Generates (in a temporary directory, fixed seed) a CSV of 1,000,000 rows × 20 c
 (~200 MB: integers, floats, ISO dates and timestamps, categories, booleans, ids, short
 text, some nulls), then times, alternating, the median of N runs of
   baseline:   pd.read_csv(path, engine="pyarrow")
-  load_table: path.read_bytes() + livechat.data.load_table(bytes, "bench.csv")
+  load_table: path.read_bytes() + livechat.data.load.load_table(bytes, "bench.csv")
 and prints both and their ratio. Acceptance: ratio <= 1.3.
 
 Usage: .venv/bin/python bench/bench_load.py [--quick] [--rows N] [--repeats N] [--strict]
@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from livechat.data import MAX_UPLOAD_BYTES, load_table  # noqa: E402
+from livechat.data.load import MAX_UPLOAD_BYTES, load_table  # noqa: E402
 
 SEED = 20240601
 ACCEPT_RATIO = 1.3

@@ -32,9 +32,9 @@ from google.genai import types  # noqa: E402
 
 from livechat.config import ServiceConfig, make_client  # noqa: E402
 from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
-from livechat.events import SessionState, StateChanged, TranscriptUpdate  # noqa: E402
-from livechat.session import LiveSession  # noqa: E402
-from livechat.tokens import LiveSettings, amint_live_token  # noqa: E402
+from livechat.live.events import SessionState, StateChanged, TranscriptUpdate  # noqa: E402
+from livechat.live.session import LiveSession  # noqa: E402
+from livechat.live.tokens import LiveSettings, amint_live_token  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*experimental.*")
 KEY = "bench-key"

@@ -12,7 +12,7 @@ real time through ``on_uplink_frame`` (an utterance, then silence until the repl
 played, then the next); its downlink is pulled 20 ms at a time through
 ``next_downlink_frame`` on the schedule streamlit-webrtc's AudioSourceTrack keeps. The
 sessions run where the app runs them: as tasks on the one shared Live loop
-(``livechat/live_loop.py``). With a thread and a loop per session instead (the design until
+(``livechat/live/loop.py``). With a thread and a loop per session instead (the design until
 2026-11-26) N=50 failed: 0.8 of a core, 33,000 context switches a second, uplink p95
 41-85 ms and first-reply-chunk p95 37-120 ms; on the shared loop 0.4 of a core, both
 within 32 ms (README "Concurrent sessions").
@@ -113,14 +113,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from livechat.bridge import DEFAULT_UPLINK_CHUNK_MS, VoiceBridge  # noqa: E402
+from livechat.voice.bridge import DEFAULT_UPLINK_CHUNK_MS, VoiceBridge  # noqa: E402
 from livechat.config import ServiceConfig  # noqa: E402
 from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
 from livechat.emulator import channel as emulator_channel  # noqa: E402
 from livechat.emulator import conversation as emulator_conversation  # noqa: E402
-from livechat.events import SessionState  # noqa: E402
-from livechat.session import LiveSession  # noqa: E402
-from livechat.tokens import LiveSettings  # noqa: E402
+from livechat.live.events import SessionState  # noqa: E402
+from livechat.live.session import LiveSession  # noqa: E402
+from livechat.live.tokens import LiveSettings  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*experimental.*")
 

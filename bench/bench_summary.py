@@ -39,7 +39,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat.procstat import rss_bytes  # noqa: E402
-from livechat.summary import summarize  # noqa: E402
+from livechat.summary.builder import summarize  # noqa: E402
 
 SEED = 20_240_611
 

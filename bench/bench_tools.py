@@ -30,7 +30,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from livechat.procstat import PeakRss, rss_bytes
-from livechat.tools import ToolBox  # noqa: E402
+from livechat.tools.toolbox import ToolBox  # noqa: E402
 
 MAX_MS = 50.0
 MAX_OVER_BARE_MS = 20.0

@@ -5,7 +5,7 @@ Layout and widgets only; loading, caching and chart data come from ``livechat.ui
 
 import streamlit as st
 
-from livechat.data import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
+from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
 from livechat.ui import cache, shell, state
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc

@@ -1,7 +1,7 @@
 """Talk page: speak to the dataset (or type), and see the conversation as it happens.
 
 Layout only; the wiring lives in ``livechat.ui.talk`` and the audio path in
-``livechat.bridge``. The DOM contract the browser tests rely on is listed in
+``livechat.voice.bridge``. The DOM contract the browser tests rely on is listed in
 ``livechat.ui.talk``.
 """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the bundled sample dataset, livechat/assets/lighthouse_logs.csv.
+"""Write the bundled sample dataset, livechat/data/assets/lighthouse_logs.csv.
 
 A nightly log of eight lighthouses over 2023-2024: who kept the light, the weather,
 whether it was a storm night, instrument readings, lamp hours, fuel burned, and the
@@ -32,7 +32,7 @@ SEED = 1852
 START = dt.date(2023, 1, 1)
 END = dt.date(2024, 12, 31)
 KEEP_PAGE = 0.52  # share of nightly pages that survived -> about 3,000 rows
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "livechat" / "assets" / "lighthouse_logs.csv"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "livechat" / "data" / "assets" / "lighthouse_logs.csv"
 
 # name, code, region, exposure (extra knots), lamp fuel litres/hour, ships per night
 LIGHTHOUSES = (

@@ -5,7 +5,7 @@ caller passes a short key (the content digest, file name and sheet) and hands th
 bytes or DataFrame over in a parameter whose name starts with an underscore, which
 Streamlit leaves out of the key. A wrong key would serve another table's results, so
 these functions take keys only from ``CurrentDataset`` (``dataset_*`` helpers) or from
-``livechat.data.content_digest`` of the very bytes passed.
+``livechat.data.load.content_digest`` of the very bytes passed.
 
 Results are copied out of the cache (pickled), so callers may mutate them freely.
 Runs on a session's script thread; the cache itself is shared by all sessions.
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from livechat.data import LoadedTable, load_table
-from livechat.profile import ChartCandidates, chart_candidates, profile_columns
-from livechat.prompt import build_system_instruction
-from livechat.summary import DataSummary, summarize
-from livechat.tokens_estimate import estimate_tokens
+from livechat.data.load import LoadedTable, load_table
+from livechat.data.profile import ChartCandidates, chart_candidates, profile_columns
+from livechat.summary.prompt import build_system_instruction
+from livechat.summary.builder import DataSummary, summarize
+from livechat.summary.token_estimate import estimate_tokens
 from livechat.ui.columns import column_config_for
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
 from livechat.ui.state import CurrentDataset

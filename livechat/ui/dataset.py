@@ -14,8 +14,8 @@ import logging
 
 import streamlit as st
 
-from livechat.data import DataLoadError, content_digest
-from livechat.sample import SAMPLE_NAME, SAMPLE_PATH
+from livechat.data.load import DataLoadError, content_digest
+from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
 from livechat.ui import state
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from livechat.data import LoadedTable
+from livechat.data.load import LoadedTable
 
 DEFAULT_BUDGET = 8_000
 MIN_BUDGET = 500

@@ -12,7 +12,7 @@ and autoGainControl off by default.
 
 Threads: everything here runs on the session's script thread (page runs, the live
 fragment's runs, widget callbacks). The bridge's media callbacks, handed to
-streamlit-webrtc here, run on aiortc's loop (see ``livechat.bridge``).
+streamlit-webrtc here, run on aiortc's loop (see ``livechat.voice.bridge``).
 """
 
 from __future__ import annotations
@@ -38,14 +38,14 @@ from streamlit_webrtc import (
 )
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
-from livechat.bridge import DOWNLINK_RATE, SessionFactory, VoiceBridge
-from livechat.charts import ChartSpec, ChartSpecError, build_chart
+from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, VoiceBridge
+from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
 from livechat.config import ConfigError, ServiceConfig
-from livechat.session import LiveSession, ReplyAudioSink
-from livechat.tokens import LiveSettings
-from livechat.tokens_estimate import estimate_tokens
-from livechat.tools import ToolBox, live_tools
-from livechat.transcript import Entry, Transcript
+from livechat.live.session import LiveSession, ReplyAudioSink
+from livechat.live.tokens import LiveSettings
+from livechat.summary.token_estimate import estimate_tokens
+from livechat.tools.toolbox import ToolBox, live_tools
+from livechat.conversation.transcript import Entry, Transcript
 from livechat.ui import cache, ice, runtime, state, webrtc_compat
 from livechat.ui.state import CurrentDataset
 

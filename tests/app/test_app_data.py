@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livechat.data import DataLoadError, load_table
-from livechat.prompt import build_system_instruction
-from livechat.sample import load_sample
-from livechat.summary import summarize
+from livechat.data.load import DataLoadError, load_table
+from livechat.summary.prompt import build_system_instruction
+from livechat.data.sample import load_sample
+from livechat.summary.builder import summarize
 from livechat.ui import dataset as dataset_flows
 from livechat.ui import state
 from livechat.ui.formatting import format_shape

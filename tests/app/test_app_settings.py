@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from livechat.config import make_client
-from livechat.data import MAX_UPLOAD_MB
+from livechat.data.load import MAX_UPLOAD_MB
 from livechat.emulator import EmulatorServer, EmulatorStartError
-from livechat.tokens import LiveSettings, TokenError, mint_live_token
+from livechat.live.tokens import LiveSettings, TokenError, mint_live_token
 from livechat.ui import runtime
 from tests.app.apptest_support import REPO, element_texts, new_app
 

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livechat.bridge import VoiceBridge
-from livechat.prompt import build_system_instruction, instruction_first_line
-from livechat.sample import load_sample
-from livechat.summary import summarize
+from livechat.voice.bridge import VoiceBridge
+from livechat.summary.prompt import build_system_instruction, instruction_first_line
+from livechat.data.sample import load_sample
+from livechat.summary.builder import summarize
 from livechat.ui import state, talk
 from tests.app.apptest_support import new_app
 
@@ -191,7 +191,7 @@ def test_the_level_meter_spans_minus_60_to_0_dbfs(rms: float, expected: float) -
 
 
 def test_tool_labels_start_with_the_tool_name_and_say_how_it_went() -> None:
-    from livechat.transcript import Entry
+    from livechat.conversation.transcript import Entry
 
     running = Entry("tool", tool="run_sql", final=False)
     failed = Entry("tool", tool="run_sql", result={"error": "bad"})

@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import pytest
 
-from livechat.sample import SAMPLE_PATH
+from livechat.data.sample import SAMPLE_PATH
 from tests.e2e.harness import voice_sessions
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livechat.config import ServiceConfig
-from livechat.events import (
+from livechat.live.events import (
     ErrorEvent,
     Event,
     Notice,
@@ -21,8 +21,8 @@ from livechat.events import (
     StateChanged,
     TranscriptUpdate,
 )
-from livechat.session import LiveSession
-from livechat.tokens import LiveSettings
+from livechat.live.session import LiveSession
+from livechat.live.tokens import LiveSettings
 from tests.conftest import LIVE_MODEL, TEST_API_KEY
 
 warnings.filterwarnings("ignore", message=".*ephemeral token support.*")

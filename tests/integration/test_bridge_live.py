@@ -16,9 +16,9 @@ import av
 import numpy as np
 import pytest
 
-from livechat.bridge import STREAM_DROPPED_MESSAGE, VoiceBridge
-from livechat.events import ErrorEvent, Interrupted, SessionState
-from livechat.session import LiveSession
+from livechat.voice.bridge import STREAM_DROPPED_MESSAGE, VoiceBridge
+from livechat.live.events import ErrorEvent, Interrupted, SessionState
+from livechat.live.session import LiveSession
 from livechat.ui.talk import session_factory
 from tests.integration.session_support import live_settings, service_config, wait_until
 

@@ -12,10 +12,10 @@ import pytest
 from google.genai import types
 
 from livechat.config import make_client
-from livechat.events import ErrorEvent, Interrupted, SessionState
-from livechat.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession
-from livechat.session_transcript import FENCE_OPEN
-from livechat.tokens import mint_live_token
+from livechat.live.events import ErrorEvent, Interrupted, SessionState
+from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession
+from livechat.live.seeding import FENCE_OPEN
+from livechat.live.tokens import mint_live_token
 from tests.conftest import ManualClock
 from tests.integration.session_support import (
     INSTRUCTION,

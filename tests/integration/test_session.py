@@ -7,7 +7,7 @@ import threading
 import pandas as pd
 import pytest
 
-from livechat.events import (
+from livechat.live.events import (
     ErrorEvent,
     Interrupted,
     SessionState,
@@ -15,10 +15,10 @@ from livechat.events import (
     ToolCallStarted,
     TranscriptUpdate,
 )
-from livechat.prompt import build_system_instruction
-from livechat.session import LiveSession, SessionError
-from livechat.summary import summarize
-from livechat.tools import ToolBox, live_tools
+from livechat.summary.prompt import build_system_instruction
+from livechat.live.session import LiveSession, SessionError
+from livechat.summary.builder import summarize
+from livechat.tools.toolbox import ToolBox, live_tools
 from tests.integration.session_support import (
     INSTRUCTION,
     Recorder,

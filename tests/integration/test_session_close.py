@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from livechat.events import Interrupted, SessionState, TranscriptUpdate
-from livechat.session import LiveSession
+from livechat.live.events import Interrupted, SessionState, TranscriptUpdate
+from livechat.live.session import LiveSession
 from tests.integration.session_support import (
     Recorder,
     assert_ended_cleanly,

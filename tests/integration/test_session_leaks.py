@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from livechat.events import SessionState
-from livechat.session import LiveSession
+from livechat.live.events import SessionState
+from livechat.live.session import LiveSession
 from tests.integration.session_support import (
     Recorder,
     live_settings,

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from livechat.events import SessionState
-from livechat.live_loop import THREAD_NAME, live_loop
-from livechat.session import LiveSession
+from livechat.live.events import SessionState
+from livechat.live.loop import THREAD_NAME, live_loop
+from livechat.live.session import LiveSession
 from tests.integration.session_support import (
     Recorder,
     assert_ended_cleanly,

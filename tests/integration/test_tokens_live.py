@@ -10,7 +10,7 @@ import pytest
 from google.genai import errors, types
 
 from livechat.config import ServiceConfig, make_client
-from livechat.tokens import TokenError, amint_live_token, mint_live_token
+from livechat.live.tokens import TokenError, amint_live_token, mint_live_token
 from tests.integration.session_support import INSTRUCTION, live_settings, service_config
 
 pytestmark = [pytest.mark.timeout(60),

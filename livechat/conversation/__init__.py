@@ -1,0 +1,15 @@
+"""The conversation as the analyst sees it: the transcript built from the session's events.
+
+May import: voice, live and below.
+"""
+
+from livechat._exports import lazy_exports
+
+_EXPORTS = {
+    "Entry": "transcript",
+    "EntryKind": "transcript",
+    "Transcript": "transcript",
+    "TranscriptError": "transcript",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,27 @@
+"""Stage 1 of the flow: uploaded bytes in, a clean DataFrame out.
+
+May import: nothing of livechat but the cross-cutting helpers.
+"""
+
+from livechat._exports import lazy_exports
+
+_EXPORTS = {
+    "DataLoadError": "load",
+    "LoadedTable": "load",
+    "load_table": "load",
+    "content_digest": "load",
+    "SUPPORTED_EXTENSIONS": "load",
+    "MAX_UPLOAD_BYTES": "load",
+    "MAX_UPLOAD_MB": "load",
+    "MAX_COLUMNS": "load",
+    "MAX_CELLS": "load",
+    "profile_columns": "profile",
+    "chart_candidates": "profile",
+    "ChartCandidates": "profile",
+    "column_type": "profile",
+    "load_sample": "sample",
+    "SAMPLE_NAME": "sample",
+    "SAMPLE_PATH": "sample",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

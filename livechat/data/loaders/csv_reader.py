@@ -1,0 +1,232 @@
+"""Delimited text (.csv, .tsv, .txt) into a DataFrame.
+
+Fast path: pyarrow's multi-threaded CSV reader on the in-memory bytes (no copy for
+UTF-8 input), with pandas' default null markers so results match `pd.read_csv`.
+If it fails (ragged rows, quoted newlines beyond the sniffed prefix, odd dialects),
+a second pyarrow pass counts rows with the wrong number of fields and skips the long
+ones; short rows, which pyarrow cannot pad, and anything pyarrow rejects outright go
+to pandas' C engine. The analyst is told how many rows were skipped or padded.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from livechat.data.loaders.common import (
+    NULL_MARKERS,
+    DataLoadError,
+    Limits,
+    ReadResult,
+    check_columns,
+    fmt_int,
+)
+from livechat.data.loaders.text import (
+    Dialect,
+    TextEncoding,
+    decode_prefix,
+    detect_encoding,
+    fallback_encoding,
+    sniff_dialect,
+    to_utf8,
+)
+
+logger = logging.getLogger(__name__)
+
+# The same markers pandas treats as missing, so the fast path and the fallback agree.
+NULL_VALUES = list(NULL_MARKERS)
+_SKIPPED_LINE = re.compile(r"Skipping line (\d+)")
+
+
+class _NotUtf8(Exception):
+    """The bytes past the sniffed prefix are not valid UTF-8."""
+
+
+@dataclass
+class _RaggedRows:
+    """Rows pyarrow rejected for having the wrong number of fields.
+
+    Called from pyarrow's reader threads; list.append is atomic under the GIL.
+    """
+
+    short: list[str] = field(default_factory=list)
+    long: list[str] = field(default_factory=list)
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        # The row's text, not its number: pyarrow leaves `number` unset when parsing
+        # in parallel, and an example row is what the analyst needs to find it.
+        (self.short if row.actual_columns < row.expected_columns else self.long).append(row.text)
+        return "skip"
+
+
+def read_delimited(data: bytes, name: str, *, prefer_tab: bool, limits: Limits) -> ReadResult:
+    """Parse delimited text; raise DataLoadError for anything that is not a table."""
+    encoding = detect_encoding(data, name)
+    result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
+    if encoding.warning:
+        result.warnings.insert(0, encoding.warning)
+    return result
+
+
+def _read_with_encoding(
+    data: bytes, name: str, encoding: TextEncoding, *, prefer_tab: bool, limits: Limits
+) -> ReadResult:
+    utf8 = to_utf8(data, encoding)
+    prefix = decode_prefix(utf8)
+    if not prefix.strip():
+        raise DataLoadError(f"{name} contains no data: it is blank.", filename=name)
+    dialect = sniff_dialect(prefix, prefer_tab=prefer_tab)
+    check_columns(name, len(dialect.header), limits)
+    if not dialect.header:
+        raise DataLoadError(f"{name} contains no data: no header row was found.", filename=name)
+
+    try:
+        # Fast path: no invalid-row hook (a Python callback slows pyarrow's parser
+        # down even when it never fires) and no support for quoted newlines unless
+        # the prefix shows some (it costs parallelism). Either problem raises.
+        df = _read_arrow(utf8, dialect, None, newlines_in_values=_has_quoted_newline(prefix))
+    except _NotUtf8:
+        return _reread_as_8bit(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
+    except pa.ArrowInvalid as exc:
+        logger.info("%s: fast CSV parse failed (%s); reading again row by row", name, exc)
+    else:
+        return ReadResult(df)
+
+    ragged = _RaggedRows()
+    try:
+        df = _read_arrow(utf8, dialect, ragged, newlines_in_values=True)
+    except _NotUtf8:
+        return _reread_as_8bit(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
+    except pa.ArrowInvalid as exc:
+        logger.info("%s: pyarrow CSV reader failed (%s); using the pandas C engine", name, exc)
+        return _read_pandas(utf8, name, dialect, None)
+    if ragged.short:
+        return _read_pandas(utf8, name, dialect, ragged)  # pyarrow cannot pad short rows
+    notes = []
+    if ragged.long:
+        notes.append(
+            _skipped_note(len(ragged.long), len(dialect.header), f"e.g. {_clip(ragged.long[0])}")
+        )
+    return ReadResult(df, notes)
+
+
+def _reread_as_8bit(
+    data: bytes, name: str, encoding: TextEncoding, *, prefer_tab: bool, limits: Limits
+) -> ReadResult:
+    """Valid UTF-8 in the sniffed prefix, not further on: typically a cp1252 file
+    whose first rows are plain ASCII. Start again with the fallback codec."""
+    if encoding.codec != "utf-8":
+        raise DataLoadError(f"{name}: text could not be decoded as {encoding.label}.", filename=name)
+    logger.info("%s: invalid UTF-8 past the sniffed prefix; retrying as 8-bit", name)
+    encoding = fallback_encoding(data, name)
+    result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
+    result.warnings.insert(0, encoding.warning or "")
+    return result
+
+
+def _has_quoted_newline(prefix: str) -> bool:
+    """True if some quoted field in the prefix spans lines (a cheap over-estimate:
+    any line with an odd number of quote characters)."""
+    if '"' not in prefix:
+        return False
+    return any(line.count('"') % 2 for line in prefix.splitlines())
+
+
+def _skipped_note(count: int, n_columns: int, where: str) -> str:
+    return (
+        f"{fmt_int(count)} row(s) had more fields than the {fmt_int(n_columns)} header "
+        f"columns and were skipped ({where})."
+    )
+
+
+def _clip(row_text: str, width: int = 60) -> str:
+    text = " ".join(row_text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _read_arrow(
+    utf8: bytes | memoryview,
+    dialect: Dialect,
+    ragged: _RaggedRows | None,
+    *,
+    newlines_in_values: bool,
+) -> pd.DataFrame:
+    placeholders = [f"c{i}" for i in range(len(dialect.header))]
+    table = pacsv.read_csv(
+        pa.BufferReader(utf8),
+        # Our own names, header row skipped: the real header is cleaned up later
+        # (blank and duplicate names), and pyarrow would otherwise merge duplicates.
+        read_options=pacsv.ReadOptions(column_names=placeholders, skip_rows_after_names=1),
+        parse_options=pacsv.ParseOptions(
+            delimiter=dialect.delimiter,
+            invalid_row_handler=ragged,
+            newlines_in_values=newlines_in_values,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            null_values=NULL_VALUES,
+            strings_can_be_null=True,
+            decimal_point="," if dialect.decimal_comma else ".",
+        ),
+    )
+    if any(pa.types.is_binary(typ) for typ in table.schema.types):
+        # pyarrow reads a column holding invalid UTF-8 as binary instead of failing.
+        raise _NotUtf8
+    # An all-empty column has Arrow type null; pandas reads those as float NaN too.
+    for i, typ in enumerate(table.schema.types):
+        if pa.types.is_null(typ):
+            table = table.set_column(i, table.field(i).name, pa.nulls(len(table), pa.float64()))
+    df = table.to_pandas(split_blocks=True, self_destruct=True, date_as_object=False)
+    df.columns = list(dialect.header)
+    return df
+
+
+def _read_pandas(
+    utf8: bytes | memoryview, name: str, dialect: Dialect, ragged: _RaggedRows | None
+) -> ReadResult:
+    """The tolerant path: pads short rows, skips (and counts) rows with extra fields."""
+    n = len(dialect.header)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            df = pd.read_csv(
+                io.BytesIO(utf8),
+                sep=dialect.delimiter,
+                header=0,
+                names=[f"c{i}" for i in range(n)],
+                index_col=False,
+                on_bad_lines="warn",
+                engine="c",
+                encoding="utf-8",
+                encoding_errors="replace",
+                decimal="," if dialect.decimal_comma else ".",
+                low_memory=False,
+            )
+        except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
+            raise DataLoadError(
+                f"{name} could not be read as a {dialect.delimiter_name}-separated table: "
+                f"{_first_line(exc)}",
+                filename=name,
+            ) from exc
+    skipped = [int(m.group(1)) for w in caught for m in _SKIPPED_LINE.finditer(str(w.message))]
+    df.columns = list(dialect.header)
+    notes: list[str] = []
+    if skipped:
+        notes.append(_skipped_note(len(skipped), n, f"first at line {skipped[0]}"))
+    if ragged is not None and ragged.short:
+        notes.append(
+            f"{fmt_int(len(ragged.short))} row(s) had fewer fields than the {fmt_int(n)} "
+            "header columns; the missing cells were left empty."
+        )
+    return ReadResult(df, notes)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

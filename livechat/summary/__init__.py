@@ -1,0 +1,22 @@
+"""Stage 2: a DataFrame in, the budgeted, fenced data summary and the system instruction out.
+
+May import: data and the cross-cutting helpers.
+"""
+
+from livechat._exports import lazy_exports
+
+_EXPORTS = {
+    "DataSummary": "builder",
+    "SummaryError": "builder",
+    "SummaryBudgetError": "builder",
+    "DEFAULT_BUDGET_TOKENS": "builder",
+    "MIN_BUDGET_TOKENS": "builder",
+    "summarize": "builder",
+    "estimate_tokens": "token_estimate",
+    "build_system_instruction": "prompt",
+    "instruction_first_line": "prompt",
+    "INSTRUCTION_OVERHEAD_TOKENS": "prompt",
+    "PromptError": "prompt",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

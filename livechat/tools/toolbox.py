@@ -1,0 +1,333 @@
+"""The tools the Live model may call, and how a call is answered.
+
+Three tools, declared for the token's constraints (``live_tools``) and answered by a
+``ToolBox`` that holds one dataset:
+
+- ``run_sql(query)``: one read-only DuckDB SELECT over the table ``data``
+  (``livechat.tools.sql_sandbox``: a locked-down worker process, time-, memory- and size-capped);
+- ``describe_column(column)``: exact statistics for one column, computed in pandas;
+- ``show_chart(kind, x, y, aggregate, title)``: a validated ``ChartSpec``
+  (``livechat.tools.charts``) that the Talk page renders beside the transcript.
+
+Every result is a small JSON-ready dict; every failure is ``{"error": "..."}`` with a
+message the model can act on (what rule, which value, what to do instead).
+
+Threads: the Live session calls ``ToolBox.execute`` from its tool-pool threads, possibly
+several at once; the Streamlit script thread builds and closes the ToolBox. ``execute``
+is thread-safe (SQL queries on one dataset run one at a time inside the sandbox;
+describe and chart only read the DataFrame).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from google.genai import types
+
+from livechat.tools.charts import AGGREGATES, CHART_KINDS, ChartSpec, ChartSpecError, chart_data
+from livechat.tools.sql_sandbox import SqlError, SqlLimits, SqlSandbox, sql_column_names
+from livechat.tools.sql_wire import compact_json, json_safe
+from livechat.tools.columns import ColumnNotFoundError, column_kind, resolve_column, sql_type_name
+
+__all__ = [
+    "TOOL_NAMES",
+    "ToolBox",
+    "describe_column",
+    "function_declarations",
+    "live_tools",
+    "run_sql",
+    "show_chart",
+]
+
+logger = logging.getLogger(__name__)
+
+TOOL_NAMES: tuple[str, ...] = ("run_sql", "describe_column", "show_chart")
+
+MAX_DECLARED_COLUMNS = 60  # the declarations ride in every token; keep them short
+MAX_COLUMN_TEXT = 2_500
+MAX_RESULT_BYTES = 8_192
+TOP_VALUES = 10
+PREVIEW_POINTS = 20
+_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+def _columns_text(df: pd.DataFrame) -> str:
+    names = sql_column_names(df)
+    parts: list[str] = []
+    used = 0
+    for position, name in enumerate(names):
+        entry = f'"{name}" {sql_type_name(df.iloc[:, position])}'
+        if position >= MAX_DECLARED_COLUMNS or used + len(entry) > MAX_COLUMN_TEXT:
+            parts.append(f"… and {len(names) - position} more (see the data summary)")
+            break
+        parts.append(entry)
+        used += len(entry) + 2
+    return ", ".join(parts)
+
+
+def function_declarations(df: pd.DataFrame | None = None) -> list[types.FunctionDeclaration]:
+    """The three tool declarations; with ``df``, descriptions name its columns and types.
+
+    Deterministic for a given DataFrame (the declarations are locked into the token).
+    Every OBJECT schema has properties: the service rejects empty ones at mint time.
+    """
+    if df is not None:
+        table = (f"The table is named data ({len(df):,} rows, {df.shape[1]} columns). "
+                 f"Columns: {_columns_text(df)}.")
+    else:
+        table = "The table is named data."
+    run_sql_decl = types.FunctionDeclaration(
+        name="run_sql",
+        description=(
+            "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
+            f"table and get exact answers. {table} Put double quotes around column names with "
+            "spaces, capitals or symbols. Aggregate in SQL (GROUP BY, count, sum, avg, "
+            "date_trunc, strftime, window functions): at most 50 rows come back and the query "
+            "is stopped after 5 seconds. No files, settings or other tables."),
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={"query": types.Schema(
+                type=types.Type.STRING,
+                description="One SELECT statement over the table data, e.g. "
+                            'SELECT "Region", sum("Sales") AS sales FROM data GROUP BY 1 '
+                            "ORDER BY 2 DESC LIMIT 10")},
+            required=["query"],
+        ),
+    )
+    describe_decl = types.FunctionDeclaration(
+        name="describe_column",
+        description=(
+            "Exact statistics for one column of the uploaded table: count, nulls, distinct "
+            "values; min, max, mean, standard deviation and quantiles for numbers; most "
+            f"frequent values for text; the date range for dates. {table}"),
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={"column": types.Schema(
+                type=types.Type.STRING, description="The column name exactly as listed.")},
+            required=["column"],
+        ),
+    )
+    chart_decl = types.FunctionDeclaration(
+        name="show_chart",
+        description=(
+            "Draw a chart of the uploaded table in the dashboard, beside the conversation. "
+            "bar: aggregate y per x value (top 50). line: y over x (dates or numbers). "
+            "scatter: y against x, one point per row. histogram: distribution of x. "
+            f"{table}"),
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={
+                "kind": types.Schema(type=types.Type.STRING, format="enum", enum=list(CHART_KINDS),
+                                     description="Chart type."),
+                "x": types.Schema(type=types.Type.STRING,
+                                  description="Column on the horizontal axis (the one binned "
+                                              "for a histogram)."),
+                "y": types.Schema(type=types.Type.STRING,
+                                  description="Column to plot or aggregate. Leave out for a "
+                                              "histogram or to count rows."),
+                "aggregate": types.Schema(
+                    type=types.Type.STRING, format="enum", enum=list(AGGREGATES),
+                    description="How y is combined per x value. Default: sum for bar, mean "
+                                "for line, none for scatter, count without y."),
+                "title": types.Schema(type=types.Type.STRING, description="Short chart title."),
+            },
+            required=["kind", "x"],
+        ),
+    )
+    return [run_sql_decl, describe_decl, chart_decl]
+
+
+def live_tools(df: pd.DataFrame | None = None) -> list[types.Tool]:
+    """``[Tool(function_declarations=...)]`` for ``LiveConnectConfig.tools``."""
+    return [types.Tool(function_declarations=function_declarations(df))]
+
+
+# --------------------------------------------------------------------------- the tools
+
+
+def run_sql(df: pd.DataFrame, query: str, *, limits: SqlLimits = SqlLimits()) -> dict[str, Any]:
+    """Run one query over ``df`` in a fresh sandbox; returns a result or {"error": ...}.
+
+    Starts and stops a worker process per call: fine for one-off use and tests. The
+    Live session uses a ``ToolBox``, which keeps its worker for the dataset's lifetime.
+    """
+    with SqlSandbox(df, limits=limits) as sandbox:
+        return _run_sql(sandbox, query)
+
+
+def _run_sql(sandbox: SqlSandbox, query: Any) -> dict[str, Any]:
+    if not isinstance(query, str) or not query.strip():
+        return {"error": "run_sql needs a query: one SELECT statement over the table data."}
+    try:
+        return sandbox.query(query)
+    except SqlError as exc:
+        return {"error": str(exc)}
+
+
+def describe_column(df: pd.DataFrame, name: str) -> dict[str, Any]:
+    """Exact statistics for column ``name`` of ``df``, or {"error": ...} listing close names."""
+    try:
+        label = resolve_column(df, name)
+    except ColumnNotFoundError as exc:
+        return {"error": str(exc)}
+    except TypeError as exc:
+        return {"error": f"describe_column needs a column name: {exc}"}
+    series = df[label]
+    if isinstance(series, pd.DataFrame):  # duplicated label: describe the first
+        series = series.iloc[:, 0]
+    kind = column_kind(series)
+    present = series.dropna()
+    result: dict[str, Any] = {
+        "column": str(label),
+        "kind": kind,
+        "sql_type": sql_type_name(series),
+        "rows": int(len(series)),
+        "count": int(len(present)),
+        "nulls": int(len(series) - len(present)),
+        "distinct": int(present.nunique()),
+    }
+    if kind == "numeric" and len(present):
+        values = present.astype("float64")
+        result.update({
+            "min": json_safe(present.min()),
+            "max": json_safe(present.max()),
+            "mean": json_safe(values.mean()),
+            "std": json_safe(values.std()),  # sample standard deviation (n - 1)
+            "sum": json_safe(present.sum()),
+            "quantiles": {f"p{round(q * 100):02d}": json_safe(values.quantile(q)) for q in _QUANTILES},
+        })
+    elif kind == "datetime" and len(present):
+        low, high = present.min(), present.max()
+        result.update({"min": json_safe(low), "max": json_safe(high),
+                       "range_days": round((high - low).total_seconds() / 86400.0, 3)})
+    elif kind == "timedelta" and len(present):
+        result.update({"min": str(present.min()), "max": str(present.max()),
+                       "mean": str(present.mean())})
+    if kind in ("text", "boolean") and len(present):
+        # Count the values themselves (booleans stay booleans); mixed object columns
+        # fall back to their text form so that 1 and "1" do not fail the sort.
+        try:
+            counts = present.value_counts(sort=True).head(TOP_VALUES)
+        except TypeError:
+            counts = present.astype("string").value_counts(sort=True).head(TOP_VALUES)
+        result["top_values"] = [{"value": json_safe(value, max_chars=100), "count": int(count)}
+                                for value, count in counts.items()]
+        if kind == "text":
+            lengths = present.astype("string").str.len()
+            result["min_length"] = int(lengths.min())
+            result["max_length"] = int(lengths.max())
+    return result
+
+
+def show_chart(df: pd.DataFrame, kind: str, x: str, y: str | None = None,
+               aggregate: str | None = None, title: str | None = None) -> dict[str, Any]:
+    """Validate a chart request against ``df``; return the spec to draw, or {"error": ...}.
+
+    ``{"chart": ChartSpec.to_dict(), "points": n, "preview": {...}, "note": ...}``; the
+    preview gives the model the first aggregated points so it can talk about the chart.
+    """
+    for field_name, value in (("kind", kind), ("x", x), ("y", y), ("aggregate", aggregate),
+                              ("title", title)):
+        if value is not None and not isinstance(value, str):
+            return {"error": f"show_chart {field_name} must be text, got {type(value).__name__}."}
+    try:
+        data = chart_data(df, ChartSpec(kind=kind, x=x, y=y, aggregate=aggregate, title=title))
+    except ChartSpecError as exc:
+        return {"error": str(exc)}
+    head = data.frame.head(PREVIEW_POINTS)
+    result: dict[str, Any] = {
+        "chart": data.spec.to_dict(),
+        "points": int(len(data.frame)),
+        "preview": {"columns": [data.x_title, data.y_title],
+                    "rows": [[json_safe(a, max_chars=80), json_safe(b)]
+                             for a, b in zip(head["x"].tolist(), head["y"].tolist(), strict=True)]},
+        "displayed": "The chart is shown to the analyst beside the conversation.",
+    }
+    if data.note:
+        result["note"] = f"The chart shows {data.note}."
+    return result
+
+
+# --------------------------------------------------------------------------- the toolbox
+
+
+class ToolBox:
+    """Answers tool calls for one dataset. Thread-safe; see the module docstring.
+
+    Construction converts the data and starts the SQL worker once (about a second per
+    million rows); if that fails the failure is logged and retried on the first
+    ``run_sql``. ``close`` stops the worker; the ToolBox is also a context manager.
+    """
+
+    def __init__(self, df: pd.DataFrame, *, limits: SqlLimits = SqlLimits()) -> None:
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"ToolBox needs a pandas DataFrame, got {type(df).__name__}")
+        self._df = df
+        self._limits = limits
+        self._sandbox = SqlSandbox(df, limits=limits)
+        try:
+            self._sandbox.start()
+        except SqlError as exc:
+            logger.warning("SQL tool not ready yet (will retry on first query): %s", exc)
+
+    @property
+    def sql_worker_pid(self) -> int | None:
+        """The SQL worker's process id, or None (diagnostics and tests)."""
+        return self._sandbox.worker_pid
+
+    def execute(self, name: str, args: dict[str, Any] | None) -> dict[str, Any]:
+        """Answer one tool call (any thread). Never raises: failures are {"error": ...}."""
+        try:
+            result = self._dispatch(name, dict(args or {}))
+        except Exception as exc:  # a bug must not kill the conversation
+            logger.exception("tool %s failed", name)
+            return {"error": f"The tool {name} failed unexpectedly ({type(exc).__name__}). "
+                             "Try a different request."}
+        return _fit(result, MAX_RESULT_BYTES)
+
+    def _dispatch(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        if name == "run_sql":
+            return _run_sql(self._sandbox, _arg(args, "query", "sql"))
+        if name == "describe_column":
+            return describe_column(self._df, _arg(args, "column", "name"))
+        if name == "show_chart":
+            return show_chart(self._df, _arg(args, "kind"), _arg(args, "x"), _arg(args, "y"),
+                              _arg(args, "aggregate"), _arg(args, "title"))
+        return {"error": f'Unknown tool "{name}". Tools: {", ".join(TOOL_NAMES)}.'}
+
+    def close(self) -> None:
+        """Stop the SQL worker (any thread; idempotent)."""
+        self._sandbox.close()
+
+    def __enter__(self) -> ToolBox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _arg(args: dict[str, Any], key: str, alias: str | None = None) -> Any:
+    value = args.get(key)
+    if value is None and alias is not None:
+        value = args.get(alias)
+    return value
+
+
+def _fit(result: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """Make sure a result is JSON-ready and small; shorten lists if it is not."""
+    safe = json_safe(result)
+    if len(compact_json(safe).encode("utf-8")) <= max_bytes:
+        return safe
+    for key in ("preview", "top_values"):
+        block = safe.get(key)
+        rows = block.get("rows") if isinstance(block, dict) else block
+        while isinstance(rows, list) and rows and len(compact_json(safe).encode("utf-8")) > max_bytes:
+            rows.pop()
+    if len(compact_json(safe).encode("utf-8")) <= max_bytes:
+        return safe
+    return {"error": f"The result was larger than {max_bytes} bytes. Ask for less."}

@@ -1,0 +1,169 @@
+"""VoiceBridge's own uplink watchdog (a closed tab ends the session) and how a STOP differs
+from a dropped stream (no error after STOP). Fake sessions and an injected clock; the
+tests wait on the watchdog's clock reads and the session's stop event, never on time."""
+
+from __future__ import annotations
+
+import threading
+
+from livechat.voice.bridge import STREAM_DROPPED_MESSAGE, VoiceBridge
+from livechat.live.events import ErrorEvent
+from tests.unit.voice.test_bridge import _browser_frame, _Factory, _start_stream
+
+WAIT = 10.0
+
+
+class _WatchedClock:
+    """A settable clock that lets a test wait until other threads have read it ``n`` times."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._reads = 0
+        self._cond = threading.Condition()
+
+    def __call__(self) -> float:
+        with self._cond:
+            self._reads += 1
+            self._cond.notify_all()
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._cond:
+            self.now += seconds
+
+    def wait_reads(self, n: int) -> bool:
+        """Wait for ``n`` more reads (each watchdog tick reads once); True if they came."""
+        with self._cond:
+            target = self._reads + n
+            return self._cond.wait_for(lambda: self._reads >= target, WAIT)
+
+
+def _bridge(clock: _WatchedClock, name: str, **kwargs) -> VoiceBridge:
+    return VoiceBridge(name=name, clock=clock, watchdog_interval_s=0.01, **kwargs)
+
+
+def _watchdogs(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"{name}-watchdog"]
+
+
+def _errors(bridge: VoiceBridge) -> list[str]:
+    return [e.event.message for e in bridge.poll_events() if isinstance(e.event, ErrorEvent)]
+
+
+def test_the_watchdog_ends_the_session_one_second_after_the_last_frame() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-stall"), _Factory()
+    session = _start_stream(bridge, factory)
+    assert len(_watchdogs("wd-stall")) == 1
+    bridge.on_uplink_frame(_browser_frame(0))
+    clock.advance(0.99)
+    assert clock.wait_reads(3)  # the watchdog looked (three ticks) and let it be
+    assert session.stop_calls == 0 and bridge.stream_active
+    clock.advance(0.01)
+    assert session.stopped.wait(WAIT)  # nobody called check_stream: the page is gone
+    assert not bridge.stream_active
+    bridge.close()
+    assert not _watchdogs("wd-stall")
+
+
+def test_frames_every_20ms_keep_the_session_alive() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-alive"), _Factory()
+    session = _start_stream(bridge, factory)
+    for i in range(100):  # 2 s of stream time, frames every 20 ms
+        bridge.on_uplink_frame(_browser_frame(i))
+        clock.advance(0.02)
+        if i % 25 == 0:
+            assert clock.wait_reads(2)
+    assert session.stop_calls == 0 and bridge.stream_active
+    bridge.close()
+
+
+def test_no_frame_at_all_is_allowed_for_the_first_frame_timeout() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-first", first_frame_timeout_s=15.0), _Factory()
+    session = _start_stream(bridge, factory)
+    clock.advance(14.9)
+    assert clock.wait_reads(3)
+    assert session.stop_calls == 0
+    clock.advance(0.1)
+    assert session.stopped.wait(WAIT)
+    bridge.close()
+
+
+def test_a_stall_is_reported_only_after_the_grace_when_the_page_does_not_stop() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-report", drop_notice_grace_s=2.0), _Factory()
+    session = _start_stream(bridge, factory)
+    bridge.on_uplink_frame(_browser_frame(0))
+    clock.advance(1.0)
+    assert session.stopped.wait(WAIT)
+    assert _errors(bridge) == []
+    clock.advance(2.0)
+    [message] = _errors(bridge)
+    assert "for 1 s" in message and "START" in message
+    assert _errors(bridge) == []  # reported once
+    bridge.close()
+
+
+def test_stop_shows_no_error_even_though_the_track_ended_first() -> None:
+    """STOP: streamlit-webrtc ends the uplink track inside the run that sees the stop."""
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-stop"), _Factory()
+    session = _start_stream(bridge, factory)
+    bridge.on_uplink_frame(_browser_frame(0))
+    bridge.on_uplink_ended()  # worker.stop() closes the peer connection first
+    bridge.sync_stream(playing=False, signalling=False, factory=factory, key="k")
+    assert session.stopped.wait(WAIT)
+    assert not _watchdogs("wd-stop")  # stopped and joined with the stream
+    clock.advance(60.0)
+    assert _errors(bridge) == []
+    bridge.close()
+
+
+def test_stop_after_the_watchdog_fired_shows_no_error() -> None:
+    """A late page run after STOP: the frames stopped, the watchdog fired first."""
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-late"), _Factory()
+    session = _start_stream(bridge, factory)
+    bridge.on_uplink_frame(_browser_frame(0))
+    clock.advance(1.5)
+    assert session.stopped.wait(WAIT)
+    bridge.sync_stream(playing=False, signalling=False, factory=factory, key="k")
+    clock.advance(60.0)
+    assert _errors(bridge) == []
+    bridge.close()
+
+
+def test_a_dropped_track_without_stop_is_an_error_after_the_grace() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-drop", drop_notice_grace_s=2.0), _Factory()
+    session = _start_stream(bridge, factory)
+    bridge.on_uplink_frame(_browser_frame(0))
+    bridge.on_uplink_ended()
+    assert session.stopped.wait(WAIT)
+    clock.advance(1.9)
+    assert _errors(bridge) == []
+    clock.advance(0.1)
+    assert _errors(bridge) == [STREAM_DROPPED_MESSAGE]
+    bridge.close()
+
+
+def test_each_stream_has_its_own_watchdog_and_close_stops_it() -> None:
+    clock = _WatchedClock()
+    bridge, factory = _bridge(clock, "wd-close"), _Factory()
+    _start_stream(bridge, factory)
+    bridge.sync_stream(playing=False, signalling=False, factory=factory, key="k")
+    assert not _watchdogs("wd-close")
+    _start_stream(bridge, factory)
+    assert len(_watchdogs("wd-close")) == 1
+    bridge.close()
+    assert not _watchdogs("wd-close")
+    assert all(s.stop_calls >= 1 for s in factory.sessions)
+
+
+def test_without_a_watchdog_no_thread_is_started() -> None:
+    bridge, factory = VoiceBridge(name="wd-none", watchdog_interval_s=None), _Factory()
+    _start_stream(bridge, factory)
+    assert not _watchdogs("wd-none")
+    bridge.close()
