@@ -63,7 +63,7 @@ class SessionSlot:
         self._stoppers_lock = threading.Lock()
         self._stoppers: list[threading.Thread] = []
         self._closed = False
-        self.sessions_started = 0
+        self.sessions_started = 0  # written under the lifecycle lock; read by stats()
 
     @property
     def session(self) -> LiveSession | None:
@@ -72,6 +72,7 @@ class SessionSlot:
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` ran; ``ensure`` then refuses."""
         return self._closed
 
     def current(self) -> tuple[LiveSession | None, int]:
