@@ -98,7 +98,9 @@ _COHERENT = 0.1
 _CHAOS_MARGIN = 0.02
 _COHERENCE_MARGIN = 0.05
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
-_NON_ASCII_TEXT = re.compile(r"[^\x00-\x7f]")
+# Latin-1 supplement to spacing modifiers: where single-byte mojibake symbols live
+# ("³", "¯", "£", "¿"); CJK punctuation ("、") is not suspicious.
+_LATIN_SYMBOLS = re.compile(r"[\u0080-\u02ff]")
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def sample(data: bytes) -> bytes:
     if len(data) <= SAMPLE_HEAD + SAMPLE_WINDOWS * SAMPLE_WINDOW:
         return data
     pieces = [_whole_lines(data, 0, SAMPLE_HEAD)]
-    step = (len(data) - SAMPLE_HEAD) // SAMPLE_WINDOWS
+    # Evenly spread, the last one ending at the end of the file.
+    step = (len(data) - SAMPLE_HEAD - SAMPLE_WINDOW) // (SAMPLE_WINDOWS - 1)
     for k in range(SAMPLE_WINDOWS):
         pieces.append(_whole_lines(data, SAMPLE_HEAD + k * step, SAMPLE_WINDOW))
     joined = b"\n".join(p for p in pieces if p)
@@ -155,7 +158,7 @@ def detect_codepage(data: bytes) -> CodepageGuess:
     # On small samples charset-normalizer often finds several code pages equally clean
     # (Polish text reads "cleanly" as Windows-1252 too: "ma³opolskie"). Symbols inside
     # words are the mojibake it misses; then language coherence; then the commoner page.
-    close.sort(key=lambda r: (r.mojibake, -r.coherence, r.rank))
+    close.sort(key=lambda r: (r.mojibake, r.chaos, -r.coherence, r.rank))
     chosen = close[0]
     rivals = [r for r in close[1:] if r.text != chosen.text]
     certain = all(
@@ -174,14 +177,15 @@ class _Reading:
         self.codec = _preferred(match.could_be_from_charset)
         self.text = str(match)
         self.coherence = float(match.coherence)
+        self.chaos = float(match.chaos)
         self.mojibake = _symbols_in_words(self.text)
         self.rank = _PREFERENCE.index(self.codec) if self.codec in _PREFERENCE else len(_PREFERENCE)
 
 
 def _symbols_in_words(text: str) -> int:
-    """Non-ASCII non-letters between two letters ("ma³opolskie", "Ã¼"): mojibake."""
+    """Latin-range non-letters between two letters ("ma³opolskie"): mojibake."""
     count = 0
-    for found in _NON_ASCII_TEXT.finditer(text):
+    for found in _LATIN_SYMBOLS.finditer(text):
         i = found.start()
         if (
             not text[i].isalpha()
