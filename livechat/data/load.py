@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from livechat.data.loaders import codepage, magic
+from livechat.data.loaders.codepage import label as encoding_label
 from livechat.data.loaders.common import (
     DataLoadError,
     Limits,
@@ -49,6 +50,7 @@ __all__ = [
     "DataLoadError",
     "LoadedTable",
     "content_digest",
+    "encoding_label",
     "load_table",
 ]
 

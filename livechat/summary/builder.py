@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from livechat.data.loaders.numbers import ColumnConversion
 from livechat.summary.escape import (
     CELL_CAP,
     csv_field,
@@ -137,11 +138,18 @@ _LEVELS = (
 
 
 def summarize(
-    df: pd.DataFrame, *, name: str, budget_tokens: int = DEFAULT_BUDGET_TOKENS
+    df: pd.DataFrame,
+    *,
+    name: str,
+    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    conversions: Sequence[ColumnConversion] = (),
 ) -> DataSummary:
     """Summarize ``df`` as a fenced data block of at most ``budget_tokens`` estimated tokens.
 
-    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``). Raises
+    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``).
+    ``conversions`` (``LoadedTable.conversions``) are the columns the loader read from
+    text ("1.234,56" as 1234.56): they get a note, and currency or percent beside their
+    type, so the model knows what the numbers mean. Raises
     :class:`SummaryBudgetError` for budgets under :data:`MIN_BUDGET_TOKENS` and
     :class:`SummaryError` when ``df`` is not a DataFrame; never for odd data.
     """
@@ -155,7 +163,7 @@ def summarize(
             f"budget_tokens must be at least {MIN_BUDGET_TOKENS}, got {budget}"
         )
     clean_name = _fit_name(sanitize_dataset_name(name))
-    return _Builder(df, clean_name, budget).build()
+    return _Builder(df, clean_name, budget, conversions).build()
 
 
 def _fit_name(name: str) -> str:
@@ -186,10 +194,13 @@ def _names_list(labels: list[str]) -> str:
 class _Builder:
     """Computes the pieces once, then picks the richest plan that fits the budget."""
 
-    def __init__(self, df: pd.DataFrame, name: str, budget: int) -> None:
+    def __init__(
+        self, df: pd.DataFrame, name: str, budget: int, conversions: Sequence[ColumnConversion] = ()
+    ) -> None:
         self.df = df
         self.name = name
         self.budget = budget
+        self.conversions = _by_position(df, conversions)
         self.rows, self.cols = (int(x) for x in df.shape)
         self.sample: RowSample = row_sample(self.rows)
         self.n_profiled = min(self.cols, DETAIL_MAX_COLUMNS, max(1, budget // 10))
@@ -236,8 +247,29 @@ class _Builder:
             lines.append("the table has no rows (column types come from the file's format)")
         return lines
 
+    def _conversion_note(self) -> str:
+        """One note naming the columns read from text, with an example of each."""
+        if not self.conversions:
+            return ""
+        items = []
+        for position, c in sorted(self.conversions.items())[:NOTE_MAX_NAMES]:
+            label = self.labels[position] if position < len(self.labels) else column_label(c.column)
+            what = f"{quote_name(label)} {quote_name(format_value(c.example))} as {c.value} ({c.convention}"
+            if c.currency:
+                what += f", currency {c.currency}"
+            if c.percent:
+                what += f", percent: {c.value} means {c.value}%"
+            items.append(what + ")")
+        more = len(self.conversions) - NOTE_MAX_NAMES
+        return "- read from text as written in the file: " + "; ".join(items) + (
+            f" (+{more} more)" if more > 0 else ""
+        )
+
     def _note_lines(self) -> list[str]:
         notes: list[str] = []
+        converted = self._conversion_note()
+        if converted:
+            notes.append(converted)
         if self.rows:
             empty = [self.labels[i] for i in range(self.cols) if self.nulls[i] == self.rows]
             if empty:
@@ -359,7 +391,13 @@ class _Builder:
     # --- rendering ---------------------------------------------------------------------
 
     def _brief(self, p: ColumnProfile) -> str:
-        parts = [f"{p.position + 1}. {quote_name(p.label)}: {p.kind}"]
+        kind = p.kind
+        conversion = self.conversions.get(p.position)
+        if conversion is not None and conversion.percent:
+            kind += " (percent)"
+        elif conversion is not None and conversion.currency:
+            kind += f" (currency {conversion.currency})"
+        parts = [f"{p.position + 1}. {quote_name(p.label)}: {kind}"]
         if self.rows:
             parts.append(
                 f"nulls {p.nulls}" + (f" ({format_percent(p.nulls, p.rows)})" if p.nulls else "")
@@ -657,6 +695,14 @@ class _Builder:
             columns=self.cols,
             budget_tokens=self.budget,
         )
+
+
+def _by_position(
+    df: pd.DataFrame, conversions: Sequence[ColumnConversion]
+) -> dict[int, ColumnConversion]:
+    """Conversions keyed by column position (names are unique after loading)."""
+    positions = {str(name): i for i, name in enumerate(df.columns)}
+    return {positions[c.column]: c for c in conversions if c.column in positions}
 
 
 def _null_count(series: pd.Series) -> int:
