@@ -202,7 +202,7 @@ def _read_arrow(
             newlines_in_values=newlines_in_values,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={placeholders[i]: pa.string() for i in dialect.text_columns},
+            column_types={placeholders[i]: pa.string() for i in dialect.text_columns if i < len(placeholders)},
             null_values=NULL_VALUES,
             strings_can_be_null=True,
             # Always ".": "3,5" stays text here and `livechat.data.loaders.numbers`

@@ -126,9 +126,13 @@ class _Shape:
     """What the first values of a column say: which marks fit, currency, percent."""
 
     marks: tuple[str, ...]  # conventions under which every probed value reads
-    currency: str | None
+    currencies: tuple[str, ...]  # currency symbols or codes seen (more than one: not converted)
     percent: bool
     sample: tuple[str, ...]  # the probed values
+
+    @property
+    def currency(self) -> str | None:
+        return self.currencies[0] if len(self.currencies) == 1 else None
 
 
 def file_decimal_mark(reader_mark: str | None, conversions: Sequence[ColumnConversion]) -> str | None:
@@ -235,7 +239,7 @@ def _probe(col: pd.Series) -> _Shape | None:
     values = [v for v in head.iloc[:_PROBE_VALUES].tolist() if isinstance(v, str) and v.strip()]
     if not values:
         return None
-    percent = values[0].rstrip().endswith("%")
+    percent = sum(v.rstrip().endswith("%") for v in values) > len(values) / 2
     fits = {
         mark: [bool(_PROBE[(mark, percent)].match(v)) for v in values]
         for mark in (DECIMAL_COMMA, DECIMAL_POINT)
@@ -249,7 +253,7 @@ def _probe(col: pd.Series) -> _Shape | None:
         # scan then reports the values that are not numbers.
         marks = (max(fits, key=lambda m: sum(fits[m])),)
     found = sorted({m.group(0) for v in values if (m := _ANY_CURRENCY.search(v))})
-    return _Shape(marks, "|".join(found) or None, percent, tuple(values))
+    return _Shape(marks, tuple(found), percent, tuple(values))
 
 
 def _scan(
@@ -258,8 +262,8 @@ def _scan(
     """Check the whole column under `marks`; convert it in `df` when one mark reads
     every value. Returns the conversion, _Undecided, a warning, or None (not numbers)."""
     name = str(df.columns[position])
-    if shape.currency and "|" in shape.currency:
-        shown = ", ".join(shape.currency.split("|"))
+    if len(shape.currencies) > 1:
+        shown = ", ".join(shape.currencies)
         return f"Column '{name}' has amounts in several currencies ({shown}); it is kept as text."
     arr = pa.array(df.iloc[:, position])
     present = pc.fill_null(pc.greater(pc.utf8_length(arr), 0), False)
