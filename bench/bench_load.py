@@ -8,9 +8,16 @@ text, some nulls), then times, alternating, the median of N runs of
   load_table: path.read_bytes() + livechat.data.load.load_table(bytes, "bench.csv")
 and prints both and their ratio. Acceptance: ratio <= 1.3.
 
+Then, for local formats (issue 21):
+  numbers:   convert_number_columns on a 1,000,000-row column written "1.234,56"
+             (decimal comma, "." thousands), median of N. Acceptance: <= 1 s.
+  detection: detect_encoding on Windows-1251 files of 1, 10 and 100 MB (the code page
+             named by charset-normalizer from a bounded sample). Acceptance: the time does
+             not grow with the file size.
+
 Usage: .venv/bin/python bench/bench_load.py [--quick] [--rows N] [--repeats N] [--strict]
-  --quick   100,000 rows
-  --strict  exit 1 when the ratio is above the acceptance limit
+  --quick   100,000 rows (the number and detection figures keep their sizes)
+  --strict  exit 1 when a figure is above its acceptance limit
 """
 
 from __future__ import annotations
@@ -31,9 +38,23 @@ import pyarrow.csv as pacsv
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat.data.load import MAX_UPLOAD_BYTES, load_table  # noqa: E402
+from livechat.data.loaders.numbers import convert_number_columns  # noqa: E402
+from livechat.data.loaders.text import detect_encoding  # noqa: E402
 
 SEED = 20240601
 ACCEPT_RATIO = 1.3
+ACCEPT_NUMBERS_S = 1.0
+NUMBER_ROWS = 1_000_000
+DETECT_SIZES_MB = (1, 10, 100)
+# Detection may vary with load, never with size: the largest file may take at most this
+# many times the smallest one's time.
+ACCEPT_DETECT_GROWTH = 2.0
+_RUSSIAN_ROWS = (
+    "Москва;Центральный;13010112;столица, крупнейший город страны\r\n"
+    "Санкт-Петербург;Северо-Западный;5601911;бывшая столица империи\r\n"
+    "Новосибирск;Сибирский;1633595;третий по численности город\r\n"
+    "Екатеринбург;Уральский;1544376;промышленный центр Урала\r\n"
+)
 CHUNK_ROWS = 250_000
 
 _WORDS = np.array(
@@ -111,6 +132,47 @@ def _time(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
     return time.perf_counter() - t0, result
 
 
+def bench_numbers(repeats: int) -> float:
+    """Median seconds to convert a 1M-row decimal-comma text column; prints the figure."""
+    rng = np.random.default_rng(SEED)
+    values = np.round(rng.uniform(-1e6, 1e6, NUMBER_ROWS), 2)
+    cells = [f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") for v in values]
+    column = pd.Series(cells, dtype="str")
+    times = []
+    for _ in range(repeats):
+        frame = pd.DataFrame({"Umsatz": column})
+        t, (out, result) = _time(lambda: convert_number_columns(frame))
+        times.append(t)
+        assert out["Umsatz"].dtype == np.float64 and result.conversions, "column not converted"
+    median = statistics.median(times)
+    verdict = "ok" if median <= ACCEPT_NUMBERS_S else "OVER LIMIT"
+    print(
+        f"decimal-comma column, {NUMBER_ROWS:,} rows ('{cells[0]}'): median {median:.3f} s  "
+        f"runs {', '.join(f'{t:.3f}' for t in times)} (acceptance <= {ACCEPT_NUMBERS_S:.0f} s: {verdict})"
+    )
+    return median
+
+
+def bench_detection(repeats: int) -> float:
+    """Detection time per file size; returns largest/smallest median ratio."""
+    unit = _RUSSIAN_ROWS.encode("cp1251")
+    header = "город;регион;население;примечание\r\n".encode("cp1251")
+    medians = []
+    for mb in DETECT_SIZES_MB:
+        data = header + unit * (mb * 1024 * 1024 // len(unit))
+        times = []
+        for _ in range(repeats):
+            t, encoding = _time(lambda: detect_encoding(data, "ru.csv"))
+            times.append(t)
+            assert encoding.codec == "cp1251", encoding
+        medians.append(statistics.median(times))
+        print(f"detect_encoding, Windows-1251, {len(data) / 1e6:,.0f} MB: median {medians[-1] * 1000:.1f} ms")
+    growth = medians[-1] / medians[0]
+    verdict = "ok" if growth <= ACCEPT_DETECT_GROWTH else "GROWS WITH SIZE"
+    print(f"detection {DETECT_SIZES_MB[-1]} MB / {DETECT_SIZES_MB[0]} MB: {growth:.2f}x (acceptance <= {ACCEPT_DETECT_GROWTH}: {verdict})")
+    return growth
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="load_table vs pd.read_csv(engine='pyarrow')")
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
@@ -158,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"shapes: {sorted(shapes)}; load_table dtypes: {dtypes}")
     verdict = "ok" if ratio <= ACCEPT_RATIO else "OVER LIMIT"
     print(f"ratio load_table / baseline: {ratio:.2f} (acceptance <= {ACCEPT_RATIO}: {verdict})")
-    return 1 if args.strict and ratio > ACCEPT_RATIO else 0
+    numbers = bench_numbers(max(args.repeats, 3))
+    growth = bench_detection(max(args.repeats, 5))
+    failed = ratio > ACCEPT_RATIO or numbers > ACCEPT_NUMBERS_S or growth > ACCEPT_DETECT_GROWTH
+    return 1 if args.strict and failed else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Layout and widgets only; loading, caching and chart data come from ``livechat.ui
 
 import streamlit as st
 
-from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
+from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.ui import cache, shell, state
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
@@ -52,13 +52,32 @@ if len(table.sheets) > 1:
         help="This workbook has several sheets; the model sees the one chosen here.",
     )
 
+if table.encoding is not None and current.raw is not None:
+    st.selectbox(
+        "Text encoding",
+        options=list(table.encoding_choices),
+        index=list(table.encoding_choices).index(table.encoding),
+        format_func=encoding_label,
+        key=current.encoding_widget_key,
+        on_change=flows.on_encoding_change,
+        args=(current.encoding_widget_key,),
+        help="The file is not UTF-8; this is the code page it was read with. If letters look wrong, pick another.",
+    )
+
 st.subheader(table.name)
 st.caption(
     f"{format_shape(len(df), len(df.columns))} · "
     f"{format_bytes(cache.dataset_memory_bytes(current))} in memory"
 )
+if table.encoding is not None and current.raw is None:
+    st.caption(f"Text encoding: {encoding_label(table.encoding)}")
 for warning in table.warnings:
     st.warning(warning)
+if table.conversions:
+    st.info(
+        "Read from text as the file writes them:\n"
+        + "\n".join(f"- {conversion.describe()}" for conversion in table.conversions)
+    )
 
 tab_table, tab_columns, tab_charts, tab_model = st.tabs(
     ["Table", "Columns", "Quick charts", "What the model sees"]

@@ -8,6 +8,8 @@ from livechat._exports import lazy_exports
 _EXPORTS = {
     "DataLoadError": "load",
     "LoadedTable": "load",
+    "ColumnConversion": "load",
+    "encoding_label": "load",
     "load_table": "load",
     "content_digest": "load",
     "SUPPORTED_EXTENSIONS": "load",

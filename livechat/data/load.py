@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from livechat.data.loaders import magic
+from livechat.data.loaders import codepage, magic
+from livechat.data.loaders.codepage import label as encoding_label
 from livechat.data.loaders.common import (
     DataLoadError,
     Limits,
@@ -35,6 +36,7 @@ from livechat.data.loaders.common import (
 from livechat.data.loaders.csv_reader import read_delimited
 from livechat.data.loaders.excel_reader import read_excel
 from livechat.data.loaders.json_reader import read_json
+from livechat.data.loaders.numbers import ColumnConversion, convert_number_columns
 from livechat.data.loaders.parquet_reader import read_parquet
 from livechat.data.loaders.tidy import clean_column_names, normalise_object_columns, parse_text_dates
 
@@ -44,9 +46,11 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_MB",
     "SUPPORTED_EXTENSIONS",
+    "ColumnConversion",
     "DataLoadError",
     "LoadedTable",
     "content_digest",
+    "encoding_label",
     "load_table",
 ]
 
@@ -89,6 +93,11 @@ class LoadedTable:
     for Excel. `sheets` lists an Excel file's worksheets (() for other formats) and
     `sheet` is the one loaded. `warnings` are analyst-readable notes about anything
     the loader changed or guessed (renamed columns, skipped rows, encoding).
+
+    Text files: `encoding` is the Python codec the bytes were read with and
+    `encoding_choices` the codecs the Data page offers instead (the detector's
+    candidates first); both empty for other formats. `conversions` lists the text
+    columns read as numbers ("1.234,56" as 1234.56) or as dates by the file's convention.
     """
 
     df: pd.DataFrame
@@ -96,6 +105,9 @@ class LoadedTable:
     sheets: tuple[str, ...]
     sheet: str | None
     warnings: tuple[str, ...]
+    encoding: str | None = None
+    encoding_choices: tuple[str, ...] = ()
+    conversions: tuple[ColumnConversion, ...] = ()
 
 
 def content_digest(data: bytes) -> str:
@@ -108,13 +120,15 @@ def load_table(
     filename: str,
     *,
     sheet: str | None = None,
+    encoding: str | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> LoadedTable:
     """Read an uploaded file into a LoadedTable.
 
     `filename` picks the format by extension (case-insensitive); `sheet` chooses an
     Excel worksheet (default: the first non-empty one) and is ignored for other
-    formats. Raises DataLoadError for files over `max_bytes`, unsupported or
+    formats. `encoding` (a Python codec name, e.g. "cp1251") reads a delimited text
+    file with that encoding instead of the detected one; ignored for other formats. Raises DataLoadError for files over `max_bytes`, unsupported or
     unreadable files, tables without rows, and tables over MAX_COLUMNS columns or
     MAX_CELLS cells.
     """
@@ -139,9 +153,9 @@ def load_table(
         data = bytes(data)  # bytearray/memoryview from callers; readers expect bytes
 
     try:
-        result = _read(data, name, ext, sheet)
+        result = _read(data, name, ext, sheet, encoding)
         display = f"{name} — {result.sheet}" if result.sheet is not None else name
-        df, notes = _tidy(result, display)
+        df, notes, conversions = _tidy(result, display)
     except DataLoadError:
         raise
     except MemoryError as exc:
@@ -164,10 +178,21 @@ def load_table(
         sheets=result.sheets,
         sheet=result.sheet,
         warnings=tuple(notes),
+        encoding=result.encoding,
+        encoding_choices=_encoding_choices(result),
+        conversions=conversions,
     )
 
 
-def _read(data: bytes, name: str, ext: str, sheet: str | None) -> ReadResult:
+def _encoding_choices(result: ReadResult) -> tuple[str, ...]:
+    """The codecs to offer for a text file: the detector's first, the one used included."""
+    if result.encoding is None:
+        return ()
+    choices = dict.fromkeys((result.encoding, *result.encoding_choices, *codepage.CHOICES))
+    return tuple(choices)
+
+
+def _read(data: bytes, name: str, ext: str, sheet: str | None, encoding: str | None) -> ReadResult:
     if ext in _EXCEL_EXTENSIONS:
         return read_excel(data, name, sheet=sheet, limits=_LIMITS)
     if ext == ".parquet":
@@ -180,10 +205,12 @@ def _read(data: bytes, name: str, ext: str, sheet: str | None) -> ReadResult:
         )
     if ext in (".json", ".jsonl"):
         return read_json(data, name, lines=ext == ".jsonl", limits=_LIMITS)
-    return read_delimited(data, name, prefer_tab=ext == ".tsv", limits=_LIMITS)
+    return read_delimited(data, name, prefer_tab=ext == ".tsv", limits=_LIMITS, encoding=encoding)
 
 
-def _tidy(result: ReadResult, display: str) -> tuple[pd.DataFrame, list[str]]:
+def _tidy(
+    result: ReadResult, display: str
+) -> tuple[pd.DataFrame, list[str], tuple[ColumnConversion, ...]]:
     df = result.df
     notes = list(result.warnings)
     n_rows, n_columns = df.shape
@@ -199,10 +226,17 @@ def _tidy(result: ReadResult, display: str) -> tuple[pd.DataFrame, list[str]]:
     names, name_notes = clean_column_names(list(df.columns))
     df.columns = names
     df, object_notes = normalise_object_columns(df)
-    df, date_notes = parse_text_dates(df)
+    df, numbers = convert_number_columns(df, reader_mark=result.decimal_mark)
+    # Dates follow the numbers' evidence: a file writing decimal commas is European,
+    # so "03.04.2024" and "03/04/2024" are day first there.
+    date_conversions: list[ColumnConversion] = []
+    df, date_notes = parse_text_dates(
+        df, day_first=True if numbers.decimal_mark == "," else None, decided=date_conversions
+    )
     if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0:
         df = df.reset_index(drop=True)
-    return df, notes + name_notes + object_notes + date_notes
+    notes = notes + name_notes + object_notes + list(numbers.warnings) + date_notes
+    return df, notes, numbers.conversions + tuple(date_conversions)
 
 
 def _base_name(filename: str) -> str:

@@ -15,8 +15,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from livechat.summary.escape import format_percent, quote_name
-from livechat.summary.facts import ColumnProfile
+from livechat.summary.escape import format_percent, format_value, quote_name
+from livechat.summary.facts import ColumnProfile, column_label
 from livechat.summary.sections import plural
 from livechat.summary.table_facts import TableFacts
 
@@ -47,10 +47,32 @@ def _names_list(labels: list[str]) -> str:
     return shown + (f" (+{extra} more)" if extra > 0 else "")
 
 
+def conversion_note(facts: TableFacts) -> str:
+    """One note naming the columns read from text, with an example of each."""
+    if not facts.conversions:
+        return ""
+    items = []
+    for position, c in sorted(facts.conversions.items())[:NOTE_MAX_NAMES]:
+        label = facts.labels[position] if position < len(facts.labels) else column_label(c.column)
+        what = f"{quote_name(label)} {quote_name(format_value(c.example))} as {c.value} ({c.convention}"
+        if c.currency:
+            what += f", currency {c.currency}"
+        if c.percent:
+            what += f", percent: {c.value} means {c.value}%"
+        items.append(what + ")")
+    more = len(facts.conversions) - NOTE_MAX_NAMES
+    return "- read from text as written in the file: " + "; ".join(items) + (
+        f" (+{more} more)" if more > 0 else ""
+    )
+
+
 def note_lines(facts: TableFacts) -> list[str]:
     """The notes, most important first, each a "- …" line (none: an empty list)."""
     rows, cols, labels, nulls = facts.rows, facts.cols, facts.labels, facts.nulls
     notes: list[str] = []
+    converted = conversion_note(facts)
+    if converted:
+        notes.append(converted)
     if rows:
         empty = [labels[i] for i in range(cols) if nulls[i] == rows]
         if empty:

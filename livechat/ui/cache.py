@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from livechat.data.load import LoadedTable, load_table
+from livechat.data.load import ColumnConversion, LoadedTable, load_table
 from livechat.data.profile import ChartCandidates, chart_candidates, profile_columns
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.builder import DataSummary, summarize
@@ -34,18 +34,19 @@ _MAX_DERIVED = 64
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
 def load_table_cached(
-    digest: str, filename: str, sheet: str | None, _data: bytes
+    digest: str, filename: str, sheet: str | None, _data: bytes, encoding: str | None = None
 ) -> LoadedTable:
-    """``load_table(_data, filename, sheet=sheet)``, cached by (digest, filename, sheet).
+    """``load_table(_data, filename, sheet=sheet, encoding=encoding)``, cached by
+    (digest, filename, sheet, encoding).
 
     ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not cached.
     """
-    return load_table(_data, filename, sheet=sheet)
+    return load_table(_data, filename, sheet=sheet, encoding=encoding)
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)
-def _profile(key: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return profile_columns(_df)
+def _profile(key: str, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()) -> pd.DataFrame:
+    return profile_columns(_df, conversions=_conversions)
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
@@ -65,8 +66,10 @@ def _column_config(key: str, _df: pd.DataFrame) -> dict[str, object]:
 
 
 @st.cache_data(show_spinner="Summarising the table for the model…", max_entries=_MAX_DERIVED)
-def _summary(key: str, name: str, budget: int, _df: pd.DataFrame) -> DataSummary:
-    return summarize(_df, name=name, budget_tokens=budget)
+def _summary(
+    key: str, name: str, budget: int, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()
+) -> DataSummary:
+    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions)
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,17 @@ class ModelView:
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
-def _model_view(key: str, name: str, budget: int, _df: pd.DataFrame) -> ModelView:
-    summary = _summary(key, name, budget, _df)
+def _model_view(
+    key: str, name: str, budget: int, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()
+) -> ModelView:
+    summary = _summary(key, name, budget, _df, _conversions)
     instruction = build_system_instruction(summary)
     return ModelView(summary, instruction, estimate_tokens(instruction))
 
 
 def dataset_profile(dataset: CurrentDataset) -> pd.DataFrame:
     """The column profile table of ``dataset``."""
-    return _profile(dataset.cache_key, dataset.table.df)
+    return _profile(dataset.cache_key, dataset.table.df, dataset.table.conversions)
 
 
 def dataset_chart_candidates(dataset: CurrentDataset) -> ChartCandidates:
@@ -107,12 +112,14 @@ def dataset_column_config(dataset: CurrentDataset) -> dict[str, object]:
 
 def dataset_summary(dataset: CurrentDataset, budget: int) -> DataSummary:
     """The budgeted data summary of ``dataset`` for the model."""
-    return _summary(dataset.cache_key, dataset.table.name, budget, dataset.table.df)
+    return _summary(dataset.cache_key, dataset.table.name, budget, dataset.table.df, dataset.table.conversions)
 
 
 def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
     """Summary, exact system instruction and its token estimate for ``dataset`` under ``budget``."""
-    return _model_view(dataset.cache_key, dataset.table.name, budget, dataset.table.df)
+    return _model_view(
+        dataset.cache_key, dataset.table.name, budget, dataset.table.df, dataset.table.conversions
+    )
 
 
 def dataset_instruction(dataset: CurrentDataset, budget: int) -> str:

@@ -30,16 +30,19 @@ def _unexpected_failure_message(filename: str) -> str:
     )
 
 
-def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> CurrentDataset | None:
+def load_bytes(
+    data: bytes, filename: str, *, sheet: str | None = None, encoding: str | None = None
+) -> CurrentDataset | None:
     """Load ``data`` as the session's dataset; on failure keep the current one.
 
-    The uploader callback and the sheet selector both come through here, and tests
-    may call it directly. Returns the new dataset, or None when loading failed (the
+    The uploader callback, the sheet selector and the encoding picker all come through
+    here, and tests may call it directly. ``encoding`` (a codec name) overrides the
+    detected encoding of a text file. Returns the new dataset, or None when loading failed (the
     reason is then in ``state.load_failure()``).
     """
     try:
         digest = content_digest(data)
-        table = load_table_cached(digest, filename, sheet, _data=data)
+        table = load_table_cached(digest, filename, sheet, _data=data, encoding=encoding)
     except DataLoadError as exc:
         logger.info("Upload %r not loaded: %s", filename, exc)
         state.set_load_failure(LoadFailure(filename, str(exc)))
@@ -48,7 +51,9 @@ def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> Curre
         logger.exception("Unexpected failure reading upload %r", filename)
         state.set_load_failure(LoadFailure(filename, _unexpected_failure_message(filename)))
         return None
-    keep_raw = len(table.sheets) > 1  # another sheet may be asked for later
+    # Another sheet, or another encoding for a file not in UTF-8, may be asked for later.
+    legacy_text = table.encoding is not None and (table.encoding != "utf-8" or encoding is not None)
+    keep_raw = len(table.sheets) > 1 or legacy_text
     dataset = CurrentDataset(table=table, digest=digest, source=filename, raw=data if keep_raw else None)
     state.set_current_dataset(dataset)
     state.set_load_failure(None)
@@ -85,6 +90,15 @@ def on_upload_change() -> None:
         state.set_load_failure(None)
         return
     load_bytes(uploaded.getvalue(), uploaded.name)
+
+
+def on_encoding_change(widget_key: str) -> None:
+    """Encoding picker callback: read the current text file again with the chosen codec."""
+    current = state.current_dataset()
+    encoding = st.session_state.get(widget_key)
+    if current is None or current.raw is None or not encoding or encoding == current.table.encoding:
+        return
+    load_bytes(current.raw, current.source, sheet=current.table.sheet, encoding=encoding)
 
 
 def on_sheet_change(widget_key: str) -> None:

@@ -29,6 +29,7 @@ _LOAD_ERROR_KEY = "livechat.load_error"
 UPLOAD_WIDGET_KEY = "livechat.widget.upload"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
 _SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
+_ENCODING_WIDGET_PREFIX = "livechat.widget.encoding."
 
 
 class BudgetOutOfRangeError(ValueError):
@@ -46,9 +47,9 @@ class BudgetOutOfRangeError(ValueError):
 class CurrentDataset:
     """The dataset a session is looking at, as a handle.
 
-    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet, so
-    another sheet can be read without asking for the file again; it stays None
-    otherwise to avoid holding every upload twice.
+    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet and for
+    text files in a legacy code page, so another sheet or encoding can be read without
+    asking for the file again; it stays None otherwise to avoid holding every upload twice.
     """
 
     table: LoadedTable
@@ -58,13 +59,21 @@ class CurrentDataset:
 
     @property
     def cache_key(self) -> str:
-        """Key of everything derived from this table: content digest, file name, sheet."""
-        return f"{self.digest}/{self.source}/{self.table.sheet or ''}"
+        """Key of everything derived from this table: content digest, file name, sheet
+        (and the text encoding, when it is not the detected UTF-8)."""
+        key = f"{self.digest}/{self.source}/{self.table.sheet or ''}"
+        encoding = self.table.encoding
+        return key if encoding in (None, "utf-8") else f"{key}/{encoding}"
 
     @property
     def sheet_widget_key(self) -> str:
         """Widget key of this dataset's sheet selector (per file, so a new file starts fresh)."""
         return f"{_SHEET_WIDGET_PREFIX}{self.digest[:16]}"
+
+    @property
+    def encoding_widget_key(self) -> str:
+        """Widget key of this dataset's encoding picker (per file)."""
+        return f"{_ENCODING_WIDGET_PREFIX}{self.digest[:16]}"
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ class ReadResult:
     warnings: list[str] = field(default_factory=list)
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
+    # Text formats: the codec the bytes were read with, and the codecs to offer instead.
+    encoding: str | None = None
+    encoding_choices: tuple[str, ...] = ()
+    # Delimited text: the delimiter and the decimal mark the sniffed cells show ("," "." None),
+    # evidence for the number and date conventions of the file's text columns.
+    delimiter: str | None = None
+    decimal_mark: str | None = None
 
 
 def fmt_int(n: int) -> str:

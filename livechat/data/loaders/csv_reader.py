@@ -31,11 +31,14 @@ from livechat.data.loaders.common import (
 from livechat.data.loaders.text import (
     Dialect,
     TextEncoding,
+    chosen_encoding,
+    count_replaced,
     decode_prefix,
     detect_encoding,
     fallback_encoding,
     sniff_dialect,
     to_utf8,
+    undecodable_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,12 +69,17 @@ class _RaggedRows:
         return "skip"
 
 
-def read_delimited(data: bytes, name: str, *, prefer_tab: bool, limits: Limits) -> ReadResult:
-    """Parse delimited text; raise DataLoadError for anything that is not a table."""
-    encoding = detect_encoding(data, name)
-    result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
-    if encoding.warning:
-        result.warnings.insert(0, encoding.warning)
+def read_delimited(
+    data: bytes, name: str, *, prefer_tab: bool, limits: Limits, encoding: str | None = None
+) -> ReadResult:
+    """Parse delimited text; raise DataLoadError for anything that is not a table.
+
+    `encoding` (a Python codec name the analyst picked) overrides detection.
+    """
+    text_encoding = chosen_encoding(data, encoding) if encoding else detect_encoding(data, name)
+    result = _read_with_encoding(data, name, text_encoding, prefer_tab=prefer_tab, limits=limits)
+    if text_encoding.warning:
+        result.warnings.insert(0, text_encoding.warning)
     return result
 
 
@@ -79,6 +87,7 @@ def _read_with_encoding(
     data: bytes, name: str, encoding: TextEncoding, *, prefer_tab: bool, limits: Limits
 ) -> ReadResult:
     utf8 = to_utf8(data, encoding)
+    replaced = count_replaced(utf8, encoding)
     prefix = decode_prefix(utf8)
     if not prefix.strip():
         raise DataLoadError(f"{name} contains no data: it is blank.", filename=name)
@@ -87,6 +96,28 @@ def _read_with_encoding(
     if not dialect.header:
         raise DataLoadError(f"{name} contains no data: no header row was found.", filename=name)
 
+    result = _parse(data, utf8, name, encoding, dialect, prefix, prefer_tab=prefer_tab, limits=limits)
+    if result.encoding is None:  # not re-read with another codec
+        result.encoding = encoding.codec
+        result.encoding_choices = encoding.candidates
+        result.delimiter = dialect.delimiter
+        result.decimal_mark = dialect.decimal_mark
+        if replaced:
+            result.warnings.insert(0, undecodable_note(name, encoding, replaced))
+    return result
+
+
+def _parse(
+    data: bytes,
+    utf8: bytes | memoryview,
+    name: str,
+    encoding: TextEncoding,
+    dialect: Dialect,
+    prefix: str,
+    *,
+    prefer_tab: bool,
+    limits: Limits,
+) -> ReadResult:
     try:
         # Fast path: no invalid-row hook (a Python callback slows pyarrow's parser
         # down even when it never fires) and no support for quoted newlines unless
@@ -127,7 +158,8 @@ def _reread_as_8bit(
     logger.info("%s: invalid UTF-8 past the sniffed prefix; retrying as 8-bit", name)
     encoding = fallback_encoding(data, name)
     result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
-    result.warnings.insert(0, encoding.warning or "")
+    if encoding.warning:
+        result.warnings.insert(0, encoding.warning)
     return result
 
 
@@ -170,9 +202,11 @@ def _read_arrow(
             newlines_in_values=newlines_in_values,
         ),
         convert_options=pacsv.ConvertOptions(
+            column_types={placeholders[i]: pa.string() for i in dialect.text_columns if i < len(placeholders)},
             null_values=NULL_VALUES,
             strings_can_be_null=True,
-            decimal_point="," if dialect.decimal_comma else ".",
+            # Always ".": "3,5" stays text here and `livechat.data.loaders.numbers`
+            # converts it, with the thousands separators pyarrow cannot read, and a note.
         ),
     )
     if any(pa.types.is_binary(typ) for typ in table.schema.types):
@@ -200,12 +234,12 @@ def _read_pandas(
                 sep=dialect.delimiter,
                 header=0,
                 names=[f"c{i}" for i in range(n)],
+                dtype={f"c{i}": str for i in dialect.text_columns if i < n} or None,
                 index_col=False,
                 on_bad_lines="warn",
                 engine="c",
                 encoding="utf-8",
                 encoding_errors="replace",
-                decimal="," if dialect.decimal_comma else ".",
                 low_memory=False,
             )
         except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
