@@ -82,6 +82,12 @@ def summarize_tables(tables: Sequence[SetTable], *,
     return _SetBuilder(list(tables), budget_tokens).build()
 
 
+def _few(names: list[str], shown: int = 3) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more tables"
+
+
 def _cost(lines: Sequence[str]) -> int:
     return sum(estimate_tokens(line) + 1 for line in lines)
 
@@ -93,6 +99,7 @@ class _SetBuilder:
         self.names = [t.sql_name for t in tables]
         self.keys = [k.text() for k in find_join_keys([(t.sql_name, t.df) for t in tables])]
         self.table_lines = [self._table_line(t) for t in tables]
+        self.details: dict[tuple[int, int], list[str]] = {}
         self.inner_omitted: dict[int, list[str]] = {}
 
     def _table_line(self, table: SetTable) -> str:
@@ -120,17 +127,24 @@ class _SetBuilder:
         return [head + "; ".join(parts)]
 
     def build(self) -> TableSetSummary:
-        keys, listed = list(self.keys), len(self.tables)
-        omitted: list[str] = []
+        keys, listed = len(self.keys), len(self.tables)
         # 1. What must stay: names and shapes, then keys; trimmed only if even they overflow.
+        while not self._core_fits(listed, keys) and (keys or listed > 1):
+            keys, listed = (keys - 1, listed) if keys else (keys, listed - 1)
         while True:
-            core = self._core(listed, keys)
-            if _cost(core) + _FENCE_RESERVE + _OMITTED_RESERVE <= self.budget or (listed <= 1 and not keys):
-                break
-            if keys:
-                keys.pop()
-            else:
-                listed -= 1
+            summary = self._attempt(listed, keys)
+            if summary.estimated_tokens <= self.budget or not (keys or listed > 1):
+                return summary
+            keys, listed = (keys - 1, listed) if keys else (keys, listed - 1)
+
+    def _core_fits(self, listed: int, keys: int) -> bool:
+        core = self._core(listed, self.keys[:keys])
+        return _cost(core) + _FENCE_RESERVE + _OMITTED_RESERVE <= self.budget
+
+    def _attempt(self, listed: int, n_keys: int) -> TableSetSummary:
+        keys = self.keys[:n_keys]
+        core = self._core(listed, keys)
+        omitted: list[str] = []
         if len(keys) < len(self.keys):
             omitted.append("join keys" if not keys else f"join keys beyond {len(keys)}")
         if listed < len(self.tables):
@@ -143,12 +157,12 @@ class _SetBuilder:
         for done, i in enumerate(order):
             share = room // (len(order) - done)
             lines = self._detail(i, share) if share >= MIN_BUDGET_TOKENS else []
-            if not lines:
+            if lines:
+                detail[i] = lines
+            else:
                 lines = self._compact(self.tables[i], share)
                 if lines:
                     compact[i] = lines
-            else:
-                detail[i] = lines
             room -= _cost(lines)
         # 3. Render; the estimate is not quite additive, so shed detail until it fits.
         while True:
@@ -157,13 +171,12 @@ class _SetBuilder:
             if tokens <= self.budget or not (detail or compact):
                 break
             if detail:
-                largest = max(detail, key=lambda i: (_cost(detail[i]), i))
-                del detail[largest]
+                del detail[max(detail, key=lambda i: (_cost(detail[i]), i))]
             else:
                 del compact[max(compact)]
         # What each table's own detail left out is said inside its detail; list it here too.
         final_omitted = self._omitted(omitted, listed, detail, compact) + [
-            f"{self.names[i]}: {item}" for i in sorted(detail) for item in self.inner_omitted.get(i, [])]
+            f"{self.names[i]}: {item}" for i in sorted(detail) for item in self.inner_omitted.get(id(detail[i]), [])]
         return TableSetSummary(
             text=text,
             estimated_tokens=tokens,
@@ -178,7 +191,8 @@ class _SetBuilder:
         )
 
     def _core(self, listed: int, keys: list[str]) -> list[str]:
-        lines = [f"{len(self.tables)} tables (SQL names; query them with run_sql; "
+        count = f"{len(self.tables)} table" + ("" if len(self.tables) == 1 else "s")
+        lines = [f"{count} (SQL names; query them with run_sql; "
                  f"{self.names[0]} is also named {DATA_ALIAS}):"]
         lines += self.table_lines[:listed]
         if self.keys:
@@ -191,10 +205,14 @@ class _SetBuilder:
 
     def _detail(self, i: int, share: int) -> list[str]:
         table = self.tables[i]
-        summary = summarize(table.df, name=table.sql_name, budget_tokens=share)
-        self.inner_omitted[i] = list(summary.omitted)
-        body = summary.text.split("\n")[1:-1]  # without its own fence lines
-        return [f"table {table.sql_name}:"] + body
+        cached = self.details.get((i, share))
+        if cached is None:
+            summary = summarize(table.df, name=table.sql_name, budget_tokens=share)
+            body = summary.text.split("\n")[1:-1]  # without its own fence lines
+            cached = [f"table {table.sql_name}:"] + body
+            self.details[(i, share)] = cached
+            self.inner_omitted[id(cached)] = list(summary.omitted)  # cached lists live on
+        return cached
 
     def _omitted(self, base: list[str], listed: int, detail: dict[int, list[str]],
                  compact: dict[int, list[str]]) -> list[str]:
@@ -202,9 +220,9 @@ class _SetBuilder:
         without_columns = [self.names[i] for i in range(listed) if i not in detail and i not in compact]
         omitted = list(base)
         if without:
-            omitted.append("detail of " + ", ".join(without))
+            omitted.append("detail of " + _few(without))
         if without_columns:
-            omitted.append("column lists of " + ", ".join(without_columns))
+            omitted.append("column lists of " + _few(without_columns))
         return omitted
 
     def _render(self, core: list[str], detail: dict[int, list[str]],
