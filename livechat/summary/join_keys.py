@@ -12,9 +12,9 @@ A pair of columns in two tables is a likely key when
 Only integer and text columns take part (dates and decimals are rarely keys). Exact on
 tables of at most ``EXACT_MAX_ROWS`` rows; a bigger table contributes its values from a
 fixed sample of ``KEY_SAMPLE_ROWS`` rows (``livechat.summary.facts.row_sample``), and a key
-found that way is marked approximate (``~``). The side looked up into (the key side) is
-always read whole when it is a candidate, so "found" shares are never understated by
-sampling it. Deterministic; a pure function of the frames; any thread.
+found that way is marked approximate (``~``): the values of a sampled column and whether
+a sampled column is unique come from its sample; the share of values found in a sampled
+column is counted over all of its rows (hashing only the other side's values). Deterministic; a pure function of the frames; any thread.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 EXACT_MAX_ROWS = 100_000
-KEY_SAMPLE_ROWS = 50_000
+KEY_SAMPLE_ROWS = 20_000
 MAX_KEY_COLUMNS = 60  # per table: the first columns only (wide tables)
 MAX_KEYS = 20
 SAME_NAME_MIN_SHARE = 0.5
@@ -79,16 +79,20 @@ class _Column:
     series: pd.Series = field(repr=False)
     seen: np.ndarray = field(repr=False)  # distinct non-null values (of the sample if sampled)
     sampled: bool
-    unique: bool  # unique and never empty, in what was seen
-    _whole: tuple[np.ndarray, bool] | None = field(default=None, repr=False)
+    unique: bool  # unique and never empty, in what was seen (the sample if sampled)
 
-    def whole(self) -> tuple[np.ndarray, bool]:
-        """Distinct values and uniqueness over every row (computed once, only when needed)."""
+    def share_found(self, values: np.ndarray) -> float:
+        """Share of ``values`` (distinct) that occur in this column, over all of its rows.
+
+        A sampled column is scanned whole here, hashing only ``values`` (small) rather
+        than the column, so the share is never understated by sampling this side.
+        """
+        if not len(values):
+            return 0.0
         if not self.sampled:
-            return self.seen, self.unique
-        if self._whole is None:
-            self._whole = _distinct(self.series, self.kind)
-        return self._whole
+            return float(np.count_nonzero(pd.Index(values).isin(self.seen))) / len(values)
+        hits = self.series[self.series.isin(values)]
+        return len(hits.unique()) / len(values)
 
 
 def find_join_keys(tables: Sequence[tuple[str, pd.DataFrame]], *,
@@ -119,34 +123,16 @@ def find_join_keys(tables: Sequence[tuple[str, pd.DataFrame]], *,
 
 def _key(a: _Column, b: _Column, names: list[str]) -> JoinKey | None:
     same = a.label.casefold() == b.label.casefold()
-    if not same and not (b.unique and _refers_to(a.label, b.label, names[b.table])):
+    if not same and not (b.unique and len(a.seen) >= 2
+                         and _refers_to(a.label, b.label, names[b.table])):
         return None
-    if not same and len(a.seen) < 2:
-        return None
-    right_values, right_unique = b.whole() if (same or b.unique) else (b.seen, b.unique)
-    if not same and not right_unique:
-        return None
-    share = _found_share(a.seen, right_values)
-    if same:
-        if share < SAME_NAME_MIN_SHARE:
-            return None
-        if not right_unique and _column_unique(a):
-            return None  # report it from the unique side's point of view (many → one)
-    elif share < 1.0:
+    if same and not b.unique and a.unique:
+        return None  # reported from the unique side's point of view (many → one)
+    share = b.share_found(a.seen)
+    if share < (SAME_NAME_MIN_SHARE if same else 1.0):
         return None
     return JoinKey(names[a.table], a.label, names[b.table], b.label, same, share,
-                   right_unique, a.sampled)
-
-
-def _column_unique(column: _Column) -> bool:
-    return column.whole()[1]
-
-
-def _found_share(left: np.ndarray, right: np.ndarray) -> float:
-    if not len(left):
-        return 0.0
-    found = pd.Index(left).isin(right)
-    return float(np.count_nonzero(found)) / len(left)
+                   b.unique, a.sampled or b.sampled)
 
 
 def _words(label: str) -> set[str]:
@@ -177,13 +163,14 @@ def _candidates(index: int, df: pd.DataFrame, exact_max_rows: int, sample_rows: 
     rows = len(df)
     sampled = rows > exact_max_rows
     positions = row_sample(rows, sample_rows).positions if sampled else None
+    kinds = [(position, _kind(df.iloc[:, position])) for position in range(min(df.shape[1], MAX_KEY_COLUMNS))]
+    kinds = [(position, kind) for position, kind in kinds if kind is not None]
+    # One take of the sampled rows for all candidate columns, not one per column.
+    sample = df.iloc[positions, [p for p, _ in kinds]] if positions is not None else None
     found: list[_Column] = []
-    for position in range(min(df.shape[1], MAX_KEY_COLUMNS)):
+    for column, (position, kind) in enumerate(kinds):
         series = df.iloc[:, position]
-        kind = _kind(series)
-        if kind is None:
-            continue
-        part = series.iloc[positions] if positions is not None else series
+        part = sample.iloc[:, column] if sample is not None else series
         seen, unique = _distinct(part, kind)
         if len(seen) == 0:
             continue
@@ -215,9 +202,10 @@ def _kind(series: pd.Series) -> str | None:
 def _distinct(part: pd.Series, kind: str) -> tuple[np.ndarray, bool]:
     present = part.dropna()
     if kind == "int":
-        values = present.to_numpy(dtype=np.int64)
+        distinct = pd.unique(present.to_numpy(dtype=np.int64))
     else:
-        values = present.astype("str").to_numpy(dtype=object)
-    distinct = pd.unique(values)
-    unique = len(distinct) == len(values) == len(part) and len(values) > 0
+        # unique() on the column's own storage (Arrow strings, categories) is far cheaper
+        # than hashing Python objects; only the distinct values become text objects.
+        distinct = pd.Series(present.unique()).astype("str").to_numpy(dtype=object)
+    unique = len(distinct) == len(present) == len(part) and len(present) > 0
     return distinct, unique

@@ -88,8 +88,13 @@ def test_big_tables_give_sampled_keys_marked_approximate():
     texts = {k.left_table + "." + k.left_column: k for k in keys}
     assert texts["orders.customer_id"].approx  # 500 rows > 100: values from a sample
     assert "~all of its values" in texts["orders.customer_id"].text()
-    assert not texts["returns.order_ref"].approx  # returns is small; orders (the key side) read whole
-    assert texts["returns.order_ref"].right_unique
+    # orders is big: its uniqueness comes from the sample (~), but the share of returns'
+    # values found in it is counted over every row of orders, so it is still "all"
+    ref = texts["returns.order_ref"]
+    assert ref.approx and ref.right_unique and ref.found_share == 1.0
+    exact = find_join_keys([(t.sql_name, t.df) for t in _set()])
+    assert not any(k.approx for k in exact)
+    assert "~" not in "".join(k.text() for k in exact)
 
 
 def test_same_name_without_shared_values_is_not_a_key():
