@@ -156,3 +156,14 @@ def test_a_table_left_out_of_the_set_is_not_in_sql(tables) -> None:
         error = box.execute("run_sql", {"query": "SELECT count(*) FROM returns"})["error"]
         assert "Table returns not found" in error
         assert box.execute("run_sql", {"query": "SELECT count(*) FROM customers"})["rows"] == [[200]]
+
+
+def test_a_single_table_toolbox_charts_a_query_and_reads_data_dot_column(tables) -> None:
+    with ToolBox(tables["orders"]) as box:
+        assert box.table_names == ("data",)
+        result = box.execute("show_chart", {"kind": "bar", "x": "c", "y": "n",
+                                            "query": "SELECT customer_id % 3 AS c, count(*) AS n FROM data GROUP BY 1"})
+        assert "error" not in result, result
+        assert "table" not in result["chart"]
+        assert sum(row[1] for row in result["preview"]["rows"]) == ORDERS
+        assert box.execute("describe_column", {"column": "data.amount"})["column"] == "amount"
