@@ -488,11 +488,11 @@ class ToolBox:
         query = query.strip() if query and query.strip() else None
         table = table.strip() if table and table.strip() else None
         try:
-            frame = self.chart_frame(ChartSpec(kind="bar", x="-", table=table, query=query))
+            frame = self._source_frame(table, query)
         except ChartSpecError as exc:
             return {"error": str(exc)}
         if query is None and table is not None:
-            table = self._table_name(table)
+            table = self._table_name(table)  # the exact name, kept in the spec for redrawing
         return show_chart(frame, _arg(args, "kind"), _arg(args, "x"), _arg(args, "y"),
                           _arg(args, "aggregate"), _arg(args, "title"),
                           table=table if self._is_set else None, query=query)
@@ -504,14 +504,17 @@ class ToolBox:
         last CHART_CACHE_ENTRIES) so a redraw does not run it again. Raises
         ``ChartSpecError`` with a message for the model when the source is unusable.
         """
-        if spec.query:
-            return self._query_frame(spec.query)
-        if spec.table:
-            table = self._table_name(spec.table)
-            if table is None:
-                raise ChartSpecError(f'Table "{spec.table}" not found. Tables: '
+        return self._source_frame(spec.table, spec.query)
+
+    def _source_frame(self, table: str | None, query: str | None) -> pd.DataFrame:
+        if query:
+            return self._query_frame(query)
+        if table:
+            name = self._table_name(table)
+            if name is None:
+                raise ChartSpecError(f'Table "{table}" not found. Tables: '
                                      f'{", ".join(self.table_names)}.')
-            return self._tables[table]
+            return self._tables[name]
         return self._df
 
     def _query_frame(self, query: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from livechat.config import ServiceConfig
-from livechat.data.load import content_digest
+from livechat.conversation.transcript import Transcript
+from livechat.data.load import LoadedTable, content_digest
 from livechat.data.tableset import (
     NamedTable,
     TableFailure,
@@ -163,7 +164,7 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
     payloads = [(f.name, f.getvalue()) for f in files]
     digests = {name: content_digest(data) for name, data in payloads}
 
-    def cached(data: bytes, filename: str, sheet: str | None):  # type: ignore[no-untyped-def]
+    def cached(data: bytes, filename: str, sheet: str | None) -> LoadedTable:
         return load_table_cached(digests[filename], filename, sheet, _data=data)
 
     try:
@@ -343,7 +344,8 @@ def chart_frame(spec: dict[str, Any]) -> pd.DataFrame | None:
     return toolbox(table_set).chart_frame(ChartSpec.from_dict(spec))
 
 
-def note_set_change(identity: str, names: Sequence[str], *, restart: Any, transcript: Any) -> None:
+def note_set_change(identity: str, names: Sequence[str], *, restart: Callable[[], bool],
+                    transcript: Transcript) -> None:
     """On the Talk page: when what the model sees changed since this page last ran, say so
     in the transcript (kept visible) and start the new session now if one is running.
 
