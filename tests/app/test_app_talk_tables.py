@@ -103,3 +103,9 @@ def test_a_changed_set_starts_a_new_session_and_keeps_the_transcript(bridges) ->
     assert bridge.stats().sessions_started == 2  # the question went to the new session
     at.run()
     assert len([i for i in at.info if i.value.startswith("The tables changed")]) == 1
+
+    # The unticked table is gone from SQL too.
+    _ask(at, "call run_sql " + json.dumps({"query": "SELECT count(*) AS n FROM customers"}))
+    _rerun_until(at, lambda a: any(e.label == "Tool: run\\_sql (failed)" for e in a.expander), "the refused query")
+    expander = next(e for e in at.expander if e.label == "Tool: run\\_sql (failed)")
+    assert "Table customers not found" in json.loads(expander.json[-1].proto.body)["error"]
