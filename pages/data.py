@@ -135,7 +135,10 @@ with tab_model:
             help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
         )
     )
-    view = tables.model_view(table_set, budget) if table_set is not None else cache.dataset_model_view(current, budget)
+    if table_set is not None:  # several tables: one summary block for the ticked ones
+        view = tables.model_view(table_set, budget)
+    else:
+        view = cache.dataset_model_view(current, budget)
     summary = view.summary
     used = summary.estimated_tokens / budget
     st.progress(

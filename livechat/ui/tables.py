@@ -359,5 +359,5 @@ def note_set_change(identity: str, names: Sequence[str], *, restart: Callable[[]
     restarted = restart()
     listed = ", ".join(names)
     when = "A new session started" if restarted else "The next question starts a new session"
-    transcript.add_notice(f"The tables changed (now: {listed}). {when} with the new "
-                          "instruction; the conversation above was with the previous tables.")
+    transcript.add_notice(f"The data changed (now: {listed}). {when} with the new "
+                          "instruction; the conversation above was about the previous data.")

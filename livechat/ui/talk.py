@@ -358,7 +358,7 @@ def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> No
         st.caption("The chart cannot be drawn: no dataset is loaded.")
         return
     try:
-        df = _chart_source(entry.chart, df, dataset_key)
+        df = _chart_source(entry.chart, df)
         chart = _chart(dataset_key, json.dumps(entry.chart, sort_keys=True), df)
     except ChartSpecError as exc:
         # e.g. drawn for a dataset that has since been replaced
@@ -367,7 +367,7 @@ def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> No
     st.altair_chart(chart, width="stretch")
 
 
-def _chart_source(spec: dict[str, Any], df: pd.DataFrame, dataset_key: str) -> pd.DataFrame:
+def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
     """What a chart draws from: a table of the set, or its query's result; else ``df``."""
     frame = tables.chart_frame(spec)
     if frame is not None:

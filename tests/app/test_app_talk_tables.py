@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livechat.ui import state, talk
+from livechat.ui import state
 from livechat.voice.bridge import VoiceBridge
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk import REPLY_TIMEOUT_S, _ask, _bridge, _messages, _rerun_until
@@ -88,10 +88,10 @@ def test_a_changed_set_starts_a_new_session_and_keeps_the_transcript(bridges) ->
     assert not at.exception
     at.switch_page("pages/talk.py").run()
     assert not at.exception
-    notices = [i.value for i in at.info if i.value.startswith("The tables changed")]
+    notices = [i.value for i in at.info if i.value.startswith("The data changed")]
     # The text session was still open: it is replaced at once by one with the new instruction.
-    assert notices == ["The tables changed (now: orders). A new session started with the new "
-                       "instruction; the conversation above was with the previous tables."]
+    assert notices == ["The data changed (now: orders). A new session started with the new "
+                       "instruction; the conversation above was about the previous data."]
     assert ("user", "first question") in _messages(at)  # the transcript stays visible
     assert bridge.stats().sessions_started == 2
     second_instruction = bridge.session.effective_instruction
@@ -102,7 +102,7 @@ def test_a_changed_set_starts_a_new_session_and_keeps_the_transcript(bridges) ->
     assert bridge.wait_for_replies(2, REPLY_TIMEOUT_S)
     assert bridge.stats().sessions_started == 2  # the question went to the new session
     at.run()
-    assert len([i for i in at.info if i.value.startswith("The tables changed")]) == 1
+    assert len([i for i in at.info if i.value.startswith("The data changed")]) == 1
 
     # The unticked table is gone from SQL too.
     _ask(at, "call run_sql " + json.dumps({"query": "SELECT count(*) AS n FROM customers"}))
