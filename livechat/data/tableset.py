@@ -49,7 +49,7 @@ MAX_TABLES = 20
 _EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
 
 # load_table's signature (the UI passes its cached version): bytes, file name, sheet.
-TableLoader = Callable[[bytes, str, "str | None"], LoadedTable]
+TableLoader = Callable[[bytes, str, str | None], LoadedTable]
 
 
 @dataclass(frozen=True, eq=False)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from livechat.tools.sql_wire import FrameError, FrameTimeout, read_frame, write_frame
+from livechat.tools.sql_worker import TABLE_NAME_RE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,6 +50,7 @@ __all__ = [
     "SqlMemoryError",
     "SqlRefusedError",
     "SqlSandbox",
+    "SqlTableNameError",
     "SqlTimeoutError",
     "SqlWorkerError",
     "sql_column_names",
@@ -68,6 +70,10 @@ _WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC", "MALLOC_
 
 class SqlLimitsError(ValueError):
     """A ``SqlLimits`` field is out of range."""
+
+
+class SqlTableNameError(ValueError):
+    """A table set's names cannot be SQL table names (the worker never quotes them)."""
 
 
 class SqlError(Exception):
@@ -247,7 +253,12 @@ class SqlSandbox:
                  limits: SqlLimits = SqlLimits()) -> None:
         if isinstance(source, Mapping):
             if not source:
-                raise ValueError("a table set needs at least one table")
+                raise SqlTableNameError("a table set needs at least one table")
+            bad = [name for name in source if not isinstance(name, str) or not TABLE_NAME_RE.fullmatch(name)]
+            if bad:
+                raise SqlTableNameError(
+                    "table names must be lowercase SQL identifiers ([a-z_][a-z0-9_]*, at most 63 "
+                    f"characters; see livechat.data.sql_names), got {bad!r}")
             self._tables = dict(source)
         else:
             self._tables = {"data": source}

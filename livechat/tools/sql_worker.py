@@ -67,7 +67,7 @@ logger = logging.getLogger(__name__)  # no handler in the worker: warnings reach
 
 TABLE_NAME = "data"
 # Table names the sandbox may send: what livechat.data.sql_names makes (never quoted).
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+TABLE_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Result caps a single request may ask for (show_chart draws from a query result).
 CHART_MAX_ROWS = 5_000
 CHART_MAX_BYTES = 768 * 1024  # under sql_wire.MAX_FRAME_BYTES with room for the frame
@@ -250,7 +250,7 @@ class QueryEngine:
                  limits: dict[str, Any], timezone: str | None = None,
                  tables: Sequence[str] = (TABLE_NAME,)) -> None:
         names = [str(t) for t in tables] or [TABLE_NAME]
-        if any(not _IDENTIFIER.fullmatch(name) for name in names) or len(set(names)) != len(names):
+        if any(not TABLE_NAME_RE.fullmatch(name) for name in names) or len(set(names)) != len(names):
             raise ValueError(f"table names must be unique lowercase identifiers, got {names!r}")
         self._limits = limits
         self.tables = names

@@ -40,7 +40,13 @@ from livechat.tools.charts import (
     ChartSpecError,
     chart_data,
 )
-from livechat.tools.sql_sandbox import SqlError, SqlLimits, SqlSandbox, sql_column_names
+from livechat.tools.sql_sandbox import (
+    SqlError,
+    SqlLimits,
+    SqlSandbox,
+    SqlTableNameError,
+    sql_column_names,
+)
 from livechat.tools.sql_worker import CHART_MAX_BYTES
 from livechat.tools.sql_wire import compact_json, json_safe
 from livechat.tools.columns import ColumnNotFoundError, column_kind, resolve_column, sql_type_name
@@ -390,8 +396,10 @@ class ToolBox:
     def __init__(self, source: TableSource, *, limits: SqlLimits = SqlLimits()) -> None:
         if isinstance(source, Mapping):
             tables = dict(source)
-            if not tables or not all(isinstance(v, pd.DataFrame) for v in tables.values()):
-                raise TypeError("ToolBox needs a non-empty mapping of table name to DataFrame")
+            if not tables:
+                raise SqlTableNameError("a table set needs at least one table")
+            if not all(isinstance(v, pd.DataFrame) for v in tables.values()):
+                raise TypeError("ToolBox needs a mapping of table name to DataFrame")
             self._tables: dict[str, pd.DataFrame] = tables
             self._is_set = True
         elif isinstance(source, pd.DataFrame):

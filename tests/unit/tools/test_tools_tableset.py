@@ -167,3 +167,11 @@ def test_a_single_table_toolbox_charts_a_query_and_reads_data_dot_column(tables)
         assert "table" not in result["chart"]
         assert sum(row[1] for row in result["preview"]["rows"]) == ORDERS
         assert box.execute("describe_column", {"column": "data.amount"})["column"] == "amount"
+
+
+def test_table_names_must_be_sql_identifiers(tables) -> None:
+    from livechat.tools.sql_sandbox import SqlTableNameError
+
+    for bad in ({"Orders 2024": tables["orders"]}, {"x; drop": tables["orders"]}, {}):
+        with pytest.raises(SqlTableNameError):
+            ToolBox(bad)
