@@ -72,13 +72,16 @@ def test_a_two_sheet_workbook_is_joined_by_a_typed_sql_call(e2e_stack, browser_f
     # The tool result in the transcript is the right one.
     expander = page.locator(".st-key-transcript [data-testid='stExpander']", has_text="Tool: run_sql").first
     expander.wait_for(timeout=20_000)
-    expander.locator("summary").first.click()
     shown = ""
     for _ in range(100):
         shown = squash(expander.inner_text())
         if "Harbour" in shown:
             break
-        page.wait_for_timeout(200)  # the expander's body renders after the click
+        if not expander.locator("details").first.evaluate("d => d.open"):
+            # Still collapsed: open it, again if need be, since a click that lands while
+            # the live panel's fragment re-renders can be lost.
+            expander.locator("summary").first.click()
+        page.wait_for_timeout(300)  # the expander's body renders after the click
     # st.json shows each row as `0:"South" 1:2 2:11.5`, in the query's order
     rows = [f'0:"{r.region}" 1:{int(r.orders)} 2:{float(r.total):g}' for r in expected.itertuples()]
     positions = [shown.find(row) for row in rows]
