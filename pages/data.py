@@ -6,7 +6,8 @@ Layout and widgets only; loading, caching and chart data come from ``livechat.ui
 import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
-from livechat.ui import cache, shell, state
+from livechat.data.tableset import MAX_TABLES
+from livechat.ui import cache, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import format_bytes, format_shape
@@ -19,13 +20,15 @@ shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 st.title("Data")
 
 st.file_uploader(
-    "Upload a spreadsheet",
+    "Upload spreadsheets",
     type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
     key=state.UPLOAD_WIDGET_KEY,
     on_change=flows.on_upload_change,
     max_upload_size=MAX_UPLOAD_MB,
+    accept_multiple_files=True,
     help=(
-        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB. "
+        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB in all. Several files, or "
+        f"a workbook's sheets, become tables the model can join (up to {MAX_TABLES}). "
         "Until you upload a file, a sample dataset is shown."
     ),
 )
@@ -40,8 +43,11 @@ if current is None:
 
 table = current.table
 df = table.df
+table_set = tables.current_table_set()
 
-if len(table.sheets) > 1:
+if table_set is not None:
+    tables.render_table_list(table_set)
+elif len(table.sheets) > 1:
     st.selectbox(
         "Sheet",
         options=list(table.sheets),
@@ -148,7 +154,10 @@ with tab_model:
             help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
         )
     )
-    view = cache.dataset_model_view(current, budget)
+    if table_set is not None:  # several tables: one summary block for the ticked ones
+        view = tables.model_view(table_set, budget)
+    else:
+        view = cache.dataset_model_view(current, budget)
     summary = view.summary
     used = summary.estimated_tokens / budget
     st.progress(
@@ -161,5 +170,5 @@ with tab_model:
     if summary.omitted:
         st.info("Left out to fit the budget: " + "; ".join(summary.omitted) + ".")
     else:
-        st.caption("Nothing was left out: the whole table fits the budget.")
+        st.caption("Nothing was left out: everything fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from livechat.data.load import DataLoadError, content_digest
 from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
-from livechat.ui import state
+from livechat.ui import state, tables
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure
 
@@ -84,12 +84,21 @@ def ensure_dataset() -> CurrentDataset | None:
 
 
 def on_upload_change() -> None:
-    """Uploader callback: load the file just chosen (a cleared uploader keeps the dataset)."""
+    """Uploader callback: load the file(s) just chosen (a cleared uploader keeps the dataset).
+
+    Several files, or a workbook with several non-empty sheets, load as a table set
+    (``livechat.ui.tables``); one table loads as before.
+    """
     uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
-    if uploaded is None:
+    files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    if not files:
         state.set_load_failure(None)
         return
-    load_bytes(uploaded.getvalue(), uploaded.name)
+    if tables.needs_table_set(files):
+        tables.load_uploads(files)
+        return
+    if load_bytes(files[0].getvalue(), files[0].name) is not None:
+        tables.clear_table_set()
 
 
 def on_encoding_change(widget_key: str) -> None:

@@ -47,7 +47,7 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
-from livechat.ui import cache, ice, record, runtime, state, webrtc_compat
+from livechat.ui import cache, ice, record, runtime, state, tables, webrtc_compat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -225,21 +225,44 @@ def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfi
 
 
 def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
-    """Everything a Talk-page run needs for ``dataset`` and the effective ``config``."""
+    """Everything a Talk-page run needs for ``dataset`` and the effective ``config``.
+
+    With a table set loaded (``livechat.ui.tables``) the session gets the ticked tables
+    instead of the one dataset; a changed set starts a new session, said in the transcript.
+    """
     budget = state.instruction_budget()
-    settings = live_settings_for(dataset, budget, config)
-    toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+    table_set = tables.current_table_set()
+    if table_set is None:
+        settings = live_settings_for(dataset, budget, config)
+        toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+        key = session_key(dataset, budget, config)
+    else:
+        settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
     bridge = get_bridge()
-    return TalkContext(
+    ctx = TalkContext(
         dataset=dataset,
         budget=budget,
         config=config,
         settings=settings,
-        key=session_key(dataset, budget, config),
+        key=key,
         factory=session_factory(config, settings, toolbox.execute, name=f"live-{bridge.name}"),
         bridge=bridge,
         transcript=get_transcript(),
     )
+    tables.note_set_change(
+        table_set.key if table_set is not None else dataset.cache_key,
+        [e.sql_name for e in table_set.chosen()] if table_set is not None else [dataset.table.name],
+        restart=lambda: _restart_live_session(ctx), transcript=ctx.transcript)
+    return ctx
+
+
+def _restart_live_session(ctx: TalkContext) -> bool:
+    """Replace a running session by one for ``ctx.key`` (new instruction); False if none runs."""
+    session = ctx.bridge.session
+    if session is None or session.state.is_final:
+        return False
+    ctx.bridge.ensure_session(ctx.factory, ctx.key)
+    return True
 
 
 def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
@@ -331,12 +354,25 @@ def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> No
         st.caption("The chart cannot be drawn: no dataset is loaded.")
         return
     try:
+        df = _chart_source(entry.chart, df)
         chart = _chart(dataset_key, json.dumps(entry.chart, sort_keys=True), df)
     except ChartSpecError as exc:
         # e.g. drawn for a dataset that has since been replaced
         st.caption(f"The chart cannot be drawn for the current dataset: {exc}")
         return
     st.altair_chart(chart, width="stretch")
+
+
+def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
+    """What a chart draws from: a table of the set, or its query's result; else ``df``."""
+    frame = tables.chart_frame(spec)
+    if frame is not None:
+        return frame
+    if spec.get("query"):  # a query chart over the single table: its ToolBox re-reads it
+        dataset = state.current_dataset()
+        if dataset is not None:
+            return _toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
+    return df
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -348,6 +384,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
     """The conversation so far, in the ``transcript`` container."""
     df = dataset.table.df if dataset is not None else None
     dataset_key = dataset.cache_key if dataset is not None else ""
+    table_set = tables.current_table_set()
+    if table_set is not None:  # charts of a set draw from its tables, whichever one is viewed
+        dataset_key = table_set.key
     with st.container(key=TRANSCRIPT_KEY):
         if not transcript.entries:
             st.caption("Press START and speak, or type a question below.")
@@ -426,4 +465,6 @@ def render_record(ctx: TalkContext) -> None:
     instruction, _ = instruction_in_use(ctx)
     with st.sidebar:
         st.subheader("Conversation record")
-        record.render_downloads(ctx.transcript, ctx.dataset, instruction, ctx.config.model)
+        df = ctx.dataset.table.df
+        record.render_downloads(ctx.transcript, ctx.dataset, instruction, ctx.config.model,
+                                chart_source=lambda spec: _chart_source(spec, df))

@@ -108,3 +108,13 @@ def test_the_history_is_bounded_and_trimmed_entries_are_forgotten() -> None:
 def test_max_entries_must_be_a_positive_integer(bad: object) -> None:
     with pytest.raises(TranscriptError, match="max_entries"):
         Transcript(max_entries=bad)  # type: ignore[arg-type]
+
+
+def test_a_notice_from_the_page_is_kept_in_order() -> None:
+    transcript = Transcript()
+    transcript.add_error("first")
+    version = transcript.version
+    transcript.add_notice("The data changed (now: orders).")
+    assert [(e.kind, e.text) for e in transcript.entries] == [
+        ("error", "first"), ("notice", "The data changed (now: orders).")]
+    assert transcript.version == version + 1
