@@ -33,7 +33,8 @@ from livechat.data.loaders.common import (
     fmt_mb,
 )
 from livechat.data.loaders.csv_reader import read_delimited
-from livechat.data.loaders.excel_reader import read_excel
+from livechat.data.loaders.excel_reader import Progress, read_excel, sheet_names
+from livechat.data.loaders.table_finder import TableLayout
 from livechat.data.loaders.json_reader import read_json
 from livechat.data.loaders.parquet_reader import read_parquet
 from livechat.data.loaders.tidy import clean_column_names, normalise_object_columns, parse_text_dates
@@ -46,7 +47,10 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "DataLoadError",
     "LoadedTable",
+    "Progress",
+    "TableLayout",
     "content_digest",
+    "list_sheets",
     "load_table",
 ]
 
@@ -62,21 +66,27 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = (
     ".txt",
     ".xlsx",
     ".xlsm",
+    ".xls",
+    ".ods",
     ".parquet",
     ".json",
     ".jsonl",
 )
 
 _TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl")
-_EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+_EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 _LIMITS = Limits(max_columns=MAX_COLUMNS, max_cells=MAX_CELLS)
 # What to suggest when a text-named file is really a container.
 _RENAME_HINTS = {
     magic.XLSX: "Rename it to .xlsx and upload it again.",
+    magic.ODS: "Rename it to .ods and upload it again.",
     magic.PARQUET: "Rename it to .parquet and upload it again.",
     magic.ZIP: "Unzip it and upload the file inside.",
     magic.GZIP: "Decompress it and upload the file inside.",
-    magic.OLE2: "Save it as .xlsx (without a password) or as CSV and upload it again.",
+    magic.OLE2: (
+        "If it is an Excel 97-2003 workbook, rename it to .xls; if it has a password, "
+        "remove it and save it as .xlsx. Then upload it again."
+    ),
     magic.PDF: "Export the table as CSV or Excel instead.",
 }
 
@@ -89,6 +99,9 @@ class LoadedTable:
     for Excel. `sheets` lists an Excel file's worksheets (() for other formats) and
     `sheet` is the one loaded. `warnings` are analyst-readable notes about anything
     the loader changed or guessed (renamed columns, skipped rows, encoding).
+    `layout` says where the table was found in a sheet or delimited file (titles,
+    notes and totals skipped, headers combined: `layout.adjustments`); None for
+    Parquet and JSON.
     """
 
     df: pd.DataFrame
@@ -96,6 +109,7 @@ class LoadedTable:
     sheets: tuple[str, ...]
     sheet: str | None
     warnings: tuple[str, ...]
+    layout: TableLayout | None = None
 
 
 def content_digest(data: bytes) -> str:
@@ -109,15 +123,24 @@ def load_table(
     *,
     sheet: str | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    header_row: int | None = None,
+    progress: Progress | None = None,
 ) -> LoadedTable:
     """Read an uploaded file into a LoadedTable.
 
     `filename` picks the format by extension (case-insensitive); `sheet` chooses an
     Excel worksheet (default: the first non-empty one) and is ignored for other
-    formats. Raises DataLoadError for files over `max_bytes`, unsupported or
-    unreadable files, tables without rows, and tables over MAX_COLUMNS columns or
-    MAX_CELLS cells.
+    formats. `header_row` (1-based row of the sheet, or line of a delimited file)
+    overrides where the column names are read from; by default the table is found
+    below any title and note rows. `progress(fraction, stage)` is called on this
+    thread while a workbook is read. Raises DataLoadError for files over `max_bytes`,
+    unsupported or unreadable files, tables without rows, and tables over MAX_COLUMNS
+    columns or MAX_CELLS cells.
     """
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
+        raise DataLoadError(
+            f"the header row must be a row number from 1, got {header_row!r}", filename=filename
+        )
     name = _base_name(filename)
     ext = _extension(name)
     if ext not in SUPPORTED_EXTENSIONS:
@@ -139,7 +162,7 @@ def load_table(
         data = bytes(data)  # bytearray/memoryview from callers; readers expect bytes
 
     try:
-        result = _read(data, name, ext, sheet)
+        result = _read(data, name, ext, sheet, header_row, progress)
         display = f"{name} — {result.sheet}" if result.sheet is not None else name
         df, notes = _tidy(result, display)
     except DataLoadError:
@@ -164,12 +187,31 @@ def load_table(
         sheets=result.sheets,
         sheet=result.sheet,
         warnings=tuple(notes),
+        layout=result.layout,
     )
 
 
-def _read(data: bytes, name: str, ext: str, sheet: str | None) -> ReadResult:
+def list_sheets(data: bytes, filename: str) -> tuple[str, ...]:
+    """The worksheet names of a workbook, without reading any sheet's cells; () for
+    formats without sheets. Raises DataLoadError for a workbook that cannot be opened."""
+    name = _base_name(filename)
+    if _extension(name) not in _EXCEL_EXTENSIONS:
+        return ()
+    return sheet_names(bytes(data), name)
+
+
+def _read(
+    data: bytes,
+    name: str,
+    ext: str,
+    sheet: str | None,
+    header_row: int | None,
+    progress: Progress | None,
+) -> ReadResult:
     if ext in _EXCEL_EXTENSIONS:
-        return read_excel(data, name, sheet=sheet, limits=_LIMITS)
+        return read_excel(
+            data, name, sheet=sheet, limits=_LIMITS, header_row=header_row, progress=progress
+        )
     if ext == ".parquet":
         return read_parquet(data, name, limits=_LIMITS)
     kind = magic.sniff_kind(data)

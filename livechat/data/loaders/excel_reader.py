@@ -1,76 +1,132 @@
-"""Excel workbooks (.xlsx, .xlsm) into a DataFrame, one sheet at a time.
+"""Workbooks (.xlsx, .xlsm, .xls, .ods) into a DataFrame, one sheet at a time.
 
-openpyxl in read-only mode streams rows, so the cell limit is enforced while reading
-rather than after building a huge list. Cached formula results are read (data_only),
-since the formulas themselves mean nothing to the analyst's questions.
+Read with python-calamine (the Rust calamine reader; pandas supports it as an engine):
+~5× faster than openpyxl on a 200k-row sheet. Cached formula results are read, since
+the formulas themselves mean nothing to the analyst's questions.
+
+openpyxl is no longer used here. Where it once served, calamine now does:
+- merged-cell ranges (two-row headers, labels merged down a column):
+  `CalamineSheet.merged_cell_ranges`, for .xlsx/.xls (None for .ods: merged cells in
+  an .ods are read as their top-left value only);
+- password protection: an encrypted .xlsx is a Compound File with an EncryptionInfo
+  stream (`magic.is_encrypted_ole2`, checked before calamine sees it), an encrypted .xls
+  raises calamine's `PasswordError`.
+
+Memory: calamine parses the whole sheet into its own cell grid (about 32 bytes a cell)
+when it is opened; the grid's size is checked against the limits before any Python
+object is made, and rows then become typed columns in chunks, so Python never holds
+the whole sheet as objects. `bench/bench_load.py --excel` prints the peak.
+
+The table is found with `table_finder` (titles, notes, totals, two-row headers): its
+header in the first rows, footnotes and totals in the last rows, and the first row
+after each run of empty rows, whatever the sheet's size.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import logging
-import warnings
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from openpyxl import load_workbook
-from openpyxl.workbook.workbook import Workbook
+import python_calamine as calamine
 
-from livechat.data.loaders import magic
-from livechat.data.loaders.common import DataLoadError, Limits, ReadResult, check_cells, check_columns
+from livechat.data.loaders import magic, table_finder
+from livechat.data.loaders.common import (
+    DataLoadError,
+    Limits,
+    ReadResult,
+    check_cells,
+    check_columns,
+    fmt_int,
+)
+from livechat.data.loaders.table_finder import HEAD_ROWS, TAIL_ROWS, TableLayout
 
 logger = logging.getLogger(__name__)
 
+Progress = Callable[[float, str], None]
+# Rows turned into typed columns at a time: big enough that per-chunk overhead is
+# noise, small enough that one chunk's Python objects are a few MB.
+CHUNK_ROWS = 20_000
+_KINDS = (magic.XLSX, magic.ODS, magic.OLE2)
 
-def read_excel(data: bytes, name: str, *, sheet: str | None, limits: Limits) -> ReadResult:
-    """Read one sheet (the named one, else the first non-empty one)."""
+
+def _no_progress(fraction: float, stage: str) -> None:
+    return None
+
+
+def sheet_names(data: bytes, name: str) -> tuple[str, ...]:
+    """The worksheets of a workbook, in order, without reading any sheet's cells."""
     _check_container(data, name)
+    wb = _open(data, name)
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about unsupported extensions (data validation, slicers);
-            # they do not affect cell values.
-            warnings.simplefilter("ignore")
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises a zoo of types for damaged files
-        raise _damaged(name, exc) from exc
+        return _worksheets(wb)
+    finally:
+        wb.close()
+
+
+def read_excel(
+    data: bytes,
+    name: str,
+    *,
+    sheet: str | None,
+    limits: Limits,
+    header_row: int | None = None,
+    progress: Progress | None = None,
+) -> ReadResult:
+    """Read one sheet (the named one, else the first non-empty one).
+
+    `header_row` (1-based) forces the row the column names are read from. `progress`
+    is called with (fraction done, stage) from this thread as reading goes on.
+    """
+    report = progress or _no_progress
+    _check_container(data, name)
+    report(0.0, "Opening the workbook")
+    wb = _open(data, name)
     try:
-        sheets = tuple(ws.title for ws in wb.worksheets)
+        sheets = _worksheets(wb)
         if not sheets:
             raise DataLoadError(f"{name} has no worksheets (only charts).", filename=name)
-        chosen = _choose_sheet(wb, name, sheets, sheet)
+        report(0.05, "Reading the sheet")
+        chosen, ws = _choose_sheet(wb, name, sheets, sheet)
+        report(0.5, "Converting the rows")
         try:
-            header, rows = _read_rows(wb[chosen].iter_rows(values_only=True), name, limits)
+            table = _SheetReader(ws, name, limits, report).read(header_row)
         except DataLoadError:
             raise
         except Exception as exc:
             raise _damaged(name, exc) from exc
     finally:
         wb.close()
-    if not header:
-        raise DataLoadError(f"{name}: sheet '{chosen}' is empty.", filename=name)
-    df = pd.DataFrame.from_records(rows, columns=range(len(header)), nrows=len(rows))
-    df.columns = header
-    return ReadResult(df, [], sheets=sheets, sheet=chosen)
+    return ReadResult(table.df, table.warnings, sheets=sheets, sheet=chosen, layout=table.layout)
+
+
+def _open(data: bytes, name: str) -> calamine.CalamineWorkbook:
+    try:
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except calamine.PasswordError as exc:
+        raise _password(name) from exc
+    except Exception as exc:  # calamine raises CalamineError subclasses, zip and XML errors
+        raise _damaged(name, exc, magic.sniff_kind(data)) from exc
+
+
+def _worksheets(wb: calamine.CalamineWorkbook) -> tuple[str, ...]:
+    # Chart sheets and macro sheets hold no table; hidden worksheets still count.
+    return tuple(
+        meta.name for meta in wb.sheets_metadata if meta.typ == calamine.SheetTypeEnum.WorkSheet
+    )
 
 
 def _check_container(data: bytes, name: str) -> None:
     kind = magic.sniff_kind(data)
-    if kind == magic.XLSX:
+    if kind == magic.OLE2 and magic.is_encrypted_ole2(data):
+        raise _password(name)
+    if kind in _KINDS:
         return
-    if kind == magic.OLE2:
-        if magic.is_encrypted_ole2(data):
-            raise DataLoadError(
-                f"{name} is password-protected (encrypted). Open it in Excel, remove the "
-                "password (File › Info › Protect Workbook), save, and upload it again.",
-                filename=name,
-            )
-        raise DataLoadError(
-            f"{name} is not an .xlsx workbook: it is an old-style Office file, either a "
-            "password-protected workbook or an Excel 97-2003 .xls file. Remove any password "
-            "and save it as .xlsx, then upload it again.",
-            filename=name,
-        )
     if kind == magic.ZIP:
         raise DataLoadError(
             f"{name} could not be opened as an Excel workbook; it looks damaged or truncated "
@@ -89,8 +145,25 @@ def _check_container(data: bytes, name: str) -> None:
     )
 
 
-def _damaged(name: str, exc: BaseException) -> DataLoadError:
-    logger.info("%s: openpyxl failed: %r", name, exc)
+def _password(name: str) -> DataLoadError:
+    return DataLoadError(
+        f"{name} is password-protected (encrypted). Open it in Excel, remove the "
+        "password (File › Info › Protect Workbook), save, and upload it again.",
+        filename=name,
+    )
+
+
+def _damaged(name: str, exc: BaseException, kind: str | None = None) -> DataLoadError:
+    logger.info("%s: calamine failed: %r", name, exc)
+    if kind == magic.OLE2 and not name.lower().endswith(".xls") and "detect file format" in str(exc):
+        # A Compound File that is not a readable .xls: what Excel writes for a
+        # password-protected workbook, or a legacy file renamed to .xlsx.
+        return DataLoadError(
+            f"{name} could not be opened as an Excel workbook: it is damaged, or an "
+            "old-style Office file (a password-protected workbook or an Excel 97-2003 .xls "
+            "file). Remove any password and save it as .xlsx, then upload it again.",
+            filename=name,
+        )
     return DataLoadError(
         f"{name} could not be opened as an Excel workbook; it looks damaged or truncated "
         f"({type(exc).__name__}: {str(exc)[:120]}). Re-save it in Excel and upload it again.",
@@ -98,58 +171,270 @@ def _damaged(name: str, exc: BaseException) -> DataLoadError:
     )
 
 
-def _choose_sheet(wb: Workbook, name: str, sheets: tuple[str, ...], wanted: str | None) -> str:
+def _choose_sheet(
+    wb: calamine.CalamineWorkbook, name: str, sheets: tuple[str, ...], wanted: str | None
+) -> tuple[str, calamine.CalamineSheet]:
     if wanted is not None:
         if wanted not in sheets:
             listed = ", ".join(f"'{s}'" for s in sheets)
             raise DataLoadError(
                 f"{name} has no sheet named '{wanted}'; its sheets are {listed}.", filename=name
             )
-        return wanted
+        return wanted, _sheet(wb, name, wanted)
     for title in sheets:
-        if any(_has_value(row) for row in wb[title].iter_rows(values_only=True)):
-            return title
+        ws = _sheet(wb, name, title)
+        if ws.start is not None and _has_value(ws):
+            return title, ws
     raise DataLoadError(f"{name} contains no data: every sheet is empty.", filename=name)
 
 
-def _has_value(row: Iterable[Any]) -> bool:
-    return any(v is not None and v != "" for v in row)
+def _sheet(wb: calamine.CalamineWorkbook, name: str, title: str) -> calamine.CalamineSheet:
+    try:
+        return wb.get_sheet_by_name(title)
+    except calamine.PasswordError as exc:
+        raise _password(name) from exc
+    except Exception as exc:
+        raise _damaged(name, exc) from exc
 
 
-def _read_rows(
-    rows: Iterable[tuple[Any, ...]], name: str, limits: Limits
-) -> tuple[list[Any], list[tuple[Any, ...]]]:
-    """Header = first non-empty row. Empty rows are dropped, trailing empty columns
-    trimmed (read-only mode reports the formatted range, often wider than the data)."""
-    header: list[Any] | None = None
-    body: list[tuple[Any, ...]] = []
-    width = 0
-    for row in rows:
-        last = _last_value_index(row)
-        if last < 0:
-            continue
-        if header is None:
-            header = list(row[: last + 1])
-            width = last + 1
-            check_columns(name, width, limits)
-            continue
-        if last + 1 > width:
-            width = last + 1
-            check_columns(name, width, limits)
-        body.append(row)
-        if len(body) % 4096 == 0:
-            check_cells(name, len(body), width, limits)
-    if header is None:
-        return [], []
-    check_cells(name, len(body), width, limits)
-    header += [None] * (width - len(header))
-    body = [tuple(r[:width]) + (None,) * (width - len(r)) for r in body]
-    return header, body
+def _has_value(ws: calamine.CalamineSheet) -> bool:
+    # A sheet whose cells are all blank strings is empty too (formatting only).
+    return any(row.count("") < len(row) for row in ws.iter_rows())
 
 
-def _last_value_index(row: tuple[Any, ...]) -> int:
-    for i in range(len(row) - 1, -1, -1):
-        v = row[i]
-        if v is not None and v != "":
-            return i
-    return -1
+@dataclass
+class _Table:
+    df: pd.DataFrame
+    warnings: list[str]
+    layout: TableLayout
+
+
+class _SheetReader:
+    """Streams one sheet's rows into typed columns, keeping the last rows back so
+    footnotes and totals can be peeled off before they reach the column types."""
+
+    def __init__(
+        self, ws: calamine.CalamineSheet, name: str, limits: Limits, report: Progress
+    ) -> None:
+        self.ws = ws
+        self.name = name
+        self.limits = limits
+        self.report = report
+        end = ws.end or (0, 0)
+        self.height = end[0] + 1  # rows from row 1 (iter_rows starts at A1)
+        self.width = end[1] + 1
+        self.merges = list(ws.merged_cell_ranges or [])
+
+    def read(self, header_row: int | None) -> _Table:
+        # The grid is in calamine's memory already; refuse it before Python copies it.
+        check_columns(self.name, self.ws.width, self.limits)
+        check_cells(self.name, max(self.ws.height - 1, 0), self.ws.width, self.limits)
+        rows = iter(self.ws.iter_rows())
+        window = HEAD_ROWS if header_row is None else max(HEAD_ROWS, header_row + 10)
+        head = list(itertools.islice(rows, window))
+        guess = table_finder.find_header(
+            head, merges=self.merges, override=None if header_row is None else header_row - 1
+        )
+        if guess is None:
+            if header_row is not None:
+                raise DataLoadError(
+                    f"{self.name}: row {header_row} is empty or outside the sheet; choose the "
+                    "row that holds the column names.",
+                    filename=self.name,
+                )
+            raise DataLoadError(f"{self.name}: the sheet is empty.", filename=self.name)
+        first, last = guess.first_col, max(guess.last_col, self.width - 1)
+        body = itertools.chain(head[guess.row + 1 :], rows)
+        return self._read_body(guess, first, last, body)
+
+    def _read_body(
+        self, guess: table_finder.HeaderGuess, first: int, last: int, body: Iterator[list[Any]]
+    ) -> _Table:
+        n = last - first + 1
+        names = list(guess.names) + [None] * (n - len(guess.names))
+        columns = _Columns(n)
+        held: deque[tuple[int, list[Any]]] = deque()  # the last rows, still raw
+        fills = _MergeFills(self.merges, guess.row + 1, first, last)
+        typed: list[bool] | None = None
+        sample: list[list[Any]] = []
+        blank_run = empty_inside = 0
+        stop: tuple[int, str, list[Any]] | None = None
+        next_report = CHUNK_ROWS * 5
+        for r, row in enumerate(body, start=guess.row + 1):
+            fills.apply(r, row)
+            cells = row[first : last + 1]
+            if cells.count("") == len(cells) or all(table_finder.is_empty(v) for v in cells):
+                blank_run += 1
+                continue
+            if blank_run:
+                if typed is None:
+                    typed = table_finder.column_kinds(sample)
+                kind = table_finder.classify_after_gap(cells, typed)
+                if kind != "data" and (held or columns.rows):
+                    stop = (r, kind, cells)
+                    break
+                empty_inside += blank_run
+                blank_run = 0
+            if len(sample) < TAIL_ROWS:
+                sample.append(cells)
+            held.append((r, cells))
+            if len(held) >= CHUNK_ROWS + TAIL_ROWS:
+                columns.add([held.popleft()[1] for _ in range(CHUNK_ROWS)])
+                check_cells(self.name, columns.rows, n, self.limits)
+                if columns.rows >= next_report:
+                    next_report += CHUNK_ROWS * 5
+                    self.report(0.5 + 0.4 * min(r / max(self.height, 1), 1.0), "Converting the rows")
+        rows_below = sum(1 for row in body if any(not table_finder.is_empty(v) for v in row))
+        tail_rows = [cells for _, cells in held]
+        split = table_finder.split_tail(tail_rows, [r + 1 for r, _ in held])
+        if split.keep:
+            columns.add(tail_rows[: split.keep])
+        last_data_row = held[split.keep - 1][0] + 1 if split.keep else guess.row + 1
+        self.report(0.9, "Tidying the columns")
+        df = columns.frame()
+        adjustments = list(guess.adjustments)
+        warnings: list[str] = []
+        if stop is not None:
+            r, kind, cells = stop
+            rows_below += 1
+            if kind == "table":
+                warnings.append(
+                    f"Only the first table was loaded: another table starts at row {r + 1} "
+                    f"({table_finder.preview(cells)}). Pick its header row to load it instead."
+                )
+            else:
+                adjustments.append(
+                    f"rows from {r + 1} on ({table_finder.preview(cells, 1)}) are notes below "
+                    "the table and were skipped"
+                )
+        for row_number, text in split.notes:
+            adjustments.append(f"row {row_number} ({table_finder.preview([text], 1)}) is a note and was skipped")
+        totals = table_finder.total_notes(df, split.totals)
+        if not split.totals and len(df) > 2:
+            df, sum_notes = table_finder.drop_sum_row(df, last_data_row)
+            totals += sum_notes
+            if sum_notes:
+                last_data_row -= 1
+        adjustments += totals
+        if empty_inside:
+            adjustments.append(f"{fmt_int(empty_inside)} empty row(s) inside the table skipped")
+        df, names, dropped = _drop_spacers(df, names)
+        if dropped:
+            adjustments.append(
+                f"{len(dropped)} empty column(s) without a name dropped "
+                f"({', '.join(table_finder.column_letter(first + c) for c in dropped[:5])})"
+            )
+        df.columns = range(len(names))
+        df.columns = names
+        kept_cols = [c for c in range(n) if c not in set(dropped)]
+        layout = TableLayout(
+            header_row=guess.row + 1,
+            header_rows=1 if guess.band is None else 2,
+            first_row=(guess.band if guess.band is not None else guess.row) + 1,
+            last_row=max(last_data_row, guess.row + 1),
+            first_col=first + (kept_cols[0] if kept_cols else 0) + 1,
+            last_col=first + (kept_cols[-1] if kept_cols else n - 1) + 1,
+            rows_above=guess.rows_above,
+            rows_below=rows_below + len(split.notes) + len(split.totals) + (1 if len(totals) > len(split.totals) else 0),
+            adjustments=tuple(adjustments),
+            totals=tuple(totals),
+        )
+        self.report(1.0, "Done")
+        return _Table(df, warnings, layout)
+
+
+def _drop_spacers(df: pd.DataFrame, names: list[Any]) -> tuple[pd.DataFrame, list[Any], list[int]]:
+    empty = [bool(df.iloc[:, c].isna().all()) for c in range(df.shape[1])]
+    dropped = table_finder.spacer_columns(names, empty)
+    if not dropped:
+        return df, names, []
+    keep = [c for c in range(df.shape[1]) if c not in set(dropped)]
+    return df.iloc[:, keep].copy(), [names[c] for c in keep], dropped
+
+
+class _MergeFills:
+    """Fills cells merged down a column (a label merged over several rows) with the
+    merge's value, row by row as the sheet streams past. Merges that lie within one row
+    are left as they are: their value belongs to the first cell only."""
+
+    def __init__(self, merges: list[table_finder.Merge], start_row: int, first: int, last: int) -> None:
+        self.by_start: dict[int, list[tuple[int, int, int]]] = {}
+        for (r0, c0), (r1, c1) in merges:
+            if r1 > r0 and r1 >= start_row and c1 >= first and c0 <= last:
+                self.by_start.setdefault(r0, []).append((c0, c1, r1))
+        self.active: list[tuple[int, int, int, Any]] = []
+        self.pending = sorted(r for r in self.by_start if r < start_row)
+
+    def apply(self, r: int, row: list[Any]) -> None:
+        if not self.by_start:
+            return
+        if self.pending:
+            # Merges that start above the data (in the header) are not filled into it.
+            self.pending = []
+        if self.active:
+            still = []
+            for c0, c1, r1, value in self.active:
+                for c in range(c0, min(c1 + 1, len(row))):
+                    if row[c] == "" or row[c] is None:
+                        row[c] = value
+                if r < r1:
+                    still.append((c0, c1, r1, value))
+            self.active = still
+        for c0, c1, r1 in self.by_start.get(r, ()):
+            value = row[c0] if c0 < len(row) else ""
+            for c in range(c0 + 1, min(c1 + 1, len(row))):
+                row[c] = value
+            self.active.append((c0, c1, r1, value))
+
+
+class _Columns:
+    """Typed columns built chunk by chunk from raw rows (calamine's '' is a gap)."""
+
+    def __init__(self, width: int) -> None:
+        self.parts: list[list[pd.Series]] = [[] for _ in range(width)]
+        self.rows = 0
+
+    def add(self, rows: list[list[Any]]) -> None:
+        if not rows:
+            return
+        width = len(self.parts)
+        for j, values in enumerate(zip(*rows, strict=True)):
+            if j >= width:
+                break
+            if "" in values:
+                values = tuple(None if v == "" else v for v in values)
+            # pd.Series infers the dtype in C: float64, bool, str, datetime64 or object.
+            part = pd.Series(values)
+            if part.dtype == object:
+                # Mixed cells: a whole number shows as 7, not 7.0, as pandas' reader does.
+                part = pd.Series([_whole(v) for v in values], dtype=object)
+            self.parts[j].append(part)
+        self.rows += len(rows)
+
+    def frame(self) -> pd.DataFrame:
+        columns = {}
+        for j, parts in enumerate(self.parts):
+            if not parts:
+                col = pd.Series([], dtype="float64")
+            elif len(parts) == 1:
+                col = parts[0]
+            else:
+                col = pd.concat(parts, ignore_index=True)
+            self.parts[j] = []
+            columns[j] = _integral(col)
+        return pd.DataFrame(columns)
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+def _integral(col: pd.Series) -> pd.Series:
+    """Whole-number floats become int64, as pandas' Excel reader does: workbooks store
+    every number as a float, so an id column of 1, 2, 3 would otherwise read 1.0, 2.0."""
+    if col.dtype != "float64" or col.empty or col.isna().any():
+        return col
+    values = col.to_numpy()
+    if (values == values.round()).all() and abs(values).max() < 2**53:
+        return col.astype("int64")
+    return col
