@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: load_table on a large mixed CSV against pandas' pyarrow engine.
+"""Benchmark: load_table on a large mixed CSV (and workbook) against pandas.
 
 Generates (in a temporary directory, fixed seed) a CSV of 1,000,000 rows × 20 columns
 (~200 MB: integers, floats, ISO dates and timestamps, categories, booleans, ids, short
@@ -8,7 +8,14 @@ text, some nulls), then times, alternating, the median of N runs of
   load_table: path.read_bytes() + livechat.data.load.load_table(bytes, "bench.csv")
 and prints both and their ratio. Acceptance: ratio <= 1.3.
 
+Excel case (--excel): a 200,000 × 8 workbook (ints, floats, text, dates, booleans;
+written with XlsxWriter) timed the same way against pd.read_excel(engine="calamine");
+acceptance: ratio <= 1.3. Then, in a fresh process, the peak resident memory added
+while load_table reads a bigger workbook (--excel-mb, default 200 MB of .xlsx), printed
+against the memory of the resulting DataFrame (acceptance: <= 3x).
+
 Usage: .venv/bin/python bench/bench_load.py [--quick] [--rows N] [--repeats N] [--strict]
+       .venv/bin/python bench/bench_load.py --excel [--excel-rows N] [--excel-mb MB] [--strict]
   --quick   100,000 rows
   --strict  exit 1 when the ratio is above the acceptance limit
 """
@@ -16,7 +23,11 @@ Usage: .venv/bin/python bench/bench_load.py [--quick] [--rows N] [--repeats N] [
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
+import io
+import json
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -31,9 +42,12 @@ import pyarrow.csv as pacsv
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat.data.load import MAX_UPLOAD_BYTES, load_table  # noqa: E402
+from livechat.procstat import PeakRss  # noqa: E402
 
 SEED = 20240601
 ACCEPT_RATIO = 1.3
+ACCEPT_MEMORY = 3.0
+EXCEL_COLUMNS = ["id", "region", "quantity", "price", "order_date", "is_member", "note", "score"]
 CHUNK_ROWS = 250_000
 
 _WORDS = np.array(
@@ -111,13 +125,125 @@ def _time(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
     return time.perf_counter() - t0, result
 
 
+def generate_workbook(path: Path, rows: int) -> None:
+    """Write the benchmark workbook (deterministic for a given row count)."""
+    import xlsxwriter  # dev dependency: only the benchmark writes big workbooks
+
+    rng = np.random.default_rng(SEED)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("orders")
+    date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, EXCEL_COLUMNS)
+    base = dt.datetime(2022, 1, 1)
+    for start in range(0, rows, CHUNK_ROWS):
+        n = min(CHUNK_ROWS, rows - start)
+        region = _REGIONS[rng.integers(0, len(_REGIONS), n)].tolist()
+        quantity = rng.integers(1, 21, n).tolist()
+        price = np.round(rng.gamma(2.0, 15.0, n), 2).tolist()
+        days = rng.integers(0, 3 * 365, n).tolist()
+        member = (rng.random(n) < 0.4).tolist()
+        note = _WORDS[rng.integers(0, len(_WORDS), n)].tolist()
+        score = np.round(rng.normal(70, 12, n), 3).tolist()
+        for i in range(n):
+            r = start + i + 1
+            ws.write_number(r, 0, start + i)
+            ws.write_string(r, 1, region[i])
+            ws.write_number(r, 2, quantity[i])
+            ws.write_number(r, 3, price[i])
+            ws.write_datetime(r, 4, base + dt.timedelta(days=days[i]), date_format)
+            ws.write_boolean(r, 5, member[i])
+            ws.write_string(r, 6, note[i])
+            ws.write_number(r, 7, score[i])
+    wb.close()
+
+
+def _measure_memory(path: Path) -> None:
+    """Child process: peak RSS added while load_table reads `path`, and the frame's size."""
+    data = path.read_bytes()
+    gc.collect()
+    with PeakRss(lambda: ["self"], interval_s=0.01) as peak:
+        table = load_table(data, path.name, max_bytes=max(MAX_UPLOAD_BYTES, len(data)))
+    frame = int(table.df.memory_usage(deep=True, index=True).sum())
+    print(json.dumps({"added": peak.added, "frame": frame, "shape": list(table.df.shape)}))
+
+
+def excel_case(args: argparse.Namespace) -> int:
+    rows = args.excel_rows
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
+        path = Path(tmp) / "bench.xlsx"
+        t_gen, _ = _time(lambda: generate_workbook(path, rows))
+        data = path.read_bytes()
+        print(f"generated {rows:,} rows × {len(EXCEL_COLUMNS)} columns: {len(data) / 1e6:,.1f} MB in {t_gen:.1f} s")
+
+        def baseline() -> pd.DataFrame:
+            return pd.read_excel(io.BytesIO(data), engine="calamine")
+
+        def ours() -> pd.DataFrame:
+            return load_table(data, "bench.xlsx").df
+
+        base_times: list[float] = []
+        our_times: list[float] = []
+        for _ in range(args.repeats):
+            t, df = _time(baseline)
+            base_times.append(t)
+            base_dtypes = df.dtypes.astype(str).to_dict()
+            del df
+            t, df = _time(ours)
+            our_times.append(t)
+            our_dtypes = df.dtypes.astype(str).to_dict()
+            del df
+        base = statistics.median(base_times)
+        mine = statistics.median(our_times)
+        ratio = mine / base
+        print(f"pd.read_excel(engine='calamine'): median {base:.3f} s  runs {', '.join(f'{t:.3f}' for t in base_times)}")
+        print(f"load_table:                        median {mine:.3f} s  runs {', '.join(f'{t:.3f}' for t in our_times)}")
+        print(f"dtypes: read_excel {base_dtypes}")
+        print(f"        load_table {our_dtypes}")
+        verdict = "ok" if ratio <= ACCEPT_RATIO else "OVER LIMIT"
+        print(f"ratio load_table / read_excel: {ratio:.2f} (acceptance <= {ACCEPT_RATIO}: {verdict})")
+        failed |= ratio > ACCEPT_RATIO
+
+        if args.excel_mb > 0:
+            big = Path(tmp) / "big.xlsx"
+            per_row = len(data) / rows
+            big_rows = int(args.excel_mb * 1e6 / per_row)
+            path.unlink()
+            t_gen, _ = _time(lambda: generate_workbook(big, big_rows))
+            size = big.stat().st_size
+            print(f"generated {big_rows:,} rows × {len(EXCEL_COLUMNS)} columns: {size / 1e6:,.1f} MB in {t_gen:.1f} s")
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure-memory", str(big)],
+                check=True, capture_output=True, text=True,
+            ).stdout.strip().splitlines()[-1]
+            got = json.loads(out)
+            times = got["added"] / got["frame"]
+            verdict = "ok" if times <= ACCEPT_MEMORY else "OVER LIMIT"
+            print(
+                f"peak memory added while loading {size / 1e6:,.1f} MB ({got['shape'][0]:,} rows): "
+                f"{got['added'] / 1e6:,.0f} MB; DataFrame {got['frame'] / 1e6:,.0f} MB; "
+                f"{times:.2f}x (acceptance <= {ACCEPT_MEMORY}: {verdict})"
+            )
+            failed |= times > ACCEPT_MEMORY
+    return 1 if args.strict and failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="load_table vs pd.read_csv(engine='pyarrow')")
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     parser.add_argument("--rows", type=int, default=None, help="row count (overrides --quick)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per reader (median is reported)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if the ratio is over the limit")
+    parser.add_argument("--excel", action="store_true", help="the workbook case instead of the CSV one")
+    parser.add_argument("--excel-rows", type=int, default=200_000, help="rows of the timed workbook")
+    parser.add_argument("--excel-mb", type=float, default=200, help="size of the memory workbook (0: skip)")
+    parser.add_argument("--measure-memory", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_memory:
+        _measure_memory(args.measure_memory)
+        return 0
+    if args.excel:
+        return excel_case(args)
     rows = args.rows or (100_000 if args.quick else 1_000_000)
 
     with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:

@@ -222,7 +222,9 @@ def _read(
         )
     if ext in (".json", ".jsonl"):
         return read_json(data, name, lines=ext == ".jsonl", limits=_LIMITS)
-    return read_delimited(data, name, prefer_tab=ext == ".tsv", limits=_LIMITS)
+    return read_delimited(
+        data, name, prefer_tab=ext == ".tsv", limits=_LIMITS, header_row=header_row
+    )
 
 
 def _tidy(result: ReadResult, display: str) -> tuple[pd.DataFrame, list[str]]:

@@ -221,9 +221,15 @@ class _SheetReader:
         self.limits = limits
         self.report = report
         end = ws.end or (0, 0)
-        self.height = end[0] + 1  # rows from row 1 (iter_rows starts at A1)
-        self.width = end[1] + 1
-        self.merges = list(ws.merged_cell_ranges or [])
+        # iter_rows starts at row 1 but at the first used column: positions below are
+        # relative to that column, `col0` turns them back into sheet columns.
+        self.col0 = (ws.start or (0, 0))[1]
+        self.height = end[0] + 1
+        self.width = ws.width
+        self.merges = [
+            ((r0, c0 - self.col0), (r1, c1 - self.col0))
+            for (r0, c0), (r1, c1) in (ws.merged_cell_ranges or [])
+        ]
 
     def read(self, header_row: int | None) -> _Table:
         # The grid is in calamine's memory already; refuse it before Python copies it.
@@ -233,7 +239,10 @@ class _SheetReader:
         window = HEAD_ROWS if header_row is None else max(HEAD_ROWS, header_row + 10)
         head = list(itertools.islice(rows, window))
         guess = table_finder.find_header(
-            head, merges=self.merges, override=None if header_row is None else header_row - 1
+            head,
+            merges=self.merges,
+            override=None if header_row is None else header_row - 1,
+            col_offset=self.col0,
         )
         if guess is None:
             if header_row is not None:
@@ -260,10 +269,14 @@ class _SheetReader:
         blank_run = empty_inside = 0
         stop: tuple[int, str, list[Any]] | None = None
         next_report = CHUNK_ROWS * 5
+        fill = fills.apply if fills.by_start else None
+        whole = first == 0 and last + 1 >= self.width  # rows need no cutting
+        # The hot loop: one pass of cheap C-level calls per row (count, append).
         for r, row in enumerate(body, start=guess.row + 1):
-            fills.apply(r, row)
-            cells = row[first : last + 1]
-            if cells.count("") == len(cells) or all(table_finder.is_empty(v) for v in cells):
+            if fill is not None:
+                fill(r, row)
+            cells = row if whole else row[first : last + 1]
+            if cells.count("") == n:  # calamine reports every empty cell as ''
                 blank_run += 1
                 continue
             if blank_run:
@@ -322,7 +335,7 @@ class _SheetReader:
         if dropped:
             adjustments.append(
                 f"{len(dropped)} empty column(s) without a name dropped "
-                f"({', '.join(table_finder.column_letter(first + c) for c in dropped[:5])})"
+                f"({', '.join(table_finder.column_letter(self.col0 + first + c) for c in dropped[:5])})"
             )
         df.columns = range(len(names))
         df.columns = names
@@ -332,8 +345,8 @@ class _SheetReader:
             header_rows=1 if guess.band is None else 2,
             first_row=(guess.band if guess.band is not None else guess.row) + 1,
             last_row=max(last_data_row, guess.row + 1),
-            first_col=first + (kept_cols[0] if kept_cols else 0) + 1,
-            last_col=first + (kept_cols[-1] if kept_cols else n - 1) + 1,
+            first_col=self.col0 + first + (kept_cols[0] if kept_cols else 0) + 1,
+            last_col=self.col0 + first + (kept_cols[-1] if kept_cols else n - 1) + 1,
             rows_above=guess.rows_above,
             rows_below=rows_below + len(split.notes) + len(split.totals) + (1 if len(totals) > len(split.totals) else 0),
             adjustments=tuple(adjustments),

@@ -150,7 +150,7 @@ class TableLayout:
 class HeaderGuess:
     """The header found in the first rows of a sheet (0-based positions)."""
 
-    row: int  # the row the names come from
+    row: int  # the row the names come from (0-based)
     band: int | None  # the merged row above it combined into the names, if any
     first_col: int
     last_col: int  # last column with a name or (in the first data rows) a value
@@ -202,6 +202,7 @@ def find_header(
     *,
     merges: Sequence[Merge] = (),
     override: int | None = None,
+    col_offset: int = 0,
 ) -> HeaderGuess | None:
     """Locate the header row among the first rows of a sheet (None: no non-empty row).
 
@@ -209,7 +210,8 @@ def find_header(
     the widest row, and whose following rows are no wider than it (a title or a
     "Prepared by" line is narrower than the table under it). Merged cells count once.
     With no such row the first non-empty row is the header, as for a plain table.
-    `override` (0-based) forces the header row.
+    `override` (0-based) forces the header row. `col_offset` is the sheet column of
+    the rows' first cell (for naming columns in adjustments).
     """
     grid = _Grid(rows, merges)
     counts = [len(grid.cells(r)) for r in range(len(grid.rows))]
@@ -227,7 +229,7 @@ def find_header(
     band = _band_above(grid, header)
     if band is None and override is None and _is_band(grid, header, counts):
         band, header = header, header + 1
-    return _guess(grid, header, band, non_empty, adjustments)
+    return _guess(grid, header, band, non_empty, adjustments, col_offset)
 
 
 def _guess_header_row(grid: _Grid, counts: list[int], non_empty: list[int]) -> int:
@@ -280,7 +282,12 @@ def _band_above(grid: _Grid, header: int) -> int | None:
 
 
 def _guess(
-    grid: _Grid, header: int, band: int | None, non_empty: list[int], adjustments: list[str]
+    grid: _Grid,
+    header: int,
+    band: int | None,
+    non_empty: list[int],
+    adjustments: list[str],
+    col_offset: int,
 ) -> HeaderGuess:
     top = band if band is not None else header
     spans = [s for s in (grid.span(r) for r in range(header, min(len(grid.rows), header + 1 + _FOLLOWING * 4))) if s]
@@ -305,11 +312,12 @@ def _guess(
     ]
     if filled:
         adjustments.append(f"merged header cells filled in {len(filled)} column(s)")
-    rows_above = sum(1 for r in non_empty if r < top)
-    if first_col > 0:
+    rows_above = top  # every row above the table, titles and blank ones alike
+    if first_col + col_offset > 0:
+        at = first_col + col_offset
         adjustments.append(
-            f"table starts in column {column_letter(first_col)}; "
-            f"{first_col} empty column{'s' if first_col != 1 else ''} to its left ignored"
+            f"table starts in column {column_letter(at)}; "
+            f"{at} empty column{'s' if at != 1 else ''} to its left ignored"
         )
     return HeaderGuess(header, band, first_col, last_col, names, rows_above, adjustments)
 
@@ -420,7 +428,11 @@ def drop_sum_row(df: pd.DataFrame, row_number: int) -> tuple[pd.DataFrame, list[
     numeric = [c for c in range(df.shape[1]) if pd.api.types.is_numeric_dtype(df.dtypes.iloc[c])
                and not pd.api.types.is_bool_dtype(df.dtypes.iloc[c])]
     others = [c for c in range(df.shape[1]) if c not in numeric]
-    if not numeric or any(not _missing(last.iloc[c]) for c in others):
+    # A label column must exist and be blank in this row only: in a table of numbers
+    # alone, 1, 2, 3 would otherwise read as two rows and their total.
+    if not numeric or not others or any(not _missing(last.iloc[c]) for c in others):
+        return df, []
+    if not any(df.iloc[:-1, c].notna().all() for c in others):
         return df, []
     values = [c for c in numeric if not _missing(last.iloc[c])]
     if not values:
