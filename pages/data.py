@@ -25,7 +25,7 @@ st.file_uploader(
     on_change=flows.on_upload_change,
     max_upload_size=MAX_UPLOAD_MB,
     help=(
-        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB. "
+        f"CSV, TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), Parquet or JSON, up to {MAX_UPLOAD_MB} MB. "
         "Until you upload a file, a sample dataset is shown."
     ),
 )
@@ -59,6 +59,22 @@ st.caption(
 )
 for warning in table.warnings:
     st.warning(warning)
+if table.layout is not None:
+    layout = table.layout
+    with st.expander(f"Found: {layout.describe(table.sheet)}", expanded=bool(layout.adjustments)):
+        for adjustment in layout.adjustments:
+            st.markdown(f"- {adjustment}")
+        st.number_input(
+            "Header row",
+            min_value=1,
+            value=layout.header_row,
+            step=1,
+            key=current.header_widget_key,
+            on_change=flows.on_header_row_change,
+            args=(current.header_widget_key,),
+            help="The row the column names are read from. Change it when the guess is wrong; "
+            "the table is read again.",
+        )
 
 tab_table, tab_columns, tab_charts, tab_model = st.tabs(
     ["Table", "Columns", "Quick charts", "What the model sees"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ import pandas as pd
 from livechat.summary.escape import (
     CELL_CAP,
     csv_field,
+    escape_text,
     fence_lines,
     format_percent,
     format_value,
@@ -74,6 +75,7 @@ CORRELATION_MAX_COLUMNS = 25
 CORRELATION_MIN_ABS = 0.3
 CORRELATION_MAX_PAIRS = 5
 NOTE_MAX_NAMES = 5
+NOTE_CAP = 160  # characters of one loader note (a removed total row)
 COMPACT_PER_LINE = 10
 # df.duplicated() over more cells than this costs more than the whole summary.
 DUPLICATE_CHECK_MAX_CELLS = 2_000_000
@@ -137,11 +139,18 @@ _LEVELS = (
 
 
 def summarize(
-    df: pd.DataFrame, *, name: str, budget_tokens: int = DEFAULT_BUDGET_TOKENS
+    df: pd.DataFrame,
+    *,
+    name: str,
+    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    source_notes: Sequence[str] = (),
 ) -> DataSummary:
     """Summarize ``df`` as a fenced data block of at most ``budget_tokens`` estimated tokens.
 
-    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``). Raises
+    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``).
+    ``source_notes`` are rows the loader kept out of the table (e.g. a removed total
+    row, ``LoadedTable.layout.totals``); they are listed first among the notes so the
+    model never adds a total to the data again. Raises
     :class:`SummaryBudgetError` for budgets under :data:`MIN_BUDGET_TOKENS` and
     :class:`SummaryError` when ``df`` is not a DataFrame; never for odd data.
     """
@@ -155,7 +164,7 @@ def summarize(
             f"budget_tokens must be at least {MIN_BUDGET_TOKENS}, got {budget}"
         )
     clean_name = _fit_name(sanitize_dataset_name(name))
-    return _Builder(df, clean_name, budget).build()
+    return _Builder(df, clean_name, budget, tuple(source_notes)).build()
 
 
 def _fit_name(name: str) -> str:
@@ -186,8 +195,11 @@ def _names_list(labels: list[str]) -> str:
 class _Builder:
     """Computes the pieces once, then picks the richest plan that fits the budget."""
 
-    def __init__(self, df: pd.DataFrame, name: str, budget: int) -> None:
+    def __init__(
+        self, df: pd.DataFrame, name: str, budget: int, source_notes: tuple[str, ...] = ()
+    ) -> None:
         self.df = df
+        self.source_notes = source_notes
         self.name = name
         self.budget = budget
         self.rows, self.cols = (int(x) for x in df.shape)
@@ -237,7 +249,11 @@ class _Builder:
         return lines
 
     def _note_lines(self) -> list[str]:
-        notes: list[str] = []
+        # Loader notes hold cell text (a total row's label): escaped like any value.
+        notes: list[str] = [
+            f"- kept out of the table, not in the data: {escape_text(note, cap=NOTE_CAP)}"
+            for note in self.source_notes
+        ]
         if self.rows:
             empty = [self.labels[i] for i in range(self.cols) if self.nulls[i] == self.rows]
             if empty:

@@ -30,16 +30,18 @@ def _unexpected_failure_message(filename: str) -> str:
     )
 
 
-def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> CurrentDataset | None:
+def load_bytes(
+    data: bytes, filename: str, *, sheet: str | None = None, header_row: int | None = None
+) -> CurrentDataset | None:
     """Load ``data`` as the session's dataset; on failure keep the current one.
 
-    The uploader callback and the sheet selector both come through here, and tests
-    may call it directly. Returns the new dataset, or None when loading failed (the
-    reason is then in ``state.load_failure()``).
+    The uploader callback, the sheet selector and the header-row control all come
+    through here, and tests may call it directly. Returns the new dataset, or None
+    when loading failed (the reason is then in ``state.load_failure()``).
     """
     try:
         digest = content_digest(data)
-        table = load_table_cached(digest, filename, sheet, _data=data)
+        table = load_table_cached(digest, filename, sheet, _data=data, header_row=header_row)
     except DataLoadError as exc:
         logger.info("Upload %r not loaded: %s", filename, exc)
         state.set_load_failure(LoadFailure(filename, str(exc)))
@@ -49,7 +51,13 @@ def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> Curre
         state.set_load_failure(LoadFailure(filename, _unexpected_failure_message(filename)))
         return None
     keep_raw = len(table.sheets) > 1  # another sheet may be asked for later
-    dataset = CurrentDataset(table=table, digest=digest, source=filename, raw=data if keep_raw else None)
+    dataset = CurrentDataset(
+        table=table,
+        digest=digest,
+        source=filename,
+        raw=data if keep_raw else None,
+        header_row=header_row,
+    )
     state.set_current_dataset(dataset)
     state.set_load_failure(None)
     logger.info("Loaded %r (%d rows, %d columns)", filename, len(table.df), len(table.df.columns))
@@ -94,3 +102,38 @@ def on_sheet_change(widget_key: str) -> None:
     if current is None or current.raw is None or sheet is None or sheet == current.table.sheet:
         return
     load_bytes(current.raw, current.source, sheet=sheet)
+
+
+def on_header_row_change(widget_key: str) -> None:
+    """Header-row control callback: read the table again with its names from that row."""
+    current = state.current_dataset()
+    row = st.session_state.get(widget_key)
+    layout = current.table.layout if current is not None else None
+    if current is None or layout is None or not isinstance(row, int) or row == layout.header_row:
+        return
+    data = _raw_bytes(current)
+    if data is None:
+        state.set_load_failure(
+            LoadFailure(current.source, "The file is no longer available here; upload it again.")
+        )
+        return
+    load_bytes(data, current.source, sheet=current.table.sheet, header_row=row)
+
+
+def _raw_bytes(current: CurrentDataset) -> bytes | None:
+    """The bytes of the current dataset: kept ones, the uploader's file, or the sample.
+
+    Only bytes whose digest matches the dataset's are used: the uploader may hold
+    another file by now."""
+    if current.raw is not None:
+        return current.raw
+    candidates: list[bytes] = []
+    uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
+    if uploaded is not None and uploaded.name == current.source:
+        candidates.append(uploaded.getvalue())
+    if current.source == SAMPLE_NAME:
+        try:
+            candidates.append(SAMPLE_PATH.read_bytes())
+        except OSError:
+            pass
+    return next((c for c in candidates if content_digest(c) == current.digest), None)

@@ -293,3 +293,14 @@ def test_find_header_prefers_a_wide_text_row_over_a_title() -> None:
 def test_find_header_falls_back_to_the_first_non_empty_row() -> None:
     guess = table_finder.find_header([[], [1, 2], [3, 4]])
     assert guess is not None and guess.row == 1
+
+
+def test_removed_totals_reach_the_summary_as_a_note() -> None:
+    from livechat.summary.builder import summarize
+
+    sheet, merges = finance_report(5)
+    table = load_table(workbook({"Q1": sheet}, {"Q1": merges}), "report.xlsx")
+    assert table.layout is not None
+    text = summarize(table.df, name=table.name, source_notes=table.layout.totals).text
+    assert "- kept out of the table, not in the data: row 10 'Total' removed: it equals the column sums" in text
+    assert "kept out of the table" not in summarize(table.df, name=table.name).text
