@@ -212,11 +212,14 @@ def excel_case(args: argparse.Namespace) -> int:
             t_gen, _ = _time(lambda: generate_workbook(big, big_rows))
             size = big.stat().st_size
             print(f"generated {big_rows:,} rows × {len(EXCEL_COLUMNS)} columns: {size / 1e6:,.1f} MB in {t_gen:.1f} s")
-            out = subprocess.run(
+            child = subprocess.run(
                 [sys.executable, __file__, "--measure-memory", str(big)],
-                check=True, capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
-            got = json.loads(out)
+                check=False, capture_output=True, text=True,
+            )
+            if child.returncode != 0:
+                print(f"memory measurement failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
+                return 1
+            got = json.loads(child.stdout.strip().splitlines()[-1])
             times = got["added"] / got["frame"]
             verdict = "ok" if times <= ACCEPT_MEMORY else "OVER LIMIT"
             print(

@@ -24,9 +24,12 @@ after each run of empty rows, whatever the sheet's size.
 
 from __future__ import annotations
 
+import html
 import io
 import itertools
 import logging
+import re
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -92,7 +95,8 @@ def read_excel(
         if not sheets:
             raise DataLoadError(f"{name} has no worksheets (only charts).", filename=name)
         report(0.05, "Reading the sheet")
-        chosen, ws = _choose_sheet(wb, name, sheets, sheet)
+        declared = xlsx_dimensions(data) if magic.sniff_kind(data) == magic.XLSX else {}
+        chosen, ws = _choose_sheet(wb, name, sheets, sheet, declared, limits)
         report(0.5, "Converting the rows")
         try:
             table = _SheetReader(ws, name, limits, report).read(header_row)
@@ -119,6 +123,56 @@ def _worksheets(wb: calamine.CalamineWorkbook) -> tuple[str, ...]:
     return tuple(
         meta.name for meta in wb.sheets_metadata if meta.typ == calamine.SheetTypeEnum.WorkSheet
     )
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+
+
+def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
+    """(rows, columns) of each worksheet of an .xlsx, from the `<dimension>` element at
+    the head of its XML: read before calamine parses a sheet into memory, so a sheet
+    far over the cell limit (a few MB of zip can declare millions of cells) is refused
+    without allocating it. Sheets without the element are left out (calamine's own
+    grid size is checked after parsing). Best effort: {} for anything unexpected."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            workbook = zf.read("xl/workbook.xml")
+            rels = zf.read("xl/_rels/workbook.xml.rels")
+            targets = {}
+            for m in _RELATIONSHIP.finditer(rels):
+                attrs = dict(_ATTR.findall(m.group(1)))
+                target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
+                targets[attrs.get(b"Id", b"")] = target if target.startswith("xl/") else "xl/" + target
+            found: dict[str, tuple[int, int]] = {}
+            for m in _SHEET_TAG.finditer(workbook):
+                attrs = dict(_ATTR.findall(m.group(1)))
+                rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
+                part = targets.get(rid)
+                if part is None or part not in zf.NameToInfo:
+                    continue
+                with zf.open(part) as member:
+                    head = member.read(4096)  # the dimension comes before any cell
+                dim = _DIMENSION.search(head)
+                if dim is None:
+                    continue
+                c0, r0, c1, r1 = dim.groups()
+                rows = int(r1 or r0) - int(r0) + 1
+                cols = _column_number(c1 or c0) - _column_number(c0) + 1
+                title = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+                found[title] = (rows, cols)
+            return found
+    except Exception:  # a damaged file: calamine reports it properly
+        return {}
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 
 
 def _check_container(data: bytes, name: str) -> None:
@@ -172,7 +226,12 @@ def _damaged(name: str, exc: BaseException, kind: str | None = None) -> DataLoad
 
 
 def _choose_sheet(
-    wb: calamine.CalamineWorkbook, name: str, sheets: tuple[str, ...], wanted: str | None
+    wb: calamine.CalamineWorkbook,
+    name: str,
+    sheets: tuple[str, ...],
+    wanted: str | None,
+    declared: dict[str, tuple[int, int]],
+    limits: Limits,
 ) -> tuple[str, calamine.CalamineSheet]:
     if wanted is not None:
         if wanted not in sheets:
@@ -180,12 +239,21 @@ def _choose_sheet(
             raise DataLoadError(
                 f"{name} has no sheet named '{wanted}'; its sheets are {listed}.", filename=name
             )
+        _check_declared(name, declared.get(wanted), limits)
         return wanted, _sheet(wb, name, wanted)
     for title in sheets:
+        _check_declared(name, declared.get(title), limits)
         ws = _sheet(wb, name, title)
         if ws.start is not None and _has_value(ws):
             return title, ws
     raise DataLoadError(f"{name} contains no data: every sheet is empty.", filename=name)
+
+
+def _check_declared(name: str, size: tuple[int, int] | None, limits: Limits) -> None:
+    if size is not None:
+        rows, cols = size
+        check_columns(name, cols, limits)
+        check_cells(name, max(rows - 1, 0), cols, limits)
 
 
 def _sheet(wb: calamine.CalamineWorkbook, name: str, title: str) -> calamine.CalamineSheet:

@@ -235,10 +235,16 @@ def find_header(
 def _guess_header_row(grid: _Grid, counts: list[int], non_empty: list[int]) -> int:
     widest = max(counts)
     need = max(2 if widest >= 2 else 1, math.ceil(widest / 2))
+    widest_above = 0
     for r in non_empty:
         cells = grid.cells(r)
+        above, widest_above = widest_above, max(widest_above, len(cells))
         if len(cells) < need:
             continue
+        if above >= len(cells):
+            # Rows above a header are titles and notes, narrower than it. A row as wide
+            # above this one means the table started there (e.g. a numeric header).
+            break
         texts = sum(1 for _, v in cells if is_text(v))
         if texts * 2 < len(cells):
             continue
@@ -346,10 +352,23 @@ def column_kinds(rows: Sequence[Sequence[Any]]) -> list[bool]:
     return [n > 0 for n in typed]
 
 
-def is_note_row(row: Sequence[Any], width: int) -> bool:
-    """One text cell in a table of several columns: a footnote, not a record."""
+_NOTE_START = re.compile(r"^\s*([*†‡¹²³(\[]|(note|notes|source|sources|quelle|hinweis|anmerkung)\b)", re.I)
+
+
+def is_note_row(row: Sequence[Any], width: int, *, strict: bool = False) -> bool:
+    """One text cell in a table of several columns: a footnote, not a record.
+
+    `strict` (for the last rows of a table, with no empty row before them) also wants
+    the text to read like a note: a colon, a footnote mark or "Source"/"Note" at the
+    start, or a sentence of 20 characters or more, so a last record with only its
+    label filled in stays data."""
     cells = [v for v in row if not is_empty(v)]
-    return width >= 2 and len(cells) == 1 and is_text(cells[0])
+    if not (width >= 2 and len(cells) == 1 and is_text(cells[0])):
+        return False
+    if not strict:
+        return True
+    text = str(cells[0]).strip()
+    return ":" in text or bool(_NOTE_START.match(text)) or (len(text) >= 20 and " " in text)
 
 
 def classify_after_gap(row: Sequence[Any], typed_columns: Sequence[bool]) -> str:
@@ -394,7 +413,7 @@ def split_tail(rows: Sequence[Sequence[Any]], row_numbers: Sequence[int]) -> Tai
     width = max((len(r) for r in rows), default=0)
     keep = len(rows)
     notes: list[tuple[int, str]] = []
-    while keep > 1 and is_note_row(rows[keep - 1], width):
+    while keep > 1 and is_note_row(rows[keep - 1], width, strict=True):
         text = next(_name_part(v) for v in rows[keep - 1] if not is_empty(v))
         notes.append((row_numbers[keep - 1], text))
         keep -= 1

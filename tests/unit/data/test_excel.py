@@ -154,3 +154,30 @@ def test_whole_numbers_read_as_integers_and_mixed_cells_keep_their_text() -> Non
     assert df["n"].dtype == "int64"
     assert df["mixed"].tolist() == ["2", "x", "4"]
     assert df["f"].dtype == "float64"
+
+
+def test_a_sheet_declared_over_the_cell_limit_is_refused_before_it_is_parsed() -> None:
+    """A few KB of zip can declare millions of cells: the <dimension> is checked first."""
+    import zipfile
+
+    from livechat.data.loaders.common import Limits
+    from livechat.data.loaders.excel_reader import read_excel, xlsx_dimensions
+
+    data = xlsx_bytes({"Small": [["a"], [1]], "Big": [["a", "b"], *[[i, i] for i in range(30)]]})
+    assert xlsx_dimensions(data) == {"Small": (2, 1), "Big": (31, 2)}
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                body = body.replace(b'ref="A1:B31"', b'ref="A1:XFD1048576"')
+            dst.writestr(item.filename, body)
+    forged = buf.getvalue()
+    assert xlsx_dimensions(forged)["Big"] == (1_048_576, 16_384)
+    with pytest.raises(DataLoadError, match="has 16,384 columns"):
+        load_table(forged, "bomb.xlsx", sheet="Big")
+    limits = Limits(max_columns=20_000, max_cells=1_000)
+    with pytest.raises(DataLoadError, match=r"1,048,575 rows × 16,384 columns"):
+        read_excel(forged, "bomb.xlsx", sheet="Big", limits=limits)
+    assert load_table(forged, "bomb.xlsx", sheet="Small").df["a"].tolist() == [1]

@@ -304,3 +304,15 @@ def test_removed_totals_reach_the_summary_as_a_note() -> None:
     text = summarize(table.df, name=table.name, source_notes=table.layout.totals).text
     assert "- kept out of the table, not in the data: row 10 'Total' removed: it equals the column sums" in text
     assert "kept out of the table" not in summarize(table.df, name=table.name).text
+
+
+def test_a_last_record_with_only_its_label_stays_data() -> None:
+    sheet = [["Region", "Units"], ["North", 1], ["South", 2], ["East", None]]
+    table = load_table(workbook({"S": sheet}), "s.xlsx")
+    assert table.df["Region"].tolist() == ["North", "South", "East"]
+
+
+def test_a_numeric_header_row_stays_the_header_above_text_rows() -> None:
+    table = load_table(b"2021,2022,2023\nabc,def,ghi\nx,y,z\n", "years.csv")
+    assert list(table.df.columns) == ["2021", "2022", "2023"]
+    assert len(table.df) == 2
