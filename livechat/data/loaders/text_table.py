@@ -3,8 +3,10 @@
 The CSV/TSV side of `table_finder`. It works on the UTF-8 bytes before parsing and
 returns the byte range the parser should read: from the header line to the end of the
 table. Bounded work whatever the file's size: the first `HEAD_ROWS` lines, the last
-`TAIL_ROWS` lines, and one C-level search for an empty line (`bytes.find`) after the
-header, plus a look at the line after each empty line found.
+`TAIL_ROWS` lines, and a C-level search for an empty line (`bytes.find`) in the first
+and last 2 MB after the header, plus a look at the line after each empty line found.
+Limitation: in a file over 4 MB, a second table that starts in the middle of the file
+is not noticed (its rows are read as data, as before table finding existed).
 
 Line numbers are physical lines of the file (1-based), which are the spreadsheet rows
 of a CSV export.
@@ -20,6 +22,7 @@ from livechat.data.loaders.table_finder import HEAD_ROWS, TAIL_ROWS, TableLayout
 
 _TAIL_BYTES = 256 * 1024
 _MAX_GAPS = 200  # empty lines looked past inside one table before we stop checking
+_GAP_SCAN_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -82,8 +85,14 @@ def _cut_at_gap(
 ) -> None:
     """End the table at an empty line followed by notes or another table's header."""
     needle = b"\n\r\n" if b"\r\n" in bytes(utf8[:4096]) else b"\n\n"
+    # Bounded: the first and last _GAP_SCAN_BYTES after the header, the whole of a file
+    # smaller than twice that (where report-shaped files with several tables live).
+    head_end = min(len(utf8), pos + _GAP_SCAN_BYTES)
+    tail_start = max(head_end, len(utf8) - _GAP_SCAN_BYTES)
     for _ in range(_MAX_GAPS):
-        gap = _find(utf8, needle, pos)
+        gap = _find(utf8, needle, pos, head_end)
+        if gap < 0:
+            gap = _find(utf8, needle, max(pos, tail_start), len(utf8))
         if gap < 0:
             return
         after = gap + len(needle)
@@ -135,11 +144,11 @@ def _cut_tail(found: TextTable, utf8: bytes | memoryview, data_start: int, delim
     if len(keep) < 2:
         return
     rows = [_parse(ln, delimiter) for _, ln in keep]
+    if table_finder.split_tail(rows, [0] * len(rows)).keep == len(rows):
+        return  # the usual case: nothing to cut, and no line counting over the file
     base = _count_lines(utf8, keep[0][0]) + 1
     numbers = [base + _count_bytes(chunk, keep[0][0] - lo, o - lo) for o, _ in keep]
     split = table_finder.split_tail(rows, numbers)
-    if split.keep == len(rows):
-        return
     found.end = keep[split.keep][0]
     found.last_line = numbers[split.keep - 1]
     found.rows_below += len(rows) - split.keep
@@ -210,11 +219,12 @@ def _count_lines(utf8: bytes | memoryview, end: int) -> int:
     return base.count(b"\n", shift, shift + end)
 
 
-def _find(utf8: bytes | memoryview, needle: bytes, start: int) -> int:
+def _find(utf8: bytes | memoryview, needle: bytes, start: int, end: int | None = None) -> int:
     """`bytes.find` on the text without copying it (a memoryview is searched in the
     bytes it views; `to_utf8` hands us a view on the upload's tail)."""
     base, shift = _base(utf8)
-    at = base.find(needle, shift + start)
+    stop = len(base) if end is None else shift + end
+    at = base.find(needle, shift + start, stop)
     return at - shift if at >= 0 else -1
 
 
