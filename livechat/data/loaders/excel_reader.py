@@ -30,7 +30,6 @@ import itertools
 import logging
 import re
 import zipfile
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -330,47 +329,62 @@ class _SheetReader:
         n = last - first + 1
         names = list(guess.names) + [None] * (n - len(guess.names))
         columns = _Columns(n)
-        held: deque[tuple[int, list[Any]]] = deque()  # the last rows, still raw
+        held: list[list[Any]] = []  # rows not yet typed: the last TAIL_ROWS stay raw
+        held_rows: list[int] = []  # their 0-based sheet rows
         fills = _MergeFills(self.merges, guess.row + 1, first, last)
-        typed: list[bool] | None = None
-        sample: list[list[Any]] = []
-        blank_run = empty_inside = 0
-        stop: tuple[int, str, list[Any]] | None = None
-        next_report = CHUNK_ROWS * 5
         fill = fills.apply if fills.by_start else None
         whole = first == 0 and last + 1 >= self.width  # rows need no cutting
-        # The hot loop: one pass of cheap C-level calls per row (count, append).
-        for r, row in enumerate(body, start=guess.row + 1):
+        typed: list[bool] | None = None
+        sample: list[list[Any]] = []
+        blank_run = empty_inside = rows_below = 0
+        stop: tuple[int, str, list[Any]] | None = None
+        r = guess.row + 1  # sheet row of the chunk's first row
+        while stop is None:
+            chunk = list(itertools.islice(body, CHUNK_ROWS))
+            if not chunk:
+                break
             if fill is not None:
-                fill(r, row)
-            cells = row if whole else row[first : last + 1]
-            if cells.count("") == n:  # calamine reports every empty cell as ''
-                blank_run += 1
-                continue
-            if blank_run:
-                if typed is None:
-                    typed = table_finder.column_kinds(sample)
-                kind = table_finder.classify_after_gap(cells, typed)
-                if kind != "data" and (held or columns.rows):
-                    stop = (r, kind, cells)
-                    break
-                empty_inside += blank_run
-                blank_run = 0
-            if len(sample) < TAIL_ROWS:
-                sample.append(cells)
-            held.append((r, cells))
+                for i, row in enumerate(chunk):
+                    fill(r + i, row)
+            cells_list = chunk if whole else [row[first : last + 1] for row in chunk]
+            # calamine reports every empty cell as '': list.count finds empty rows in C.
+            blank = [cells.count("") == n for cells in cells_list]
+            if not blank_run and not any(blank):  # the usual chunk: all data
+                held.extend(cells_list)
+                held_rows.extend(range(r, r + len(cells_list)))
+                if len(sample) < TAIL_ROWS:
+                    sample.extend(cells_list[: TAIL_ROWS - len(sample)])
+            else:
+                for i, cells in enumerate(cells_list):
+                    if blank[i]:
+                        blank_run += 1
+                        continue
+                    if blank_run:
+                        if typed is None:
+                            typed = table_finder.column_kinds(sample)
+                        kind = table_finder.classify_after_gap(cells, typed)
+                        if kind != "data" and held:
+                            stop = (r + i, kind, cells)
+                            rows_below += sum(1 for b in blank[i + 1 :] if not b)
+                            break
+                        empty_inside += blank_run
+                        blank_run = 0
+                    if len(sample) < TAIL_ROWS:
+                        sample.append(cells)
+                    held.append(cells)
+                    held_rows.append(r + i)
+            r += len(chunk)
             if len(held) >= CHUNK_ROWS + TAIL_ROWS:
-                columns.add([held.popleft()[1] for _ in range(CHUNK_ROWS)])
+                cut = len(held) - TAIL_ROWS
+                columns.add(held[:cut])
+                del held[:cut], held_rows[:cut]
                 check_cells(self.name, columns.rows, n, self.limits)
-                if columns.rows >= next_report:
-                    next_report += CHUNK_ROWS * 5
-                    self.report(0.5 + 0.4 * min(r / max(self.height, 1), 1.0), "Converting the rows")
-        rows_below = sum(1 for row in body if any(not table_finder.is_empty(v) for v in row))
-        tail_rows = [cells for _, cells in held]
-        split = table_finder.split_tail(tail_rows, [r + 1 for r, _ in held])
+                self.report(0.5 + 0.4 * min(r / max(self.height, 1), 1.0), "Converting the rows")
+        rows_below += sum(1 for row in body if row.count("") < len(row))
+        split = table_finder.split_tail(held, [row + 1 for row in held_rows])
         if split.keep:
-            columns.add(tail_rows[: split.keep])
-        last_data_row = held[split.keep - 1][0] + 1 if split.keep else guess.row + 1
+            columns.add(held[: split.keep])
+        last_data_row = held_rows[split.keep - 1] + 1 if split.keep else guess.row + 1
         self.report(0.9, "Tidying the columns")
         df = columns.frame()
         adjustments = list(guess.adjustments)
@@ -482,14 +496,7 @@ class _Columns:
         for j, values in enumerate(zip(*rows, strict=True)):
             if j >= width:
                 break
-            if "" in values:
-                values = tuple(None if v == "" else v for v in values)
-            # pd.Series infers the dtype in C: float64, bool, str, datetime64 or object.
-            part = pd.Series(values)
-            if part.dtype == object:
-                # Mixed cells: a whole number shows as 7, not 7.0, as pandas' reader does.
-                part = pd.Series([_whole(v) for v in values], dtype=object)
-            self.parts[j].append(part)
+            self.parts[j].append(_typed(values))
         self.rows += len(rows)
 
     def frame(self) -> pd.DataFrame:
@@ -504,6 +511,25 @@ class _Columns:
             self.parts[j] = []
             columns[j] = _integral(col)
         return pd.DataFrame(columns)
+
+
+def _typed(values: tuple[Any, ...]) -> pd.Series:
+    """One column's chunk as a typed Series; calamine's '' (an empty cell) becomes a gap.
+
+    pd.Series infers the dtype in C (float64, int64, bool, str, datetime64, object);
+    the Python-level passes run only for columns that need them."""
+    part = pd.Series(values)
+    if part.dtype == object:
+        if "" in values:
+            part = pd.Series([None if v == "" else v for v in values])
+        if part.dtype == object and pd.api.types.infer_dtype(part, skipna=True).startswith("mixed"):
+            # Mixed cells: a whole number shows as 7, not 7.0, as pandas' reader does.
+            part = pd.Series([_whole(v) for v in part], dtype=object)
+    elif pd.api.types.is_string_dtype(part.dtype):
+        empty = part == ""
+        if empty.any():
+            part = part.mask(empty)
+    return part
 
 
 def _whole(value: Any) -> Any:
