@@ -9,6 +9,8 @@ _EXPORTS = {
     "DataLoadError": "load",
     "LoadedTable": "load",
     "load_table": "load",
+    "list_sheets": "load",
+    "TableLayout": "load",
     "content_digest": "load",
     "SUPPORTED_EXTENSIONS": "load",
     "MAX_UPLOAD_BYTES": "load",
