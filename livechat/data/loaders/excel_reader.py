@@ -32,7 +32,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import python_calamine as calamine
@@ -51,6 +51,7 @@ from livechat.data.loaders.table_finder import HEAD_ROWS, TAIL_ROWS, TableLayout
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+_T = TypeVar("_T")
 # Rows turned into typed columns at a time: big enough that per-chunk overhead is
 # noise, small enough that one chunk's Python objects are a few MB.
 CHUNK_ROWS = 20_000
@@ -64,6 +65,10 @@ def _no_progress(fraction: float, stage: str) -> None:
 def sheet_names(data: bytes, name: str) -> tuple[str, ...]:
     """The worksheets of a workbook, in order, without reading any sheet's cells."""
     _check_container(data, name)
+    return _guarded(data, name, lambda: _names_only(data, name))
+
+
+def _names_only(data: bytes, name: str) -> tuple[str, ...]:
     wb = _open(data, name)
     try:
         return _worksheets(wb)
@@ -88,6 +93,31 @@ def read_excel(
     report = progress or _no_progress
     _check_container(data, name)
     report(0.0, "Opening the workbook")
+    return _guarded(data, name, lambda: _read(data, name, sheet, limits, header_row, report))
+
+
+def _guarded(data: bytes, name: str, read: Callable[[], _T]) -> _T:
+    """Run a calamine read; anything but our own errors means a damaged file."""
+    try:
+        return read()
+    except (DataLoadError, MemoryError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except calamine.PasswordError as exc:
+        raise _password(name) from exc
+    except BaseException as exc:  # noqa: BLE001
+        # calamine's Rust panics on malformed files (seen on mutated .xls files) reach
+        # Python as pyo3's PanicException, which derives from BaseException.
+        raise _damaged(name, exc, magic.sniff_kind(data)) from exc
+
+
+def _read(
+    data: bytes,
+    name: str,
+    sheet: str | None,
+    limits: Limits,
+    header_row: int | None,
+    report: Progress,
+) -> ReadResult:
     wb = _open(data, name)
     try:
         sheets = _worksheets(wb)
@@ -97,12 +127,7 @@ def read_excel(
         declared = xlsx_dimensions(data) if magic.sniff_kind(data) == magic.XLSX else {}
         chosen, ws = _choose_sheet(wb, name, sheets, sheet, declared, limits)
         report(0.5, "Converting the rows")
-        try:
-            table = _SheetReader(ws, name, limits, report).read(header_row)
-        except DataLoadError:
-            raise
-        except Exception as exc:
-            raise _damaged(name, exc) from exc
+        table = _SheetReader(ws, name, limits, report).read(header_row)
     finally:
         wb.close()
     return ReadResult(table.df, table.warnings, sheets=sheets, sheet=chosen, layout=table.layout)

@@ -181,3 +181,30 @@ def test_a_sheet_declared_over_the_cell_limit_is_refused_before_it_is_parsed() -
     with pytest.raises(DataLoadError, match=r"1,048,575 rows × 16,384 columns"):
         read_excel(forged, "bomb.xlsx", sheet="Big", limits=limits)
     assert load_table(forged, "bomb.xlsx", sheet="Small").df["a"].tolist() == [1]
+
+
+@pytest.mark.parametrize("ext", [".xls", ".ods", ".xlsx"])
+def test_mutated_workbooks_give_a_table_or_a_clear_error(ext: str) -> None:
+    """Mutated .xls files made calamine panic (pyo3 PanicException, a BaseException):
+    every one must end as a table or a DataLoadError."""
+    import random
+
+    if ext == ".xls":
+        good = xls_bytes({"S": ROWS * 20})
+    elif ext == ".ods":
+        good = ods_bytes({"S": pd.DataFrame({"a": range(100), "b": ["x"] * 100})})
+    else:
+        good = xlsx_bytes({"S": ROWS * 20})
+    rng = random.Random(3)
+    for _ in range(120):
+        mutated = bytearray(good)
+        for _ in range(rng.randint(1, 20)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            mutated = mutated[: rng.randrange(1, len(mutated))]
+        try:
+            table = load_table(bytes(mutated), "fuzz" + ext)
+        except DataLoadError as exc:
+            assert "unexpected" not in str(exc), str(exc)
+        else:
+            assert len(table.df) > 0
