@@ -12,10 +12,12 @@ openpyxl is no longer used here. Where it once served, calamine now does:
   stream (`magic.is_encrypted_ole2`, checked before calamine sees it), an encrypted .xls
   raises calamine's `PasswordError`.
 
-Memory: calamine parses the whole sheet into its own cell grid (about 32 bytes a cell)
-when it is opened; the grid's size is checked against the limits before any Python
-object is made, and rows then become typed columns in chunks, so Python never holds
-the whole sheet as objects. `bench/bench_load.py --excel` prints the peak.
+Memory: calamine parses the whole sheet into its own cell grid (about 32 bytes a cell,
+about 70 while parsing) when it is opened, and python-calamine 0.9 has no streaming
+API. So an .xlsx sheet's declared size (`xlsx_dimensions`) is checked against the
+limits before calamine parses it, the grid's real size before any Python object is
+made, and rows then become typed columns in chunks (`sheet_columns`), so Python never
+holds the whole sheet as objects. `bench/bench_load.py --excel` prints the peak.
 
 The table is found with `table_finder` (titles, notes, totals, two-row headers): its
 header in the first rows, footnotes and totals in the last rows, and the first row
@@ -24,12 +26,9 @@ after each run of empty rows, whatever the sheet's size.
 
 from __future__ import annotations
 
-import html
 import io
 import itertools
 import logging
-import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,7 +45,9 @@ from livechat.data.loaders.common import (
     check_columns,
     fmt_int,
 )
+from livechat.data.loaders.sheet_columns import MergeFills, TypedColumns
 from livechat.data.loaders.table_finder import HEAD_ROWS, TAIL_ROWS, TableLayout
+from livechat.data.loaders.xlsx_dimensions import xlsx_dimensions
 
 logger = logging.getLogger(__name__)
 
@@ -147,56 +148,6 @@ def _worksheets(wb: calamine.CalamineWorkbook) -> tuple[str, ...]:
     return tuple(
         meta.name for meta in wb.sheets_metadata if meta.typ == calamine.SheetTypeEnum.WorkSheet
     )
-
-
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
-
-
-def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
-    """(rows, columns) of each worksheet of an .xlsx, from the `<dimension>` element at
-    the head of its XML: read before calamine parses a sheet into memory, so a sheet
-    far over the cell limit (a few MB of zip can declare millions of cells) is refused
-    without allocating it. Sheets without the element are left out (calamine's own
-    grid size is checked after parsing). Best effort: {} for anything unexpected."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            workbook = zf.read("xl/workbook.xml")
-            rels = zf.read("xl/_rels/workbook.xml.rels")
-            targets = {}
-            for m in _RELATIONSHIP.finditer(rels):
-                attrs = dict(_ATTR.findall(m.group(1)))
-                target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
-                targets[attrs.get(b"Id", b"")] = target if target.startswith("xl/") else "xl/" + target
-            found: dict[str, tuple[int, int]] = {}
-            for m in _SHEET_TAG.finditer(workbook):
-                attrs = dict(_ATTR.findall(m.group(1)))
-                rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
-                part = targets.get(rid)
-                if part is None or part not in zf.NameToInfo:
-                    continue
-                with zf.open(part) as member:
-                    head = member.read(4096)  # the dimension comes before any cell
-                dim = _DIMENSION.search(head)
-                if dim is None:
-                    continue
-                c0, r0, c1, r1 = dim.groups()
-                rows = int(r1 or r0) - int(r0) + 1
-                cols = _column_number(c1 or c0) - _column_number(c0) + 1
-                title = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-                found[title] = (rows, cols)
-            return found
-    except Exception:  # a damaged file: calamine reports it properly
-        return {}
-
-
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
 
 
 def _check_container(data: bytes, name: str) -> None:
@@ -353,10 +304,10 @@ class _SheetReader:
     ) -> _Table:
         n = last - first + 1
         names = list(guess.names) + [None] * (n - len(guess.names))
-        columns = _Columns(n)
+        columns = TypedColumns(n)
         held: list[list[Any]] = []  # rows not yet typed: the last TAIL_ROWS stay raw
         held_rows: list[int] = []  # their 0-based sheet rows
-        fills = _MergeFills(self.merges, guess.row + 1, first, last)
+        fills = MergeFills(self.merges, guess.row + 1, first, last)
         fill = fills.apply if fills.by_start else None
         whole = first == 0 and last + 1 >= self.width  # rows need no cutting
         typed: list[bool] | None = None
@@ -470,103 +421,3 @@ def _drop_spacers(df: pd.DataFrame, names: list[Any]) -> tuple[pd.DataFrame, lis
         return df, names, []
     keep = [c for c in range(df.shape[1]) if c not in set(dropped)]
     return df.iloc[:, keep].copy(), [names[c] for c in keep], dropped
-
-
-class _MergeFills:
-    """Fills cells merged down a column (a label merged over several rows) with the
-    merge's value, row by row as the sheet streams past. Merges that lie within one row
-    are left as they are: their value belongs to the first cell only."""
-
-    def __init__(self, merges: list[table_finder.Merge], start_row: int, first: int, last: int) -> None:
-        self.by_start: dict[int, list[tuple[int, int, int]]] = {}
-        for (r0, c0), (r1, c1) in merges:
-            if r1 > r0 and r1 >= start_row and c1 >= first and c0 <= last:
-                self.by_start.setdefault(r0, []).append((c0, c1, r1))
-        self.active: list[tuple[int, int, int, Any]] = []
-        self.pending = sorted(r for r in self.by_start if r < start_row)
-
-    def apply(self, r: int, row: list[Any]) -> None:
-        if not self.by_start:
-            return
-        if self.pending:
-            # Merges that start above the data (in the header) are not filled into it.
-            self.pending = []
-        if self.active:
-            still = []
-            for c0, c1, r1, value in self.active:
-                for c in range(c0, min(c1 + 1, len(row))):
-                    if row[c] == "" or row[c] is None:
-                        row[c] = value
-                if r < r1:
-                    still.append((c0, c1, r1, value))
-            self.active = still
-        for c0, c1, r1 in self.by_start.get(r, ()):
-            value = row[c0] if c0 < len(row) else ""
-            for c in range(c0 + 1, min(c1 + 1, len(row))):
-                row[c] = value
-            self.active.append((c0, c1, r1, value))
-
-
-class _Columns:
-    """Typed columns built chunk by chunk from raw rows (calamine's '' is a gap)."""
-
-    def __init__(self, width: int) -> None:
-        self.parts: list[list[pd.Series]] = [[] for _ in range(width)]
-        self.rows = 0
-
-    def add(self, rows: list[list[Any]]) -> None:
-        if not rows:
-            return
-        width = len(self.parts)
-        for j, values in enumerate(zip(*rows, strict=True)):
-            if j >= width:
-                break
-            self.parts[j].append(_typed(values))
-        self.rows += len(rows)
-
-    def frame(self) -> pd.DataFrame:
-        columns = {}
-        for j, parts in enumerate(self.parts):
-            if not parts:
-                col = pd.Series([], dtype="float64")
-            elif len(parts) == 1:
-                col = parts[0]
-            else:
-                col = pd.concat(parts, ignore_index=True)
-            self.parts[j] = []
-            columns[j] = _integral(col)
-        return pd.DataFrame(columns)
-
-
-def _typed(values: tuple[Any, ...]) -> pd.Series:
-    """One column's chunk as a typed Series; calamine's '' (an empty cell) becomes a gap.
-
-    pd.Series infers the dtype in C (float64, int64, bool, str, datetime64, object);
-    the Python-level passes run only for columns that need them."""
-    part = pd.Series(values)
-    if part.dtype == object:
-        if "" in values:
-            part = pd.Series([None if v == "" else v for v in values])
-        if part.dtype == object and pd.api.types.infer_dtype(part, skipna=True).startswith("mixed"):
-            # Mixed cells: a whole number shows as 7, not 7.0, as pandas' reader does.
-            part = pd.Series([_whole(v) for v in part], dtype=object)
-    elif pd.api.types.is_string_dtype(part.dtype):
-        empty = part == ""
-        if empty.any():
-            part = part.mask(empty)
-    return part
-
-
-def _whole(value: Any) -> Any:
-    return int(value) if type(value) is float and value.is_integer() else value
-
-
-def _integral(col: pd.Series) -> pd.Series:
-    """Whole-number floats become int64, as pandas' Excel reader does: workbooks store
-    every number as a float, so an id column of 1, 2, 3 would otherwise read 1.0, 2.0."""
-    if col.dtype != "float64" or col.empty or col.isna().any():
-        return col
-    values = col.to_numpy()
-    if (values == values.round()).all() and abs(values).max() < 2**53:
-        return col.astype("int64")
-    return col

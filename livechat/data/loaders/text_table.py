@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+
 from livechat.data.loaders import table_finder
 from livechat.data.loaders.common import DataLoadError, ReadResult
 from livechat.data.loaders.table_finder import HEAD_ROWS, TAIL_ROWS, TableLayout

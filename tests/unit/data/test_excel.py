@@ -161,7 +161,8 @@ def test_a_sheet_declared_over_the_cell_limit_is_refused_before_it_is_parsed() -
     import zipfile
 
     from livechat.data.loaders.common import Limits
-    from livechat.data.loaders.excel_reader import read_excel, xlsx_dimensions
+    from livechat.data.loaders.excel_reader import read_excel
+    from livechat.data.loaders.xlsx_dimensions import xlsx_dimensions
 
     data = xlsx_bytes({"Small": [["a"], [1]], "Big": [["a", "b"], *[[i, i] for i in range(30)]]})
     assert xlsx_dimensions(data) == {"Small": (2, 1), "Big": (31, 2)}
