@@ -9,7 +9,7 @@ from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
 from livechat.ui import cache, shell, state
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
-from livechat.ui.formatting import format_bytes, format_shape
+from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
 
 # Rows sent to the browser grid; the whole table stays on the server for the model.
 PREVIEW_ROWS = 20_000
@@ -61,9 +61,10 @@ for warning in table.warnings:
     st.warning(warning)
 if table.layout is not None:
     layout = table.layout
-    with st.expander(f"Found: {layout.describe(table.sheet)}", expanded=bool(layout.adjustments)):
+    found = escape_markdown(layout.describe(table.sheet))
+    with st.expander(f"Found: {found}", expanded=bool(layout.adjustments)):
         for adjustment in layout.adjustments:
-            st.markdown(f"- {adjustment}")
+            st.markdown(f"- {escape_markdown(adjustment)}")
         st.number_input(
             "Header row",
             min_value=1,

@@ -12,7 +12,7 @@ from livechat.summary.builder import summarize
 from livechat.summary.prompt import build_system_instruction
 from livechat.data.load import load_table
 from livechat.ui import state
-from tests.app.apptest_support import new_app
+from tests.app.apptest_support import new_app, plain
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REGIONS = ["North", "South", "East"]
@@ -31,7 +31,7 @@ def _report() -> bytes:
     for row in rows:
         ws.append(row)
     ws.append(["Total", sum(r[1] for r in rows), sum(r[2] for r in rows)])
-    ws.append(["Source: ERP export"])
+    ws.append(["Source: [ERP](http://example.invalid/x.png) export"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -46,7 +46,7 @@ def _uploaded(data: bytes) -> AppTest:
 
 
 def _found_label(at: AppTest) -> str:
-    labels = [e.label for e in at.expander if e.label.startswith("Found: ")]
+    labels = [plain(e.label) for e in at.expander if e.label.startswith("Found: ")]
     assert len(labels) == 1
     return labels[0]
 
@@ -57,9 +57,11 @@ def test_what_was_found_is_shown_with_every_adjustment() -> None:
     assert _found_label(at) == "Found: table at A4:C10 of sheet 'Q1'; 3 rows above it and 2 below skipped"
     shown = at.dataframe[0].value
     assert list(shown.columns) == ["Region", "Units", "Revenue"] and len(shown) == 6
-    notes = " ".join(m.value for m in at.markdown)
+    notes = plain(" ".join(m.value for m in at.markdown))
     assert "row 11 'Total' removed: it equals the column sums" in notes
     assert "is a note and was skipped" in notes
+    # Cell text is shown inert: no link or image can come from an upload.
+    assert not any("[ERP](http" in m.value for m in at.markdown)
     # The model is told about the removed total too.
     assert "kept out of the table, not in the data: row 11" in at.code[0].value
 
