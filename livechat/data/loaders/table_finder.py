@@ -164,18 +164,19 @@ class _Grid:
 
     def __init__(self, rows: Sequence[Sequence[Any]], merges: Sequence[Merge]) -> None:
         self.rows = [list(r) for r in rows]
-        self.covered: set[tuple[int, int]] = set()  # cells inside a merge, not its top-left
+        width = max((len(r) for r in self.rows), default=0)
+        # cell inside a merge (not its top-left) -> the merge's top-left cell
+        self.covered: dict[tuple[int, int], tuple[int, int]] = {}
         self.h_merges: dict[int, list[tuple[int, int]]] = {}  # row -> horizontal spans
         for (r0, c0), (r1, c1) in merges:
-            if r0 >= len(self.rows):
+            if r0 >= len(self.rows) or c0 >= width:
                 continue
             for r in range(r0, min(r1, len(self.rows) - 1) + 1):
-                for c in range(c0, c1 + 1):
+                for c in range(c0, min(c1, width - 1) + 1):
                     if (r, c) != (r0, c0):
-                        self.covered.add((r, c))
+                        self.covered[(r, c)] = (r0, c0)
             if c1 > c0:
                 self.h_merges.setdefault(r0, []).append((c0, c1))
-        self.merges = list(merges)
 
     def cells(self, r: int) -> list[tuple[int, Any]]:
         """(column, value) of the non-empty cells of row r that start a cell or merge."""
@@ -185,10 +186,10 @@ class _Grid:
 
     def value(self, r: int, c: int) -> Any:
         """The cell's value, or the value of the merge covering it."""
-        if (r, c) in self.covered:
-            for (r0, c0), (r1, c1) in self.merges:
-                if r0 <= r <= r1 and c0 <= c <= c1:
-                    return self.rows[r0][c0] if c0 < len(self.rows[r0]) else None
+        origin = self.covered.get((r, c))
+        if origin is not None:
+            r0, c0 = origin
+            return self.rows[r0][c0] if c0 < len(self.rows[r0]) else None
         row = self.rows[r]
         return row[c] if c < len(row) else None
 
