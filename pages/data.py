@@ -10,7 +10,7 @@ from livechat.data.tableset import MAX_TABLES
 from livechat.ui import cache, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
-from livechat.ui.formatting import format_bytes, format_shape
+from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
 
 # Rows sent to the browser grid; the whole table stays on the server for the model.
 PREVIEW_ROWS = 20_000
@@ -27,8 +27,8 @@ st.file_uploader(
     max_upload_size=MAX_UPLOAD_MB,
     accept_multiple_files=True,
     help=(
-        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB in all. Several files, or "
-        f"a workbook's sheets, become tables the model can join (up to {MAX_TABLES}). "
+        f"CSV, TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), Parquet or JSON, up to {MAX_UPLOAD_MB} MB "
+        f"in all. Several files, or a workbook's sheets, become tables the model can join (up to {MAX_TABLES}). "
         "Until you upload a file, a sample dataset is shown."
     ),
 )
@@ -84,6 +84,23 @@ if table.conversions:
         "Read from text as the file writes them:\n"
         + "\n".join(f"- {conversion.describe()}" for conversion in table.conversions)
     )
+if table.layout is not None:
+    layout = table.layout
+    found = escape_markdown(layout.describe(table.sheet))
+    with st.expander(f"Found: {found}", expanded=bool(layout.adjustments)):
+        for adjustment in layout.adjustments:
+            st.markdown(f"- {escape_markdown(adjustment)}")
+        st.number_input(
+            "Header row",
+            min_value=1,
+            value=layout.header_row,
+            step=1,
+            key=current.header_widget_key,
+            on_change=flows.on_header_row_change,
+            args=(current.header_widget_key,),
+            help="The row the column names are read from. Change it when the guess is wrong; "
+            "the table is read again.",
+        )
 
 tab_table, tab_columns, tab_charts, tab_model = st.tabs(
     ["Table", "Columns", "Quick charts", "What the model sees"]

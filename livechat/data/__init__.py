@@ -11,6 +11,8 @@ _EXPORTS = {
     "ColumnConversion": "load",
     "encoding_label": "load",
     "load_table": "load",
+    "list_sheets": "load",
+    "TableLayout": "load",
     "content_digest": "load",
     "SUPPORTED_EXTENSIONS": "load",
     "MAX_UPLOAD_BYTES": "load",

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 DATA_ALIAS = "data"
 MAX_TABLES = 20
-_EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+_EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 # load_table's signature (the UI passes its cached version): bytes, file name, sheet.
 TableLoader = Callable[[bytes, str, str | None], LoadedTable]
@@ -166,7 +166,7 @@ def _parts(data: bytes, filename: str) -> list[tuple[str | None, str | None]]:
     """
     if not filename.lower().endswith(_EXCEL_EXTENSIONS):
         return [(None, None)]
-    sheets = nonempty_sheet_names(data)
+    sheets = nonempty_sheet_names(data, filename)
     if not sheets:  # unreadable, or no data: load_table says which, in the analyst's words
         return [(None, None)]
     if len(sheets) == 1:

@@ -44,6 +44,8 @@ class TableFacts:
     nulls: list[int]
     # Columns the loader read from text ("1.234,56" as 1234.56), by position.
     conversions: dict[int, ColumnConversion] = field(default_factory=dict)
+    # Rows the loader kept out of the table (a removed total row), as the loader wrote them.
+    source_notes: tuple[str, ...] = ()
 
     @property
     def n_profiled(self) -> int:
@@ -51,11 +53,16 @@ class TableFacts:
 
 
 def profile_table(
-    df: pd.DataFrame, *, max_profiled: int, conversions: Sequence[ColumnConversion] = ()
+    df: pd.DataFrame,
+    *,
+    max_profiled: int,
+    conversions: Sequence[ColumnConversion] = (),
+    source_notes: Sequence[str] = (),
 ) -> TableFacts:
     """Profile the first ``max_profiled`` columns of ``df`` (at least one) and label them all.
 
-    ``conversions`` (``LoadedTable.conversions``) name the columns read from text.
+    ``conversions`` (``LoadedTable.conversions``) name the columns read from text;
+    ``source_notes`` the rows the loader kept out of the table.
 
     Never raises for odd data (see :func:`~livechat.summary.facts.profile_column`).
     """
@@ -70,7 +77,8 @@ def profile_table(
     ]
     nulls = [p.nulls for p in profiles] + _null_counts(df, n_profiled)
     return TableFacts(
-        df, rows, cols, sample, profiles, labels, list(df.dtypes), nulls, _by_position(df, conversions)
+        df, rows, cols, sample, profiles, labels, list(df.dtypes), nulls,
+        _by_position(df, conversions), tuple(source_notes),
     )
 
 

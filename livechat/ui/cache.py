@@ -24,6 +24,7 @@ from livechat.summary.prompt import build_system_instruction
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.ui.columns import column_config_for
+from livechat.ui.progress import LoadProgress
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
 from livechat.ui.state import CurrentDataset
 
@@ -34,14 +35,27 @@ _MAX_DERIVED = 64
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
 def load_table_cached(
-    digest: str, filename: str, sheet: str | None, _data: bytes, encoding: str | None = None
+    digest: str,
+    filename: str,
+    sheet: str | None,
+    _data: bytes,
+    encoding: str | None = None,
+    header_row: int | None = None,
 ) -> LoadedTable:
-    """``load_table(_data, filename, sheet=sheet, encoding=encoding)``, cached by
-    (digest, filename, sheet, encoding).
+    """``load_table(_data, filename, sheet=sheet, encoding=encoding, header_row=header_row)``,
+    cached by (digest, filename, sheet, encoding, header_row).
 
-    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not cached.
+    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not
+    cached. A load that takes more than a second shows a progress bar; it is drawn
+    inside this function, so a cache hit replays it already removed.
     """
-    return load_table(_data, filename, sheet=sheet, encoding=encoding)
+    progress = LoadProgress()
+    try:
+        return load_table(
+            _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
+        )
+    finally:
+        progress.close()
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)
@@ -67,9 +81,20 @@ def _column_config(key: str, _df: pd.DataFrame) -> dict[str, object]:
 
 @st.cache_data(show_spinner="Summarising the table for the model…", max_entries=_MAX_DERIVED)
 def _summary(
-    key: str, name: str, budget: int, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()
+    key: str,
+    name: str,
+    budget: int,
+    _df: pd.DataFrame,
+    _conversions: tuple[ColumnConversion, ...] = (),
+    notes: tuple[str, ...] = (),
 ) -> DataSummary:
-    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions)
+    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes)
+
+
+def _source_notes(dataset: CurrentDataset) -> tuple[str, ...]:
+    """Rows the loader kept out of the table that the model must know of (totals)."""
+    layout = dataset.table.layout
+    return layout.totals if layout is not None else ()
 
 
 @dataclass(frozen=True)
@@ -83,9 +108,14 @@ class ModelView:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _model_view(
-    key: str, name: str, budget: int, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()
+    key: str,
+    name: str,
+    budget: int,
+    _df: pd.DataFrame,
+    _conversions: tuple[ColumnConversion, ...] = (),
+    notes: tuple[str, ...] = (),
 ) -> ModelView:
-    summary = _summary(key, name, budget, _df, _conversions)
+    summary = _summary(key, name, budget, _df, _conversions, notes)
     instruction = build_system_instruction(summary)
     return ModelView(summary, instruction, estimate_tokens(instruction))
 
@@ -112,13 +142,17 @@ def dataset_column_config(dataset: CurrentDataset) -> dict[str, object]:
 
 def dataset_summary(dataset: CurrentDataset, budget: int) -> DataSummary:
     """The budgeted data summary of ``dataset`` for the model."""
-    return _summary(dataset.cache_key, dataset.table.name, budget, dataset.table.df, dataset.table.conversions)
+    return _summary(
+        dataset.cache_key, dataset.table.name, budget, dataset.table.df,
+        dataset.table.conversions, _source_notes(dataset),
+    )
 
 
 def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
     """Summary, exact system instruction and its token estimate for ``dataset`` under ``budget``."""
     return _model_view(
-        dataset.cache_key, dataset.table.name, budget, dataset.table.df, dataset.table.conversions
+        dataset.cache_key, dataset.table.name, budget, dataset.table.df,
+        dataset.table.conversions, _source_notes(dataset),
     )
 
 

@@ -30,6 +30,7 @@ UPLOAD_WIDGET_KEY = "livechat.widget.upload"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
 _SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
 _ENCODING_WIDGET_PREFIX = "livechat.widget.encoding."
+_HEADER_WIDGET_PREFIX = "livechat.widget.header_row."
 
 
 class BudgetOutOfRangeError(ValueError):
@@ -56,14 +57,23 @@ class CurrentDataset:
     digest: str
     source: str
     raw: bytes | None = field(default=None, repr=False, compare=False)
+    header_row: int | None = None  # set by hand on the Data page; None = found by the loader
 
     @property
     def cache_key(self) -> str:
         """Key of everything derived from this table: content digest, file name, sheet
-        (and the text encoding, when it is not the detected UTF-8)."""
+        (and the text encoding when it is not the detected UTF-8, and the header row when
+        the analyst chose it)."""
         key = f"{self.digest}/{self.source}/{self.table.sheet or ''}"
         encoding = self.table.encoding
-        return key if encoding in (None, "utf-8") else f"{key}/{encoding}"
+        if encoding not in (None, "utf-8"):
+            key = f"{key}/{encoding}"
+        return key if self.header_row is None else f"{key}/header{self.header_row}"
+
+    @property
+    def header_widget_key(self) -> str:
+        """Widget key of this table's header-row control (per file and sheet)."""
+        return f"{_HEADER_WIDGET_PREFIX}{self.digest[:16]}.{self.table.sheet or ''}"
 
     @property
     def sheet_widget_key(self) -> str:

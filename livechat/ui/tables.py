@@ -52,7 +52,7 @@ _PROBLEMS_KEY = "livechat.tableset.problems"
 _TALK_SEEN_KEY = "livechat.talk.tables_seen"
 TICK_WIDGET_PREFIX = "livechat.widget.table_tick."
 VIEW_WIDGET_PREFIX = "livechat.widget.table_view."
-_EXCEL = (".xlsx", ".xlsm")
+_EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 class UploadedFileLike(Protocol):
@@ -150,7 +150,7 @@ def needs_table_set(files: Sequence[UploadedFileLike]) -> bool:
     if len(files) > 1:
         return True
     if len(files) == 1 and files[0].name.lower().endswith(_EXCEL):
-        sheets = nonempty_sheet_names(files[0].getvalue())
+        sheets = nonempty_sheet_names(files[0].getvalue(), files[0].name)
         return sheets is not None and len(sheets) > 1
     return False
 

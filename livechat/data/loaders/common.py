@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from livechat.data.loaders.table_finder import TableLayout
+
 
 # Cell texts read as missing: pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES,
 # copied here rather than imported from a private module), so every reader agrees with
@@ -55,6 +57,7 @@ class ReadResult:
     # evidence for the number and date conventions of the file's text columns.
     delimiter: str | None = None
     decimal_mark: str | None = None
+    layout: TableLayout | None = None  # where the table was found (sheets and delimited text)
 
 
 def fmt_int(n: int) -> str:

@@ -100,7 +100,7 @@ def test_limits_and_extensions_are_as_documented() -> None:
     assert MAX_COLUMNS == 2_000
     assert MAX_CELLS == 50_000_000
     assert SUPPORTED_EXTENSIONS == (
-        ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".json", ".jsonl",
+        ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet", ".json", ".jsonl",
     )
 
 

@@ -154,3 +154,27 @@ def test_names_are_unique_identifiers_and_never_keywords():
 def test_nonempty_sheet_names_skips_empty_sheets_and_survives_garbage():
     assert nonempty_sheet_names(WORKBOOK) == ("Orders", "Customers")
     assert nonempty_sheet_names(b"garbage") is None
+
+
+@pytest.mark.parametrize("engine, suffix", [("odf", ".ods"), ("xlwt", ".xls")])
+def test_every_nonempty_sheet_of_an_xls_or_ods_workbook_becomes_a_table(engine: str, suffix: str) -> None:
+    import io
+    buffer = io.BytesIO()
+    if engine == "xlwt":
+        import xlwt
+        book = xlwt.Workbook()
+        for title, rows in (("Orders", [("id", "amount"), (1, 2.5), (2, 4.0)]), ("Empty", []),
+                            ("Customers", [("id", "region"), (1, "North")])):
+            sheet = book.add_sheet(title)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    sheet.write(r, c, value)
+        book.save(buffer)
+    else:
+        with pd.ExcelWriter(buffer, engine="odf") as writer:
+            pd.DataFrame({"id": [1, 2], "amount": [2.5, 4.0]}).to_excel(writer, sheet_name="Orders", index=False)
+            pd.DataFrame().to_excel(writer, sheet_name="Empty", index=False)
+            pd.DataFrame({"id": [1], "region": ["North"]}).to_excel(writer, sheet_name="Customers", index=False)
+    data = buffer.getvalue()
+    assert nonempty_sheet_names(data, f"book{suffix}") == ("Orders", "Customers")
+    assert nonempty_sheet_names(b"garbage", f"book{suffix}") is None
