@@ -108,7 +108,9 @@ def render_tool_work(work: ToolWork) -> None:
         return
     if work.columns:
         frame = pd.DataFrame(work.rows, columns=_unique(work.columns))
-        st.dataframe(frame, hide_index=True, width="stretch")
+        # A plain HTML table (results are capped at 50 rows): its text can be selected and
+        # pasted into a message, unlike the canvas grid of st.dataframe.
+        st.table(frame, hide_index=True, border="horizontal")
         notes = [f"{work.row_count:,} rows" if work.row_count is not None else None,
                  work.row_cap_note,
                  f"query took {work.elapsed_ms:,.1f} ms" if work.elapsed_ms is not None else None]

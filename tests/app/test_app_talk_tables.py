@@ -55,7 +55,7 @@ def _tool_expander(at: AppTest, name: str):
 
 def _tool_rows(at: AppTest, name: str) -> tuple[list, list]:
     """The result table a tool call shows (as returned to the model): columns and rows."""
-    frame = _tool_expander(at, name).dataframe[-1].value
+    frame = _tool_expander(at, name).table[-1].value
     return list(frame.columns), frame.values.tolist()
 
 
