@@ -59,7 +59,7 @@ def _dataset(folder: Path, name: str, seed: int) -> Path:
 
 def _replica_on_settings(tab: harness.TalkPage) -> str:
     tab.navigate("Settings", "/settings")
-    line = tab.page.get_by_text("Replica:").first
+    line = tab.page.locator('[data-testid="stMarkdownContainer"]', has_text="Replica:").first
     line.wait_for(timeout=30_000)
     match = _REPLICA_LINE.search(line.inner_text())
     assert match, f"no replica id on Settings: {line.inner_text()!r}"
