@@ -82,6 +82,14 @@ class Fleet:
         """SIGKILL one replica (a crash, not a clean stop)."""
         os.kill(self.replica_pid(replica_id), signal.SIGKILL)
 
+    def log_text(self) -> str:
+        """Every replica's and HAProxy's whole log, concatenated."""
+        parts = []
+        for path in sorted(self.run_dir.glob("*.log")):
+            with contextlib.suppress(OSError):
+                parts.append(path.read_text(errors="replace"))
+        return "\n".join(parts)
+
     def log_tail(self, lines: int = 60) -> str:
         parts = []
         for path in sorted(self.run_dir.glob("*.log")):

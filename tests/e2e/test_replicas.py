@@ -20,6 +20,7 @@ import pytest
 from tests.e2e import harness
 from tests.e2e.fleet import Fleet, fleet_unavailable_reason
 from tests.e2e.harness import instruction_text, voice_sessions
+from tests.e2e.voice_turn import voice_turn
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +50,15 @@ def fleet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flee
         emulator.stop()
 
 
+@pytest.fixture(scope="module")
+def turn_wav(e2e_assets: Path) -> Path:
+    """The question every ~9 s (1 s silence, the question, 6 s silence): the reply plays out in
+    the silence, and a capture that starts mid-file (Chromium keeps the file's position
+    across the tab's captures) hears the question again within seconds."""
+    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech-fleet.wav",
+                                   pad_before=1.0, pad_after=6.0)
+
+
 def _dataset(folder: Path, name: str, seed: int) -> Path:
     rows = ["ship,port,cargo_tons"] + [f"{name}-ship-{i},port-{(i * seed) % 7},{(i * 37 + seed) % 500}"
                                        for i in range(60)]
@@ -71,36 +81,34 @@ def _cookie_replica(tab: harness.TalkPage) -> str | None:
     return cookies.get("LIVECHAT_REPLICA")
 
 
-def _voice_turn(tab: harness.TalkPage, emulator, dataset: str, known: set[str]) -> str:
+def _voice_turn(tab: harness.TalkPage, emulator, fleet: Fleet, dataset: str, known: set[str]) -> str:
     """Upload already done: go to Talk, speak, wait for a turn grounded in ``dataset``; its session id."""
     tab.navigate_to_talk()
-    tab.start_voice()
 
     def grounded(sessions: list[dict]) -> list[dict]:
         return [s for s in voice_sessions(sessions) if s["id"] not in known
                 and f'dataset "{dataset}' in instruction_text(s.get("effective_setup"))
                 and s["audio_in_seconds"] > 0.5 and s["audio_out_seconds"] > 0]
 
-    emulator.wait_for(lambda ss: bool(grounded(ss)), timeout=60)
-    return grounded(emulator.sessions())[0]["id"]
+    return voice_turn(tab, emulator, fleet.log_text, wanted=grounded)["id"]
 
 
 def _session(emulator, session_id: str) -> dict:
     return next(s for s in emulator.sessions() if s["id"] == session_id)
 
 
-def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_factory, speech_wav, tmp_path):
+def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_factory, turn_wav, tmp_path):
     fleet, emulator = fleet_stack
     alpha, beta = _dataset(tmp_path, "alpha_fleet", 3), _dataset(tmp_path, "beta_fleet", 5)
 
     with harness.app_failure_context(_FleetLog(fleet), emulator):
         # Analyst A arrives first and keeps the page open (one WebSocket on its replica),
         # so HAProxy's leastconn sends analyst B to the other one.
-        a = browser_factory(speech_wav).new_page()
+        a = browser_factory(turn_wav).new_page()
         a.goto(fleet.url, "/")
         a.upload(alpha)
         replica_a = _replica_on_settings(a)
-        b = browser_factory(speech_wav).new_page()
+        b = browser_factory(turn_wav).new_page()
         b.goto(fleet.url, "/")
         b.upload(beta)
         replica_b = _replica_on_settings(b)
@@ -109,13 +117,16 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
 
         a.navigate("Data", "/")
         b.navigate("Data", "/")
-        session_a = _voice_turn(a, emulator, alpha.name, set())
-        session_b = _voice_turn(b, emulator, beta.name, {session_a})
+        session_a = _voice_turn(a, emulator, fleet, alpha.name, set())
+        # One call at a time on this 2-core machine: A hangs up (their page stays open on
+        # their replica), B keeps talking through what follows.
+        a.stop_voice()
+        emulator.wait_for(lambda ss: _session(emulator, session_a)["ended"] is not None, timeout=15)
+        session_b = _voice_turn(b, emulator, fleet, beta.name, {session_a})
 
         # The replica serving A dies.
-        fleet.kill(replica_a)
-        emulator.wait_for(lambda ss: _session(emulator, session_a)["ended"] is not None, timeout=60)
         heard_b = _session(emulator, session_b)["audio_in_seconds"]
+        fleet.kill(replica_a)
 
         a.page.get_by_text(MOVED_TEXT).first.wait_for(timeout=60_000)
         moved = harness.squash(a.page.get_by_text(MOVED_TEXT).first.inner_text())
@@ -126,7 +137,7 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
         a.upload(alpha)
         assert _cookie_replica(a) == replica_b
         known = {s["id"] for s in emulator.sessions()}
-        _voice_turn(a, emulator, alpha.name, known)
+        _voice_turn(a, emulator, fleet, alpha.name, known)
         assert a.page.get_by_text(MOVED_TEXT).count() == 0, "the moved message outlived the reload"
 
         # B's call never noticed: the same session, still open, still hearing B.

@@ -23,6 +23,7 @@ from livechat.ui.ice import NO_RELAY_MESSAGE
 from tests.e2e import harness
 from tests.e2e.harness import TrafficRecorder, voice_sessions
 from tests.e2e.turn_server import TurnServer, turn_unavailable_reason
+from tests.e2e.voice_turn import voice_turn
 
 pytestmark = pytest.mark.e2e
 
@@ -87,22 +88,21 @@ def _mine(sessions: list[dict], known: set[str]) -> list[dict]:
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_a_voice_turn_goes_through_the_relay(transport, turn, emulator_and_key, browser_factory, speech_wav,
+def test_a_voice_turn_goes_through_the_relay(transport, turn, emulator_and_key, browser_factory, single_question_wav,
                                               tmp_path):
     emulator, key = emulator_and_key
     app = _app(emulator, key, turn, transport=transport, secret=turn.secret, log=tmp_path / "app.log").start()
     try:
         with harness.app_failure_context(app, emulator):
-            tab = browser_factory(speech_wav).new_page()
+            tab = browser_factory(single_question_wav).new_page()
             recorder = TrafficRecorder()
             recorder.attach(tab.page)
             known = {s["id"] for s in emulator.sessions()}
             allocations_before = turn.allocations()
             tab.open_talk(app.url)
-            tab.start_voice()
             # A whole turn: speech reached the model and its reply audio was sent back.
-            emulator.wait_for(lambda ss: any(s["audio_in_seconds"] > 0.5 and s["audio_out_seconds"] > 0
-                                             for s in _mine(ss, known)), timeout=45)
+            voice_turn(tab, emulator, app.log_text, wanted=lambda ss: [
+                s for s in _mine(ss, known) if s["audio_in_seconds"] > 0.5 and s["audio_out_seconds"] > 0])
             energy = tab.energy_samples()
             assert energy and max(e.packets for e in energy) > 0, "no reply audio packets reached the browser"
 
