@@ -59,6 +59,7 @@ TRANSCRIPT_KEY = "transcript"
 CHAT_PLACEHOLDER = "Ask about your data"
 TOOL_LABEL_PREFIX = "Tool: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
+STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
 
 SINK_KEY = "voice-uplink"
@@ -85,6 +86,21 @@ def audio_processing_default(env: Mapping[str, str] | None = None) -> bool:
     """
     value = (os.environ if env is None else env).get(AUDIO_PROCESSING_ENV, "")
     return value.strip().lower() not in _OFF_WORDS
+
+
+def uplink_stall_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds without a microphone frame before a stream counts as gone (default 1.0).
+
+    ``LIVECHAT_UPLINK_STALL_S`` raises it on a host so busy that the media threads are
+    sometimes descheduled for a second (the hosting tests on a shared 2-core machine use
+    3); a closed tab is then noticed that much later. Unusable values mean the default.
+    """
+    raw = (os.environ if env is None else env).get(STALL_TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 1.0
+    except ValueError:
+        return 1.0
+    return value if 0 < value <= 30 else 1.0
 
 
 def media_constraints(processing: bool) -> dict[str, Any]:
@@ -198,7 +214,7 @@ def get_bridge() -> VoiceBridge:
         return bridge
     count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
     st.session_state[_BRIDGE_COUNTER_KEY] = count
-    bridge = VoiceBridge(name=f"voice-{count}")
+    bridge = VoiceBridge(name=f"voice-{count}", stall_timeout_s=uplink_stall_timeout())
     old = st.session_state.get(_OBSERVER_KEY)
     if isinstance(old, SessionShutdownObserver):
         old.stop()
