@@ -108,7 +108,8 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
     with harness.app_failure_context(_FleetLog(fleet), emulator):
         # Analyst A arrives first and keeps the page open (one WebSocket on its replica),
         # so HAProxy's leastconn sends analyst B to the other one.
-        a = browser_factory(turn_wav).new_page()
+        browser_a = browser_factory(turn_wav)
+        a = browser_a.new_page()
         a.goto(fleet.url, "/")
         a.upload(alpha)
         replica_a = _replica_on_settings(a)
@@ -149,8 +150,12 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
         assert not [s for s in emulator.sessions() if s["id"] not in before_kill], "a conversation was restarted"
         assert b.state_text() in {"Session: listening", "Session: responding"}, b.state_text()
 
-        # After a reload, A works again, on B's replica.
-        a.goto(fleet.url, "/")  # the analyst reloads the app
+        # After a reload, A works again, on B's replica. (The reload is a fresh tab of the
+        # same browser, cookies kept: the old tab's capture of the fake microphone, whose
+        # connection died with the replica, is then surely released.)
+        a.close()
+        a = browser_a.new_page()
+        a.goto(fleet.url, "/")
         a.upload(alpha)
         assert _cookie_replica(a) == replica_b
         known = {s["id"] for s in emulator.sessions()}
