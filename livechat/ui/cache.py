@@ -1,5 +1,13 @@
 """Cached loaders: parse, profile and summarise each table once per server process.
 
+The parsed table itself is a shared *resource* (``st.cache_resource``): every browser
+session that opens the same bytes gets the very same ``LoadedTable``, so ten analysts on
+one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand each session
+its own unpickled copy; ``bench/bench_memory.py`` measures both). The frame is frozen
+(its NumPy buffers read-only) so no session can change what another one sees: an
+in-place write raises ``ValueError: assignment destination is read-only``, while copies
+and derived frames behave as usual (pandas copy-on-write).
+
 ``st.cache_data`` keys on the arguments it hashes. Large values are never hashed: the
 caller passes a short key (the content digest, file name and sheet) and hands the
 bytes or DataFrame over in a parameter whose name starts with an underscore, which
@@ -7,14 +15,17 @@ Streamlit leaves out of the key. A wrong key would serve another table's results
 these functions take keys only from ``CurrentDataset`` (``dataset_*`` helpers) or from
 ``livechat.data.load.content_digest`` of the very bytes passed.
 
-Results are copied out of the cache (pickled), so callers may mutate them freely.
-Runs on a session's script thread; the cache itself is shared by all sessions.
+Everything derived (profile, summary, charts…) stays in ``st.cache_data``: small, and
+copied out of the cache, so callers may mutate those freely.
+Runs on a session's script thread; the caches themselves are shared by all sessions.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -28,12 +39,35 @@ from livechat.ui.progress import LoadProgress
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
 from livechat.ui.state import CurrentDataset
 
-# Parsed tables are the big entries: keep a few (a re-upload, a sheet switched back).
-_MAX_TABLES = 6
+logger = logging.getLogger(__name__)
+
+# Parsed tables are the big entries. A session holds its own table alive after eviction
+# (its CurrentDataset references it), so this bounds only what no session uses any more.
+_MAX_TABLES = 16
 _MAX_DERIVED = 64
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
+def freeze_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Make ``df``'s NumPy buffers read-only (in place) and return it.
+
+    Arrow-backed columns (pandas' default strings) are immutable already. Reaches the
+    block manager (pandas internals, stable across 2.x-3.x): the public accessors return
+    views whose flags would not protect the buffers themselves.
+    """
+    try:
+        blocks = df._mgr.blocks
+    except AttributeError:  # a pandas without block managers: nothing to freeze here
+        logger.warning("cannot freeze the shared frame: pandas has no block manager")
+        return df
+    for block in blocks:
+        values = block.values
+        array = getattr(values, "_ndarray", values)  # datetime/timedelta arrays wrap one
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return df
+
+
+@st.cache_resource(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
 def load_table_cached(
     digest: str,
     filename: str,
@@ -43,19 +77,22 @@ def load_table_cached(
     header_row: int | None = None,
 ) -> LoadedTable:
     """``load_table(_data, filename, sheet=sheet, encoding=encoding, header_row=header_row)``,
-    cached by (digest, filename, sheet, encoding, header_row).
+    shared by (digest, filename, sheet, encoding, header_row).
 
     ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not
-    cached. A load that takes more than a second shows a progress bar; it is drawn
-    inside this function, so a cache hit replays it already removed.
+    cached. The result is shared by every session: treat it as read-only (it is frozen).
+    A load that takes more than a second shows a progress bar; it is drawn inside this
+    function, so a cache hit replays it already removed.
     """
     progress = LoadProgress()
     try:
-        return load_table(
+        table = load_table(
             _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
         )
     finally:
         progress.close()
+    freeze_frame(table.df)
+    return table
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)

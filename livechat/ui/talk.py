@@ -38,16 +38,17 @@ from streamlit_webrtc import (
 )
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
-from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, VoiceBridge
+from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
 from livechat.config import ConfigError, ServiceConfig
+from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
-from livechat.ui import cache, ice, record, runtime, state, tables, webrtc_compat
+from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, webrtc_compat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ TRANSCRIPT_KEY = "transcript"
 CHAT_PLACEHOLDER = "Ask about your data"
 TOOL_LABEL_PREFIX = "Tool: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
+STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
 
 SINK_KEY = "voice-uplink"
@@ -84,6 +86,21 @@ def audio_processing_default(env: Mapping[str, str] | None = None) -> bool:
     """
     value = (os.environ if env is None else env).get(AUDIO_PROCESSING_ENV, "")
     return value.strip().lower() not in _OFF_WORDS
+
+
+def uplink_stall_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds without a microphone frame before a stream counts as gone (default 1.0).
+
+    ``LIVECHAT_UPLINK_STALL_S`` raises it on a host so busy that the media threads are
+    sometimes descheduled for a second (the hosting tests on a shared 2-core machine use
+    3); a closed tab is then noticed that much later. Unusable values mean the default.
+    """
+    raw = (os.environ if env is None else env).get(STALL_TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 1.0
+    except ValueError:
+        return 1.0
+    return value if 0 < value <= 30 else 1.0
 
 
 def media_constraints(processing: bool) -> dict[str, Any]:
@@ -193,12 +210,13 @@ def get_bridge() -> VoiceBridge:
         return bridge
     count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
     st.session_state[_BRIDGE_COUNTER_KEY] = count
-    bridge = VoiceBridge(name=f"voice-{count}")
+    bridge = VoiceBridge(name=f"voice-{count}", stall_timeout_s=uplink_stall_timeout())
     old = st.session_state.get(_OBSERVER_KEY)
     if isinstance(old, SessionShutdownObserver):
         old.stop()
     st.session_state[BRIDGE_STATE_KEY] = bridge
     st.session_state[_OBSERVER_KEY] = SessionShutdownObserver(bridge.close)
+    shutdown.register_bridge(bridge)  # SIGTERM closes it cleanly (livechat.ui.shutdown)
     return bridge
 
 
@@ -206,8 +224,10 @@ def get_bridge() -> VoiceBridge:
 def _toolbox(key: str, _df: pd.DataFrame) -> ToolBox:
     # One per dataset, shared by every browser session looking at it (read-only tools).
     # Not closed on eviction: a running session may still hold it. Its SQL worker is
-    # killed by the sandbox's finalizer once the last session lets go of it.
-    return ToolBox(_df)
+    # killed by the sandbox's finalizer once the last session lets go of it, or at SIGTERM.
+    toolbox = ToolBox(_df)
+    shutdown.register_toolbox(toolbox)
+    return toolbox
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -273,6 +293,11 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     component, which ``webrtc_compat`` must be told.
     """
     webrtc_compat.install()  # before anything of streamlit-webrtc runs in this session
+    if shutdown.draining():  # SIGTERM: no new voice session; keep showing the conversation
+        webrtc_compat.note_page_run(False)
+        st.warning(shutdown.DRAINING_MESSAGE)
+        live_panel()
+        return None
     dataset = state.current_dataset()
     if dataset is None:
         webrtc_compat.note_page_run(False)
@@ -300,6 +325,9 @@ def submit_question(ctx: TalkContext, question: str) -> None:
     """Send a typed question: to the running session, or a new text-only one."""
     text = question.strip()
     if not text:
+        return
+    if shutdown.draining():
+        ctx.transcript.add_error(shutdown.DRAINING_MESSAGE)
         return
     try:
         ctx.bridge.send_text(text, ctx.factory, ctx.key)
@@ -329,6 +357,7 @@ def render_voice(ctx: TalkContext, *, processing: bool,
         logger.exception("The voice component failed")
         st.error(f"The voice connection failed ({type(exc).__name__}). Press START to try again.")
         return None
+    shutdown.register_stream(bridge, streamer)
     try:
         bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
                            factory=ctx.factory, key=ctx.key)
@@ -429,14 +458,33 @@ def render_last_reply(bridge: VoiceBridge) -> None:
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel() -> None:
     """Badge, level meter and transcript, refreshed from the session every POLL_SECONDS."""
+    if shutdown.draining():
+        render_draining()
+        return
     bridge = get_bridge()
     transcript = get_transcript()
     bridge.check_stream()
     transcript.apply(bridge.poll_events())
+    relay = ice.relay_watch(VOICE_KEY)
+    if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
+        transcript.add_error(f"Voice could not connect: {relay}.")
+        bridge.stop_session()
     render_badge(bridge.status())
     render_level(bridge)
     render_transcript(transcript, state.current_dataset())
     render_last_reply(bridge)
+
+
+def render_draining() -> None:
+    """The conversation while the server shuts down: the notice, the badge ``closed``."""
+    transcript = get_transcript()
+    bridge = st.session_state.get(BRIDGE_STATE_KEY)
+    if isinstance(bridge, VoiceBridge):
+        transcript.apply(bridge.poll_events())
+        if shutdown.acknowledge(bridge):
+            transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
+    render_badge("closed")
+    render_transcript(transcript, state.current_dataset())
 
 
 def instruction_in_use(ctx: TalkContext) -> tuple[str, bool]:
