@@ -95,18 +95,13 @@ def page_css() -> str:
   content: var(--pill-icon); font-family: "Material Symbols Rounded"; font-weight: normal;
   font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.4rem; }}
 {_pill_rules()}
-.st-key-{pill_key("listening")} p::before, .st-key-{pill_key("connecting")} p::before,
-.st-key-{pill_key("reconnecting")} p::before {{ animation: livechat-pulse 1.2s ease-in-out infinite; }}
 .st-key-{SPEAKING_KEY} {{ width: fit-content !important; flex: 0 0 auto; color: #153f91; }}
 .st-key-{SPEAKING_KEY} p {{ font-weight: 600; white-space: nowrap; }}
 .st-key-{SPEAKING_KEY} p::before {{
   content: "graphic_eq"; font-family: "Material Symbols Rounded"; font-weight: normal;
-  font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.3rem;
-  display: inline-block; animation: livechat-speak 0.6s ease-in-out infinite alternate; }}
-@keyframes livechat-pulse {{ 50% {{ opacity: 0.35; }} }}
-@keyframes livechat-speak {{ from {{ transform: scaleY(0.6); }} to {{ transform: scaleY(1.15); }} }}
-@media (prefers-reduced-motion: reduce) {{
-  .st-key-session-state p::before, .st-key-{SPEAKING_KEY} p::before {{ animation: none !important; }} }}
+  font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.3rem; }}
+/* Static on purpose: the page repaints only when the state changes. A looping animation
+   repaints ~60 times a second, CPU that a software-rendered browser takes from audio capture. */
 /* Phone width: nothing may be wider than the screen (no horizontal scrolling). */
 .st-key-transcript, .st-key-transcript [data-testid="stChatMessage"] {{ min-width: 0; max-width: 100%; }}
 .st-key-transcript pre, .st-key-transcript code {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
@@ -125,9 +120,18 @@ _INNER_SCRIPT = """(() => {
   window.__livechatVoiceSkin = true;
   const LABEL = %(label)s, STORAGE_KEY = %(storage)s;
   let device = "";
-  const post = () => window.parent.postMessage({isStreamlitMessage: true,
-      type: "streamlit:setFrameHeight", height: document.body.scrollHeight}, "*");
-  new ResizeObserver(post).observe(document.body);
+  // The frame's height follows what is left once the skin hid the media area. The body's
+  // own box may be pinned to the frame's height, so the content's boxes are observed too;
+  // a zero height (before the component rendered) is never sent: it would hide the frame.
+  let sent = -1;
+  const post = () => {
+    const height = document.body.scrollHeight;
+    if (height <= 0 || height === sent) return;
+    sent = height;
+    window.parent.postMessage({isStreamlitMessage: true, type: "streamlit:setFrameHeight", height}, "*");
+  };
+  const sizes = new ResizeObserver(post);
+  const watch = () => { sizes.observe(document.body); for (const el of document.body.children) sizes.observe(el); };
   const relabel = () => {
     for (const button of document.querySelectorAll("button")) {
       for (const node of button.childNodes) {
@@ -156,9 +160,10 @@ _INNER_SCRIPT = """(() => {
       relabel();
     }, 50);
   };
-  new MutationObserver(() => { relabel(); refresh(); }).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(() => { watch(); relabel(); refresh(); post(); })
+    .observe(document.body, {childList: true, subtree: true});
   if (navigator.mediaDevices) navigator.mediaDevices.addEventListener("devicechange", refresh);
-  relabel(); refresh(); post();
+  watch(); relabel(); refresh(); post();
 })();"""
 
 _INNER_CSS = """

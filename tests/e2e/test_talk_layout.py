@@ -214,3 +214,38 @@ def test_the_talk_page_reads_as_a_voice_app(size: str, e2e_stack, browser_factor
     _assert_no_horizontal_overflow(tab)
     assert "Traceback" not in tab.page.inner_text("body")
     tab.stop_voice()
+
+
+def test_the_chosen_microphone_is_remembered_in_this_browser(e2e_stack, browser_factory, slow_question_wav) -> None:
+    """Pick another microphone with the picker; a reload of the page still shows (and uses) it."""
+    browser = browser_factory(slow_question_wav)
+    tab = browser.new_page()
+    tab.deep_link_talk(e2e_stack.app.url)
+    # Device names are only readable once the browser granted the microphone: one START/STOP.
+    tab.start_voice()
+    tab.stop_voice()
+    default_text = _mic_picker_text(tab)
+    assert MIC_PICKER.match(default_text), default_text
+
+    tab.frame_locator().locator("button.livechat-mic-picker").click()
+    select = tab.frame_locator().locator("select#device-select-audio-input")
+    select.wait_for(timeout=15_000)
+    options = select.locator("option").all_inner_texts()
+    current = select.evaluate("el => el.options[el.selectedIndex].text")
+    others = [name for name in options if name != current]
+    assert others, f"the fake media device offers one microphone only: {options}"
+    select.select_option(label=others[0])
+    tab.frame_locator().get_by_role("button", name="Done").click()
+    chosen = f"Microphone: {others[0]} \u25BE"
+    tab.frame_locator().locator("button.livechat-mic-picker").wait_for(timeout=15_000)
+    deadline = time.monotonic() + 10.0
+    while _mic_picker_text(tab) != chosen and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(100)  # the skin reads the stored choice after the form closes
+    assert _mic_picker_text(tab) == chosen
+
+    # A new page load in the same browser (a new Streamlit session) remembers it.
+    tab.deep_link_talk(e2e_stack.app.url)
+    deadline = time.monotonic() + 10.0
+    while _mic_picker_text(tab) != chosen and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(100)
+    assert _mic_picker_text(tab) == chosen
