@@ -348,7 +348,7 @@ def render_badge(status: str) -> None:
 
 
 def render_speaking(speaking: bool) -> None:
-    """"The model is speaking", while reply audio plays to the browser (else nothing)."""
+    """Show "The model is speaking" while reply audio plays to the browser (else nothing)."""
     if speaking:
         with st.container(key=talk_style.SPEAKING_KEY):
             st.markdown("The model is speaking")
