@@ -73,4 +73,4 @@ def health_sentence(subject: str, result: ProbeResult) -> str:
     """
     if result.ok:
         return f"{subject} {result.detail}: voice sessions can connect."
-    return f"{subject} does not answer: {result.detail} Voice sessions cannot connect until it does."
+    return f"{subject} failed the check: {result.detail} Voice sessions cannot connect until this is fixed."

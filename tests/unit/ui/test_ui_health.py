@@ -75,8 +75,8 @@ def test_https_verified_with_the_ca_file_is_healthy(https_url: str, tls_material
 def test_an_unhealthy_sentence_says_what_failed_and_what_it_means() -> None:
     result = ProbeResult(False, "127.0.0.1:9 did not answer (ConnectionRefusedError: refused).", where="127.0.0.1:9")
     assert health_sentence("the offline emulator", result) == (
-        "the offline emulator does not answer: 127.0.0.1:9 did not answer (ConnectionRefusedError: refused). "
-        "Voice sessions cannot connect until it does.")
+        "the offline emulator failed the check: 127.0.0.1:9 did not answer (ConnectionRefusedError: refused). "
+        "Voice sessions cannot connect until this is fixed.")
 
 
 def test_https_with_another_ca_is_not_healthy(https_url: str, tmp_path: Path) -> None:
