@@ -11,7 +11,7 @@ from livechat.config import ConfigError
 from livechat.ui import ice, replica, runtime, shell
 from livechat.ui.diagnostics import package_versions
 from livechat.ui.endpoint import endpoint_label
-from livechat.ui.health import probe_endpoint
+from livechat.ui.health import health_sentence, probe_endpoint
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 
@@ -55,10 +55,11 @@ elif configured.offline:
     effective = runtime.offline_emulator(configured)
     st.markdown(f"**Emulator base URL:** `{effective.base_url}`")
     probe = probe_endpoint(effective.base_url, effective.ca_file)
+    sentence = f"Health: {health_sentence('the offline emulator', probe)}"
     if probe.ok:
-        st.success(f"Health: the offline emulator is running; {probe.detail}")
+        st.success(sentence)
     else:
-        st.error(f"Health: the offline emulator does not answer; {probe.detail}")
+        st.error(sentence)
 else:
     key_note = "an API key is set" if configured.has_api_key else "no API key is set"
     st.info(

@@ -7,9 +7,10 @@ Layout only; the wiring lives in ``livechat.ui.talk`` and the audio path in
 
 import streamlit as st
 
-from livechat.ui import shell, talk
+from livechat.ui import shell, talk, talk_style
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+talk_style.apply()
 st.title("Talk")
 st.caption(
     "Press START and ask about your data out loud, or type below. "
@@ -25,8 +26,8 @@ question = st.chat_input(talk.CHAT_PLACEHOLDER, key=talk.CHAT_KEY)
 if question:
     talk.submit_question(ctx, question)
 
-col_voice, col_options = st.columns([3, 2])
-with col_options:
+col_voice, col_options = st.columns([3, 2], vertical_alignment="center")
+with col_options, st.expander("Audio options", icon=":material/tune:"):
     processing = st.toggle(
         "Browser audio processing",
         value=talk.audio_processing_default(),

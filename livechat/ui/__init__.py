@@ -12,7 +12,10 @@ its modules do not need to, and don't). One job per module:
 - ``shutdown``: SIGTERM ends calls cleanly (the process-wide registry of bridges and streams);
 - ``replica``: this replica's id, and telling an analyst the balancer moved them;
 - ``sidebar``, ``columns``, ``quick_charts``: rendering helpers for the pages;
+- ``talk``, ``talk_style``: the Talk page's wiring and rendering, its stylesheet and voice skin;
 - ``endpoint``, ``formatting``, ``health``, ``diagnostics``: plain helpers (no streamlit);
+- ``talk_status``, ``next_steps``: the Talk page's state pill and "model is speaking" rules,
+  and every error it can show with what to do next (plain data, no streamlit);
 - ``_compat``: the one Streamlit internal touched (legacy ``pages/`` mode).
 
 The core in ``livechat/`` never imports from here.

@@ -7,6 +7,8 @@ mode=SENDRECV)`` audio only, with the library's START/STOP; the badge is a markd
 ``st.chat_message("user"/"assistant")`` inside a container keyed ``transcript``; tool
 calls are expanders labelled ``Tool: <name>…``; charts are ``st.altair_chart`` in the
 transcript; the chat input's placeholder is "Ask about your data";
+the badge's state is also a class: the container keyed ``pill-<state>`` inside
+``session-state`` (the coloured pill); ``model-speaking`` is shown while reply audio plays;
 ``LIVECHAT_AUDIO_PROCESSING=off`` turns the browser's echoCancellation, noiseSuppression
 and autoGainControl off by default.
 
@@ -48,8 +50,11 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
-from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, webrtc_compat
+from livechat.audio.playback import PlaybackStats
+from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, talk_style, webrtc_compat
+from livechat.ui.next_steps import Situation, page_message, with_next_step
 from livechat.ui.state import CurrentDataset
+from livechat.ui.talk_status import meter_live, model_speaking, pill_for
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,11 @@ AUTOPLAY_WIDGET_KEY = "livechat.widget.talk.autoplay"
 BRIDGE_STATE_KEY = "livechat.talk.bridge"
 _OBSERVER_KEY = "livechat.talk.bridge_observer"
 _BRIDGE_COUNTER_KEY = "livechat.talk.bridge_count"
+_PLAYBACK_SEEN_KEY = "livechat.talk.playback_seen"  # PlaybackStats at the previous poll
+# The component's own texts we change: its device button becomes the microphone picker.
+TRANSLATIONS = {"select_device": talk_style.MIC_LABEL}
+# The reply stream's <audio> plays without a player bar: nothing to pause or seek in a live stream.
+AUDIO_HTML_ATTRS = {"autoPlay": True, "controls": False}
 POLL_SECONDS = 0.4
 _OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
 _PROCESSING_FIELDS = ("echoCancellation", "noiseSuppression", "autoGainControl")
@@ -133,6 +143,8 @@ def webrtc_kwargs(
         "media_stream_constraints": media_constraints(processing),
         "sink_audio_track": sink,
         "source_audio_track": source,
+        "audio_html_attrs": dict(AUDIO_HTML_ATTRS),
+        "translations": dict(TRANSLATIONS),
     }
 
 
@@ -307,14 +319,16 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
         config = runtime.effective_service_config()
         rtc_configuration = ice.ice_configuration()
         return prepare(dataset, config), rtc_configuration
-    except (ConfigError, ice.IceConfigError) as exc:
+    except ice.IceConfigError as exc:
         webrtc_compat.note_page_run(False)
-        st.error(f"Voice is not configured correctly: {exc}")
+        st.error(page_message(Situation.ICE, str(exc)))
+    except ConfigError as exc:
+        webrtc_compat.note_page_run(False)
+        st.error(page_message(Situation.CONFIG, str(exc)))
     except Exception:
         webrtc_compat.note_page_run(False)
         logger.exception("The Talk page could not be prepared")
-        st.error("Voice is unavailable: the session could not be prepared. "
-                 "The details are in the server log.")
+        st.error(page_message(Situation.PREPARE))
     return None
 
 
@@ -333,7 +347,7 @@ def submit_question(ctx: TalkContext, question: str) -> None:
         ctx.bridge.send_text(text, ctx.factory, ctx.key)
     except Exception as exc:  # never a traceback on the analyst's screen
         logger.exception("The typed question could not be sent")
-        ctx.transcript.add_error(f"The question could not be sent: {exc}")
+        ctx.transcript.add_error(page_message(Situation.SEND, str(exc)))
 
 
 def render_voice(ctx: TalkContext, *, processing: bool,
@@ -355,7 +369,7 @@ def render_voice(ctx: TalkContext, *, processing: bool,
             rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source))
     except Exception as exc:
         logger.exception("The voice component failed")
-        st.error(f"The voice connection failed ({type(exc).__name__}). Press START to try again.")
+        st.error(page_message(Situation.COMPONENT, f"({type(exc).__name__})"))
         return None
     shutdown.register_stream(bridge, streamer)
     try:
@@ -363,7 +377,7 @@ def render_voice(ctx: TalkContext, *, processing: bool,
                            factory=ctx.factory, key=ctx.key)
     except Exception as exc:
         logger.exception("The voice session could not start")
-        ctx.transcript.add_error(f"The voice session could not start: {exc}")
+        ctx.transcript.add_error(page_message(Situation.SESSION_START, str(exc)))
     return streamer
 
 
@@ -371,9 +385,40 @@ def render_voice(ctx: TalkContext, *, processing: bool,
 
 
 def render_badge(status: str) -> None:
-    """The state badge: exactly ``Session: <state>`` in the ``session-state`` container."""
+    """The state pill: exactly ``Session: <state>`` in the ``session-state`` container.
+
+    The pill's colour and icon come from the inner container's class ``st-key-pill-<state>``
+    (``talk_style``); the icon is drawn by CSS so the text stays exactly the contract.
+    """
     with st.container(key=BADGE_KEY):
-        st.markdown(f"Session: {status}")
+        with st.container(key=talk_style.pill_key(status)):
+            st.markdown(f"Session: {status}")
+
+
+def render_speaking(speaking: bool) -> None:
+    """Show "The model is speaking" while reply audio plays to the browser (else nothing)."""
+    if speaking:
+        with st.container(key=talk_style.SPEAKING_KEY):
+            st.markdown("The model is speaking")
+
+
+def playback_speaking(bridge: VoiceBridge) -> bool:
+    """Whether reply audio is playing now, from the playback counters (not the badge)."""
+    current = bridge.stats().playback
+    previous = st.session_state.get(_PLAYBACK_SEEN_KEY)
+    st.session_state[_PLAYBACK_SEEN_KEY] = current
+    return model_speaking(previous if isinstance(previous, PlaybackStats) else None, current,
+                          streaming=bridge.stream_active)
+
+
+def render_status(bridge: VoiceBridge, status: str) -> None:
+    """The status row: the pill, "the model is speaking", and what the state means."""
+    with st.container(key=talk_style.STATUS_ROW_KEY, horizontal=True, vertical_alignment="center"):
+        render_badge(status)
+        render_speaking(playback_speaking(bridge))
+        caption = pill_for(status).caption
+        if caption:
+            st.caption(caption, width="content")
 
 
 def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> None:
@@ -431,17 +476,22 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                     record.render_tool_work(tool_work(index, entry))
                 _render_chart(entry, df, dataset_key)
             elif entry.kind == "error":
-                st.error(entry.text)
+                st.error(with_next_step(entry.text))
             else:
                 st.info(entry.text)
 
 
-def render_level(bridge: VoiceBridge) -> None:
-    """The live microphone input meter."""
-    rms = bridge.input_level
-    dbfs = 20.0 * math.log10(rms) if rms > 0 else None
-    label = f"Microphone: {dbfs:.0f} dBFS" if dbfs is not None else "Microphone: no input"
-    st.progress(level_fraction(rms), text=label)
+def render_level(bridge: VoiceBridge, status: str) -> None:
+    """The microphone input meter: it moves only while the session listens."""
+    with st.container(key=talk_style.MIC_LEVEL_KEY):
+        if not meter_live(status):
+            waiting = "paused while the model answers" if status == "responding" else "not listening"
+            st.progress(0.0, text=f"Microphone: {waiting}")
+            return
+        rms = bridge.input_level
+        dbfs = 20.0 * math.log10(rms) if rms > 0 else None
+        label = f"Microphone: {dbfs:.0f} dBFS" if dbfs is not None else "Microphone: no input"
+        st.progress(level_fraction(rms), text=label)
 
 
 def render_last_reply(bridge: VoiceBridge) -> None:
@@ -469,8 +519,9 @@ def live_panel() -> None:
     if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
         transcript.add_error(f"Voice could not connect: {relay}.")
         bridge.stop_session()
-    render_badge(bridge.status())
-    render_level(bridge)
+    status = bridge.status()
+    render_status(bridge, status)
+    render_level(bridge, status)
     render_transcript(transcript, state.current_dataset())
     render_last_reply(bridge)
 

@@ -23,7 +23,7 @@ from livechat.voice.bridge import VoiceBridge
 from livechat.summary.prompt import build_system_instruction, instruction_first_line
 from livechat.data.sample import load_sample
 from livechat.summary.builder import summarize
-from livechat.ui import state, talk
+from livechat.ui import next_steps, state, talk
 from tests.app.apptest_support import new_app
 
 REPLY_TIMEOUT_S = 90.0
@@ -147,6 +147,10 @@ def test_the_voice_component_gets_explicit_ice_and_processing_constraints(
     assert len(components) == 1
     args = json.loads(components[0].proto.json_args)
     assert args["component_key"] == talk.VOICE_KEY and args["mode"] == "SENDRECV"
+    # Audio only on screen: no player bar for the live reply stream; the device button is
+    # the microphone picker (the voice skin adds the device's name in the browser).
+    assert args["audio_html_attrs"] == {"autoPlay": True, "controls": False}
+    assert args["translations"] == {"select_device": "Microphone"}
     assert args["rtc_configuration"] == {"iceServers": []}
     assert args["media_stream_constraints"] == {
         "audio": {"echoCancellation": False, "noiseSuppression": False, "autoGainControl": False},
@@ -162,7 +166,8 @@ def test_a_broken_ice_secret_is_an_error_not_a_traceback(bridges: list[VoiceBrid
     assert not at.exception
     assert [e.value for e in at.error] == [
         "Voice is not configured correctly: ice_servers entry 1: every url must start with "
-        "stun:, stuns:, turn:, turns:, got 'http://not-an-ice-server'"]
+        "stun:, stuns:, turn:, turns:, got 'http://not-an-ice-server'. Check the TURN settings (`ice_servers` "
+        "in the app's secrets; Settings & diagnostics shows how many are configured), then reload this page."]
 
 
 def _closed_port() -> int:
@@ -180,6 +185,11 @@ def test_a_session_that_cannot_connect_shows_an_error(
     _rerun_until(at, lambda a: bool(a.error), "an error")
     assert _badge(at) == "Session: error"
     assert "test-key-for-an-unreachable-endpoint" not in " ".join(e.value for e in at.error)
+    # Every error on the page says what to do next (livechat/ui/next_steps.py).
+    assert all(e.value.endswith(next_steps.session_next_step(e.value)) or e.value.endswith("again.")
+               for e in at.error), [e.value for e in at.error]
+    # The meter is still while not listening.
+    assert [p.proto.text for p in at.get("progress")] == ["Microphone: not listening"]
 
 
 # ----------------------------------------------------------------------------- pure helpers of the page

@@ -5,7 +5,9 @@ The real app, the Live API emulator and headless Chromium, following the recipe 
 
 - the Talk page at ``/talk``; ``webrtc_streamer(key="voice")`` in an iframe whose title
   contains ``streamlit_webrtc``, with the library's START/STOP buttons;
-- a container with key ``session-state`` holding ``Session: <state>``;
+- a container with key ``session-state`` holding ``Session: <state>``, and inside it the
+  pill, a container keyed ``pill-<state>`` (class ``st-key-pill-<state>``); a container keyed
+  ``model-speaking`` while reply audio plays; the meter in a container keyed ``mic-level``;
 - a container with key ``transcript`` holding ``st.chat_message`` entries, tool-call
   expanders labelled ``Tool: <name>`` and ``st.altair_chart`` charts;
 - ``st.chat_input`` with the placeholder "Ask about your data";

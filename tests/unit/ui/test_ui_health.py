@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from livechat.emulator.tls import generate_tls_material, server_ssl_context
-from livechat.ui.health import ProbeError, probe_endpoint
+from livechat.ui.health import ProbeError, ProbeResult, health_sentence, probe_endpoint
 
 
 class _NotFound(BaseHTTPRequestHandler):
@@ -56,14 +56,27 @@ def https_url(tls_material) -> Iterator[str]:
     yield from _serve(server_ssl_context(tls_material))
 
 
-def test_any_http_answer_is_healthy(http_url: str) -> None:
+def test_any_http_answer_is_healthy_and_the_sentence_has_no_status(http_url: str) -> None:
     result = probe_endpoint(http_url, None)
-    assert result.ok
-    assert "HTTP 404" in result.detail
+    where = http_url.split("://", 1)[1]
+    assert result.ok and result.status == 404 and result.where == where and not result.tls
+    # A 404 at the root is the normal answer of a Live endpoint: the page must not show it.
+    assert health_sentence("the offline emulator", result) == (
+        f"the offline emulator answers on {where}: voice sessions can connect.")
 
 
 def test_https_verified_with_the_ca_file_is_healthy(https_url: str, tls_material) -> None:
-    assert probe_endpoint(https_url, str(tls_material.ca_file)).ok
+    result = probe_endpoint(https_url, str(tls_material.ca_file))
+    assert result.ok and result.tls
+    assert "HTTP" not in health_sentence("the offline emulator", result).replace("HTTPS", "")
+    assert result.detail.endswith("over HTTPS, with a certificate that verifies against its CA file")
+
+
+def test_an_unhealthy_sentence_says_what_failed_and_what_it_means() -> None:
+    result = ProbeResult(False, "127.0.0.1:9 did not answer (ConnectionRefusedError: refused).", where="127.0.0.1:9")
+    assert health_sentence("the offline emulator", result) == (
+        "the offline emulator failed the check: 127.0.0.1:9 did not answer (ConnectionRefusedError: refused). "
+        "Voice sessions cannot connect until this is fixed.")
 
 
 def test_https_with_another_ca_is_not_healthy(https_url: str, tmp_path: Path) -> None:
