@@ -1,0 +1,42 @@
+"""The state of one websocket connection of a Live session, and why a connection ended.
+
+A ``LiveSession`` talks over one websocket at a time; each gets a fresh ``Link``. The
+pieces that work on a connection (the receiver, the input sender, the tool runner) share
+it. Loop thread only: nothing here is locked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from google.genai import live
+
+
+class Outcome(Enum):
+    """Why a connection ended without a failure."""
+
+    CLOSED = "closed"  # the service ended the session normally (1000)
+    GOAWAY = "goaway"  # the service asked us to move (or the token expires); reconnect now
+
+
+@dataclass(eq=False)
+class Link:
+    """State of one websocket connection (loop thread only)."""
+
+    session: live.AsyncSession
+    go_away: bool = False
+    awaiting_reply: bool = False  # a typed question was sent; its answer has not ended
+    # A turn completed after the last resumption handle: the handle misses that turn.
+    handle_stale: bool = False
+    # The typed question whose inputTranscription echo (if the service sends one) is
+    # swallowed, and how much of that echo has arrived so far.
+    typed_echo: str | None = None
+    echo_seen: str = ""
+    # Tool calls of this connection still running: id -> (name, result future, task).
+    tools: dict[str, tuple[str, asyncio.Future[Any], asyncio.Task[None]]] = field(
+        default_factory=dict
+    )
+    closed: bool = False

@@ -1,0 +1,122 @@
+"""Applying the Live service's messages to the session: transcripts, reply audio, tool
+calls, usage, resumption handles, turn boundaries and goAway.
+
+One ``LiveServerMessage`` at a time, in arrival order, on the session's loop thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from google.genai import types
+
+from livechat.live.events import Event, Interrupted, SessionState, Usage
+from livechat.live.link import Link
+from livechat.live.metrics import SessionCounters
+from livechat.live.outbox import EventOutbox
+from livechat.live.reconnect import ReconnectPolicy
+from livechat.live.reply_audio import ReplyAudio
+from livechat.live.seeding import TranscriptTracker
+from livechat.live.tool_calls import ToolRunner
+
+logger = logging.getLogger(__name__)
+
+
+class MessageHandler:
+    """Applies server messages of one session (loop thread)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        outbox: EventOutbox,
+        counters: SessionCounters,
+        transcript: TranscriptTracker,
+        reply_audio: ReplyAudio,
+        tools: ToolRunner,
+        policy: ReconnectPolicy,
+    ) -> None:
+        self._name = name
+        self._outbox = outbox
+        self._counters = counters
+        self._transcript = transcript
+        self._reply = reply_audio
+        self._tools = tools
+        self._policy = policy
+
+    def _emit(self, event: Event) -> None:
+        self._outbox.emit(event)
+
+    def handle(self, link: Link, msg: types.LiveServerMessage) -> None:
+        """Apply one server message."""
+        update = msg.session_resumption_update
+        if update is not None and update.resumable and update.new_handle:
+            self._policy.remember_handle(update.new_handle)
+            link.handle_stale = False
+        if msg.usage_metadata is not None:
+            usage = msg.usage_metadata
+            self._emit(Usage(usage.prompt_token_count or 0, usage.response_token_count or 0,
+                             usage.total_token_count or 0))
+        if msg.tool_call is not None:
+            self._tools.start(link, msg.tool_call)
+        if msg.tool_call_cancellation is not None:
+            self._tools.cancel(link, msg.tool_call_cancellation.ids or [])
+        content = msg.server_content
+        if content is not None:
+            self._content(link, content)
+        if msg.go_away is not None and not link.go_away:
+            link.go_away = True
+            logger.info("live session %s: goAway (time left %s)", self._name,
+                        msg.go_away.time_left)
+
+    def _content(self, link: Link, content: types.LiveServerContent) -> None:
+        heard = content.input_transcription.text if content.input_transcription else None
+        if heard and not swallow_echo(link, heard):
+            self._transcript.add("user", heard)
+            self._outbox.set_state(SessionState.LISTENING, "Hearing you")
+        if content.interrupted:
+            # Barge-in: flush playback now.
+            self._reply.interrupt()
+            self._counters.add("interruptions")
+            self._emit(Interrupted())
+            self._transcript.finish("model")
+        if content.model_turn is not None:
+            for part in content.model_turn.parts or []:
+                blob = part.inline_data
+                if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
+                    self._reply.play(blob.data, blob.mime_type or "")
+                    self._outbox.set_state(SessionState.RESPONDING, "Answering")
+        if content.output_transcription is not None and content.output_transcription.text:
+            self._transcript.add("model", content.output_transcription.text)
+            self._outbox.set_state(SessionState.RESPONDING, "Answering")
+        if content.turn_complete:
+            self._transcript.finish_all()
+            self._reply.end_of_turn()
+            link.awaiting_reply = False
+            if link.echo_seen:
+                # The echo arrived in this turn and is whole by now. One that has not
+                # started yet is kept: a question typed during a reply is echoed after the
+                # interrupted turn's turnComplete, at the start of its own turn.
+                link.typed_echo, link.echo_seen = None, ""
+            link.handle_stale = True
+            self._policy.turn_completed()
+            self._counters.add("turns_completed")
+            self._outbox.set_state(SessionState.READY, "Your turn")
+
+    def busy(self, link: Link) -> bool:
+        """True while a turn is under way on ``link`` (goAway then waits for its end)."""
+        return bool(link.awaiting_reply or link.tools or self._transcript.is_open("user")
+                    or self._transcript.is_open("model"))
+
+
+def swallow_echo(link: Link, chunk: str) -> bool:
+    """True when ``chunk`` is the service transcribing our own typed question back."""
+    if link.typed_echo is None:
+        return False
+    seen = link.echo_seen + chunk
+    expected = " ".join(link.typed_echo.split())
+    if expected.startswith(" ".join(seen.split())):
+        link.echo_seen = seen
+        return True
+    link.typed_echo = None  # real speech: stop matching
+    return False
