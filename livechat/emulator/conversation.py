@@ -12,7 +12,10 @@ Input -> turn:
   transcription is a placeholder such as ``[speech 1.8 s]``. With automatic
   activity detection disabled, ``activityStart``/``activityEnd`` delimit it;
 * ``realtimeInput.text`` and ``clientContent`` (``turnComplete``) are text turns;
-* a text ``call NAME {json}`` naming a declared function makes a tool call.
+* a text ``call NAME {json}`` naming a declared function makes a tool call:
+  BLOCKING (the turn waits for its ``toolResponse``) or NON_BLOCKING (3.8's
+  default: the turn goes on, and the response's ``scheduling`` decides when its
+  result is spoken; ``models.ModelRules`` holds each model's default).
 
 A model turn is ``inputTranscription`` -> (``toolCall`` ... ``toolResponse``) ->
 ``outputTranscription`` pieces interleaved with 24 kHz audio chunks (paced in
@@ -38,6 +41,7 @@ from .channel import Channel, ChannelClosed
 from .context import ServerContext
 from .errors import SessionRefused
 from .handles import ConversationState
+from .models import ModelRules, custom_vocabulary, function_behaviors
 from .records import SessionRecord
 from .setup import (activity_detection, activity_interrupts, declared_functions, has_field,
                     system_instruction_text, voice_name)
@@ -54,7 +58,8 @@ class Conversation:
     """Runs one session until the connection closes (``run``)."""
 
     def __init__(self, *, context: ServerContext, channel: Channel, record: SessionRecord, setup: dict,
-                 state: ConversationState, token: AuthToken | None, instruction_locked: bool) -> None:
+                 state: ConversationState, token: AuthToken | None, instruction_locked: bool,
+                 rules: ModelRules) -> None:
         self._ctx = context
         self._channel = channel
         self._record = record
@@ -65,6 +70,8 @@ class Conversation:
         self._instruction = system_instruction_text(setup)
         self._voice = voice_name(setup)
         self._tools = declared_functions(setup)
+        self._rules = rules
+        self._behaviors = function_behaviors(setup, rules)
         self._input_transcripts = has_field(setup, "inputAudioTranscription")
         self._output_transcripts = has_field(setup, "outputAudioTranscription")
         self._resumable = has_field(setup, "sessionResumption")
@@ -84,8 +91,10 @@ class Conversation:
         self._turn_task: asyncio.Task | None = None
         self._turn_active = False  # between the turn's start and its turnComplete
         self._turn_lock = asyncio.Lock()
-        self._pending_calls: dict[str, asyncio.Future] = {}
+        self._pending_calls: dict[str, asyncio.Future] = {}  # blocking calls: the turn waits on these
+        self._async_calls: dict[str, str] = {}  # non-blocking calls still unanswered: id -> function name
         self._known_calls: set[str] = set()
+        self._helpers: set[asyncio.Task] = set()  # deliveries of non-blocking results, cancelled at the end
 
     # ------------------------------------------------------------ lifecycle
 
@@ -93,6 +102,9 @@ class Conversation:
         """Send ``setupComplete``, then serve the session until either side closes."""
         helpers: list[asyncio.Task] = []
         try:
+            self._record.set(model_family=self._rules.family, model_status=self._rules.status,
+                             custom_vocabulary=custom_vocabulary(self._setup),
+                             function_behaviors=self._behaviors)
             await self._channel.send(wire.setup_complete())
             timers = faults.connection_timers(
                 self._ctx.options, compression=has_field(self._setup, "contextWindowCompression"),
@@ -114,6 +126,7 @@ class Conversation:
             await self._channel.close(exc.code, exc.reason, exc.detail)
         finally:
             await self._cancel_turn()
+            helpers.extend(self._helpers)
             for task in helpers:
                 task.cancel()
             for result in await asyncio.gather(*helpers, return_exceptions=True):
@@ -158,7 +171,7 @@ class Conversation:
         elif kind == "clientContent":
             await self._client_content(body)
         elif kind == "toolResponse":
-            self._tool_response(body)
+            await self._tool_response(body)
         elif kind == "contextUpdate":
             self._context_update(body)
 
@@ -233,16 +246,50 @@ class Conversation:
         if body.get("turnComplete"):
             await self._start_turn("\n".join(texts) or "[content]", kind="text", prompt_audio_s=0.0)
 
-    def _tool_response(self, body: dict) -> None:
+    async def _tool_response(self, body: dict) -> None:
         for response in body.get("functionResponses") or []:
             call_id = response.get("id") if isinstance(response, dict) else None
             if call_id not in self._known_calls:
                 raise SessionRefused(1007, wire.INVALID_ARGUMENT,
                                      f"toolResponse for unknown function call id {call_id!r}")
+            if call_id in self._async_calls:
+                await self._async_result(call_id, response)
+                continue
             future = self._pending_calls.pop(call_id, None)
             if future is not None and not future.done():
                 future.set_result(response.get("response"))
             # else: an answer to a cancelled or already answered call; the service ignores it
+
+    async def _async_result(self, call_id: str, response: dict) -> None:
+        """A non-blocking call's result: its ``scheduling`` decides when it is spoken.
+
+        3.8 model page (LIVE_PROTOCOL 8.1) and google-genai 3.6.1
+        ``types.FunctionResponseScheduling``: SILENT only adds the result to the
+        context; WHEN_IDLE (the default) speaks it once the current turn has
+        ended; INTERRUPT cuts the current reply and speaks it at once.
+        ``willContinue: true`` keeps the call open for further responses.
+        """
+        name = self._async_calls[call_id] if response.get("willContinue") else self._async_calls.pop(call_id)
+        scheduling = scheduling_of(response)
+        self._record.update_tool_call(call_id, response=response.get("response"), scheduling=scheduling)
+        if scheduling == "SILENT":
+            return
+        reply = replies.tool_reply_text(name, response.get("response"))
+        if scheduling == "INTERRUPT":
+            await self._start_turn("", kind="tool_result", prompt_audio_s=0.0, reply=reply)
+            return
+        task = asyncio.create_task(self._start_turn_when_idle(reply), name=f"{self._record.id}-when-idle")
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    async def _start_turn_when_idle(self, reply: str) -> None:
+        while True:
+            async with self._turn_lock:
+                task = self._turn_task
+                if task is None or task.done():
+                    self._begin_turn_locked("", kind="tool_result", prompt_audio_s=0.0, reply=reply)
+                    return
+            await asyncio.wait({task})  # never cancels the turn it waits for
 
     def _context_update(self, body: dict) -> None:
         instruction = body.get("systemInstruction")
@@ -253,13 +300,16 @@ class Conversation:
 
     # ------------------------------------------------------------ turns
 
-    async def _start_turn(self, text: str, *, kind: str, prompt_audio_s: float) -> None:
+    async def _start_turn(self, text: str, *, kind: str, prompt_audio_s: float, reply: str | None = None) -> None:
         async with self._turn_lock:
             await self._interrupt_locked()
-            self._turn_active = True  # set before the task runs: an interruption must cancel it
-            self._turn_task = asyncio.create_task(
-                self._model_turn(text, kind=kind, prompt_audio_s=prompt_audio_s),
-                name=f"{self._record.id}-turn")
+            self._begin_turn_locked(text, kind=kind, prompt_audio_s=prompt_audio_s, reply=reply)
+
+    def _begin_turn_locked(self, text: str, *, kind: str, prompt_audio_s: float, reply: str | None) -> None:
+        self._turn_active = True  # set before the task runs: an interruption must cancel it
+        self._turn_task = asyncio.create_task(
+            self._model_turn(text, kind=kind, prompt_audio_s=prompt_audio_s, reply=reply),
+            name=f"{self._record.id}-turn")
 
     async def _interrupt(self, *, spurious: bool = False) -> None:
         async with self._turn_lock:
@@ -296,15 +346,23 @@ class Conversation:
             future.cancel()
         self._pending_calls.clear()
 
-    async def _model_turn(self, text: str, *, kind: str, prompt_audio_s: float) -> None:
+    async def _model_turn(self, text: str, *, kind: str, prompt_audio_s: float, reply: str | None = None) -> None:
+        """One model turn; ``reply`` given: a turn the model starts itself (a tool result), no user input."""
         self._state.turns += 1
         turn: dict[str, Any] = {"index": self._state.turns, "kind": kind, "input": text, "output": None,
                                 "interrupted": False, "audio_out_seconds": 0.0}
         try:
-            if self._input_transcripts:
+            if self._input_transcripts and reply is None:
                 await self._channel.send(wire.input_transcription(text))
             command = replies.parse_tool_command(text, self._tools) if kind == "text" else None
-            if command is not None:
+            if reply is not None:
+                pass
+            elif command is not None and self._behaviors.get(command.name) == "NON_BLOCKING":
+                # The reply goes on while the call runs (3.8 default, LIVE_PROTOCOL 8.1).
+                turn["kind"] = "tool_async"
+                await self._start_async_call(command)
+                reply = replies.tool_pending_text(command.name)
+            elif command is not None:
                 turn["kind"] = "tool"
                 response = await self._call_tool(command)
                 reply = replies.tool_reply_text(command.name, response)
@@ -337,14 +395,24 @@ class Conversation:
             self._turn_active = False
             self._record.add_turn(turn)
 
-    async def _call_tool(self, command: replies.ToolCommand) -> Any:
+    def _new_call(self, command: replies.ToolCommand, behavior: str) -> str:
         self._state.tool_calls += 1
         call_id = f"function-call-{self._state.tool_calls}"
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pending_calls[call_id] = future
         self._known_calls.add(call_id)
         self._record.add_tool_call({"id": call_id, "name": command.name, "args": command.args,
-                                    "response": None, "cancelled": False})
+                                    "response": None, "cancelled": False, "behavior": behavior,
+                                    "scheduling": None})
+        return call_id
+
+    async def _start_async_call(self, command: replies.ToolCommand) -> None:
+        call_id = self._new_call(command, "NON_BLOCKING")
+        self._async_calls[call_id] = command.name
+        await self._channel.send(wire.tool_call(call_id, command.name, command.args))
+
+    async def _call_tool(self, command: replies.ToolCommand) -> Any:
+        call_id = self._new_call(command, "BLOCKING")
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending_calls[call_id] = future
         await self._channel.send(wire.tool_call(call_id, command.name, command.args))
         response = await future
         self._record.update_tool_call(call_id, response=response)
@@ -375,3 +443,21 @@ class Conversation:
             turn["audio_out_seconds"] = round(turn["audio_out_seconds"] + seconds, 6)
             self._record.add_audio_out(seconds)
 
+
+
+_SCHEDULING_NUMBERS = {0: "WHEN_IDLE", 1: "SILENT", 2: "WHEN_IDLE", 3: "INTERRUPT"}
+
+
+def scheduling_of(response: dict) -> str:
+    """A function response's ``scheduling``: SILENT, WHEN_IDLE or INTERRUPT.
+
+    google-genai 3.6.1 sends the enum name (``"WHEN_IDLE"``); proto3 JSON also
+    allows its number. Unset or ``SCHEDULING_UNSPECIFIED`` means WHEN_IDLE, the
+    documented default (``types.FunctionResponseScheduling``).
+    """
+    value = response.get("scheduling")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _SCHEDULING_NUMBERS.get(value, "WHEN_IDLE")
+    if isinstance(value, str) and value.upper() in ("SILENT", "WHEN_IDLE", "INTERRUPT"):
+        return value.upper()
+    return "WHEN_IDLE"

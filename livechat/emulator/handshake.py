@@ -32,6 +32,7 @@ from .conversation import Conversation
 from .credentials import check_live_credentials, find_credentials
 from .errors import SessionRefused
 from .handles import UNAVAILABLE_REASON, ConversationState
+from .models import MODELS
 from .setup import check_model, has_field, merge_setup
 from .transport import EXTENSION
 from .wire import parse_setup_frame
@@ -109,7 +110,7 @@ async def serve_live(websocket: WebSocket, context: ServerContext, api_version: 
             await asyncio.sleep(context.options.setup_delay_s)
         conversation = Conversation(
             context=context, channel=channel, record=record, setup=effective, state=state, token=token,
-            instruction_locked=_instruction_locked(token))
+            instruction_locked=_instruction_locked(token), rules=MODELS[model])
         await conversation.run()
     except SessionRefused as exc:
         logger.info("%s refused: %s", record.id, exc.detail)

@@ -7,7 +7,11 @@ the tests and the browser test; add keys, never rename them:
 ``id, endpoint, auth, token, api_version, model, started_at, client_setup,
 effective_setup, audio_in_seconds, audio_in_rate, audio_in_envelope,
 audio_out_seconds, turns, tool_calls, interruptions, resumed_from,
-history_turns, go_away_sent, server_messages, client_messages, ended``
+history_turns, go_away_sent, server_messages, client_messages, ended,
+model_family, model_status, custom_vocabulary, function_behaviors``
+
+Each ``tool_calls`` entry: ``id, name, args, response, cancelled, behavior
+(BLOCKING | NON_BLOCKING), scheduling`` (of a non-blocking call's response).
 
 ``ended`` is ``None`` while open, else ``{"reason", "code", "detail"}``: the
 close reason and code the client saw (``code`` is ``None`` when the client
@@ -53,6 +57,8 @@ class SessionRegistry:
                 "audio_out_seconds": 0.0, "turns": [], "tool_calls": [], "interruptions": 0,
                 "resumed_from": None, "history_turns": 0, "go_away_sent": False,
                 "server_messages": 0, "client_messages": 0, "ended": None,
+                "model_family": None, "model_status": None, "custom_vocabulary": None,
+                "function_behaviors": {},
             }
             self._records.append(data)
             self._bump()

@@ -66,6 +66,11 @@ def tool_reply_text(name: str, response: Any) -> str:
     return f"The {name} tool returned: {result}"
 
 
+def tool_pending_text(name: str) -> str:
+    """What the model says while a non-blocking call runs."""
+    return f"Let me check that with the {name} tool."
+
+
 def split_transcript(text: str, pieces: int) -> list[str]:
     """Split ``text`` into at most ``pieces`` word-aligned parts that concatenate back to it."""
     words = re.findall(r"\S+\s*", text) or [text]

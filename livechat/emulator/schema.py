@@ -68,12 +68,15 @@ MESSAGES: dict[str, MessageSpec] = {
         "candidateCount": S, "maxOutputTokens": S, "temperature": S, "topP": S, "topK": S,
         "presencePenalty": S, "frequencyPenalty": S, "responseModalities": S,
         "speechConfig": M("SpeechConfig"), "mediaResolution": S, "seed": S,
-        "thinkingConfig": M("Lenient"), "enableAffectiveDialog": S, "translationConfig": M("Lenient"),
+        "thinkingConfig": M("ThinkingConfig"), "enableAffectiveDialog": S, "translationConfig": M("Lenient"),
         "stopSequences": S, "responseMimeType": S, "responseSchema": O, "responseJsonSchema": O,
         "responseLogprobs": S, "logprobs": S, "audioTimestamp": S, "routingConfig": M("Lenient"),
         "modelSelectionConfig": M("Lenient"), "enableEnhancedCivicAnswers": S, "responseFormat": O,
         "audioTranscriptionConfig": M("Lenient"),
     }, _GEN + "GenerationConfig"),
+    # Lenient, but known fields normalised: the 3.8 rules read thinkingLevel (google-genai sends thinking_level).
+    "ThinkingConfig": MessageSpec(False, {"thinkingBudget": S, "thinkingLevel": S, "includeThoughts": S},
+                                  _GEN + "ThinkingConfig"),
     "SpeechConfig": MessageSpec(True, {
         "voiceConfig": M("VoiceConfig"), "languageCode": S, "multiSpeakerVoiceConfig": O,
     }, _GEN + "SpeechConfig"),
@@ -96,7 +99,12 @@ MESSAGES: dict[str, MessageSpec] = {
     }, _GEN + "ContextWindowCompressionConfig"),
     "SlidingWindow": MessageSpec(True, {"targetTokens": S},
                                  _GEN + "ContextWindowCompressionConfig.SlidingWindow"),
-    "AudioTranscriptionConfig": MessageSpec(False, {}, _GEN + "AudioTranscriptionConfig"),
+    # Lenient: known fields are normalised (customVocabulary: LIVE_PROTOCOL 8.1; google-genai 3.6.1
+    # sends it snake_case inside tokens and setups), newer ones pass through.
+    "AudioTranscriptionConfig": MessageSpec(False, {
+        "customVocabulary": S, "languageCodes": S, "adaptationPhrases": S, "languageHints": O,
+        "languageAuto": O, "wordTimestamp": S, "diarization": S, "mode": S, "sourceText": S,
+    }, _GEN + "AudioTranscriptionConfig"),
     "ProactivityConfig": MessageSpec(True, {"proactiveAudio": S, "proactiveVideo": S},
                                      _GEN + "ProactivityConfig"),
     "HistoryConfig": MessageSpec(True, {"initialHistoryInClientContent": S}, _GEN + "HistoryConfig"),

@@ -17,14 +17,12 @@ import copy
 from typing import Any
 
 from .errors import SessionRefused, invalid_argument
+from .models import MODELS, check_setup_rules, rules_for
 from .schema import MESSAGES, SchemaError, field_spec, normalise, to_camel
 
-NATIVE_AUDIO_MODELS = (
-    "gemini-2.5-flash-native-audio-preview-12-2025",
-    "gemini-2.5-flash-native-audio-preview-09-2025",
-    "gemini-2.5-flash-native-audio-latest",
-)
-LIVE_MODELS = NATIVE_AUDIO_MODELS + ("gemini-3.1-flash-live-preview",)
+# Kept for callers of the old names; the table with each model's rules is models.MODELS.
+NATIVE_AUDIO_MODELS = tuple(rules.id for rules in MODELS.values() if rules.family == "2.5")
+LIVE_MODELS = tuple(MODELS)
 
 INVALID_ARGUMENT_REASON = "Request contains an invalid argument."
 _MASK_INVALID = "field_mask is invalid for BidiGenerateContentSetup"
@@ -159,31 +157,20 @@ def normalise_setup(raw: Any, *, path: str = "") -> dict:
 
 
 def check_model(effective: dict, api_version: str) -> str:
-    """Validate the effective model and modality; return the bare model name.
+    """Validate the effective model against its rules (``models.MODELS``); return the bare model name.
 
     Raises ``SessionRefused`` with the codes the service uses: 1008 for an
-    unknown model, 1007 for TEXT on a native-audio model (1011 on 3.1, as
-    reported), 1007 for anything else malformed.
+    unknown model, 1007 for a setup field the model refuses (TEXT on a
+    native-audio or 3.8 model, thinking config, proactive audio off, affective
+    dialog or a catalog voice where not supported), 1011 for TEXT on 3.1, as
+    reported, 1007 for anything else malformed.
     """
     model = effective.get("model")
     if not isinstance(model, str) or not model:
         raise SessionRefused(1007, INVALID_ARGUMENT_REASON, "the effective setup has no model")
-    bare = model[len("models/"):] if model.startswith("models/") else model
-    if bare not in LIVE_MODELS:
-        raise SessionRefused(
-            1008, f"models/{bare} is not found for API version {api_version}, or is not supported "
-                  "for bidiGenerateContent", f"unknown model {model!r}; known: {', '.join(LIVE_MODELS)}")
-    modalities = (effective.get("generationConfig") or {}).get("responseModalities") or ["AUDIO"]
-    if not isinstance(modalities, list) or len(modalities) != 1 or modalities[0] not in ("AUDIO", "TEXT"):
-        raise SessionRefused(1007, INVALID_ARGUMENT_REASON,
-                             f"responseModalities must be exactly one of AUDIO or TEXT, got {modalities!r}")
-    if modalities[0] == "TEXT":
-        if bare in NATIVE_AUDIO_MODELS:
-            raise SessionRefused(1007, "Cannot extract voices from a non-audio request.",
-                                 f"{bare} is a native-audio model: responseModalities must be AUDIO")
-        raise SessionRefused(1011, "Internal error encountered.",
-                             f"{bare} does not support responseModalities TEXT")
-    return bare
+    rules = rules_for(model, api_version)
+    check_setup_rules(rules, effective)
+    return rules.id
 
 
 # ---------------------------------------------------------------- reading the effective setup

@@ -181,7 +181,8 @@ def test_tool_call_round_trip(emulator):
     assert turn.output_text == 'The get_weather tool returned: {"sky": "clear", "temp_c": 21}'
     record = only_session(emulator)
     assert record["tool_calls"] == [{"id": call.id, "name": "get_weather", "args": {"city": "Paris"},
-                                     "response": {"temp_c": 21, "sky": "clear"}, "cancelled": False}]
+                                     "response": {"temp_c": 21, "sky": "clear"}, "cancelled": False,
+                                     "behavior": "BLOCKING", "scheduling": None}]
     assert record["turns"][0]["kind"] == "tool"
 
 
