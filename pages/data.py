@@ -6,7 +6,7 @@ Layout and widgets only; loading, caching and chart data come from ``livechat.ui
 import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
-from livechat.ui import cache, shell, state
+from livechat.ui import cache, model_panel, shell, state
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import format_bytes, format_shape
@@ -144,3 +144,7 @@ with tab_model:
     else:
         st.caption("Nothing was left out: the whole table fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)
+    vocabulary = cache.dataset_vocabulary(current)
+    st.markdown(f"**Transcription vocabulary** ({len(vocabulary)} words and phrases)")
+    st.caption(model_panel.vocabulary_note(model_panel.configured_model()))
+    st.code("\n".join(vocabulary), language=None)

@@ -3,7 +3,7 @@
 Per connection: take the settings to lock from the ``ReconnectPolicy``, mint a token
 with them (or ask the ``token_source``), connect with a bare setup, then run three tasks
 until one ends the connection: the receiver (server messages, applied by
-``MessageHandler``), the sender (``InputQueue.pump``) and the token refresher (recycles
+``MessageHandler``), the sender (``InputSender.pump``) and the token refresher (recycles
 the connection, like a goAway, a little before its token expires). A failure goes to the
 policy, which says whether to resume, start a seeded new session or give up.
 
@@ -29,7 +29,7 @@ from google.genai import errors, types
 from livechat.config import ServiceConfig, make_client
 from livechat.live.errors import LinkFailure, classify_close, classify_error
 from livechat.live.events import Notice, SessionState
-from livechat.live.inputs import InputQueue
+from livechat.live.inputs import InputSender
 from livechat.live.link import Link, Outcome
 from livechat.live.messages import MessageHandler
 from livechat.live.metrics import SessionCounters
@@ -71,7 +71,7 @@ class ConnectionLoop:
         outbox: EventOutbox,
         counters: SessionCounters,
         policy: ReconnectPolicy,
-        inputs: InputQueue,
+        sender: InputSender,
         messages: MessageHandler,
         tools: ToolRunner,
         transcript: TranscriptTracker,
@@ -89,7 +89,7 @@ class ConnectionLoop:
         self._outbox = outbox
         self._counters = counters
         self._policy = policy
-        self._inputs = inputs
+        self._sender = sender
         self._messages = messages
         self._tools = tools
         self._transcript = transcript
@@ -211,7 +211,7 @@ class ConnectionLoop:
     async def _pump(self, link: Link) -> Outcome:
         """Run the receiver and the sender for one connection until one of them ends it."""
         receiver = self._spawn(self._receive_loop(link), "recv")
-        sender = self._spawn(self._inputs.pump(link, self._transcript), "send")
+        sender = self._spawn(self._sender.pump(link), "send")
         refresher = self._spawn(self._refresh_before_expiry(link), "refresh")
         tasks = (receiver, sender, refresher)
         try:

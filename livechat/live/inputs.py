@@ -2,17 +2,20 @@
 and the rules for when each may go out on the current connection.
 
 The callers' threads (Streamlit script, WebRTC media worker) put input in without ever
-blocking; the session's loop thread takes it out and sends it. Hold rules:
+blocking (``InputQueue``); the session's loop thread takes it out and sends it
+(``InputSender``). Hold rules:
 
-- before setup completes, during a reconnection and after ``goAway``, everything waits
+- finished tool calls' responses go first, always;
+- before setup completes, during a reconnection and after ``goAway``, everything else waits
   for the next connection;
-- while a tool call is unresolved, microphone audio waits (typed questions still go);
+- while a *blocking* tool call is unanswered, typed questions and microphone audio wait
+  (non-blocking calls, 3.8's default, let the conversation go on);
 - at most ``audio_buffer_seconds`` of audio wait; beyond that the oldest chunks are
   dropped and counted. Up to 32 typed questions wait; beyond that the oldest is dropped.
 
 Threads: ``put_*``, ``wake`` and ``buffered_seconds`` from any thread (one lock, and
-``loop.call_soon_threadsafe`` to wake the loop, at most one wake pending); ``attach``,
-``detach``, ``wake_now``, ``take_audio`` and ``pump`` on the loop thread.
+``loop.call_soon_threadsafe`` to wake the loop, at most one wake pending); the rest of
+``InputQueue`` and all of ``InputSender`` on the loop thread.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from livechat.audio.pcm import PcmStreamResampler
 from livechat.live.link import Link, Outcome
 from livechat.live.metrics import SessionCounters
 from livechat.live.seeding import TranscriptTracker
+from livechat.live.tool_calls import ToolRunner
 
 INPUT_RATE = 16_000  # what the Live API expects from the microphone
 _INPUT_MIME = f"audio/pcm;rate={INPUT_RATE}"
@@ -117,47 +121,23 @@ class InputQueue:
         if self._wake_evt is not None:
             self._wake_evt.set()
 
-    async def pump(self, link: Link, transcript: TranscriptTracker) -> Outcome:
-        """Send queued questions and microphone audio on ``link`` until it closes."""
+    async def wait(self) -> None:
+        """Wait for a wake (loop thread), then clear it."""
         assert self._wake_evt is not None, "attach() first"
-        self._wake_evt.set()  # flush whatever queued up before this connection
-        try:
-            while True:
-                await self._wake_evt.wait()
-                self._wake_evt.clear()
-                await self._flush(link, transcript)
-        except websockets.ConnectionClosed:
-            # The receiver sees the same close and classifies it; wait to be cancelled.
-            await asyncio.Event().wait()
-            raise AssertionError("unreachable")
+        await self._wake_evt.wait()
+        self._wake_evt.clear()
 
-    async def _flush(self, link: Link, transcript: TranscriptTracker) -> None:
-        while not link.go_away:  # after goAway, hold input for the next connection
-            with self._lock:
-                text = self._texts[0] if self._texts else None
-            if text is not None:
-                # realtimeInput.text, not clientContent: mixing clientContent with streamed
-                # audio has been reported to end sessions (LIVE_PROTOCOL 2.4).
-                await link.session.send_realtime_input(text=text)
-                with self._lock:
-                    if self._texts and self._texts[0] is text:
-                        self._texts.popleft()
-                self._counters.add("texts_sent")
-                link.awaiting_reply = True
-                link.typed_echo, link.echo_seen = text, ""
-                transcript.add_complete("user", text)
-                continue
-            if link.tools:
-                return  # hold microphone audio while a tool call is unresolved
-            batch = self.take_audio()
-            if batch is None:
-                return
-            pcm, seconds = batch
-            await link.session.send_realtime_input(
-                audio=types.Blob(data=pcm, mime_type=_INPUT_MIME)
-            )
-            self._counters.add("audio_messages_sent")
-            self._counters.add("audio_seconds_sent", seconds)
+    def peek_text(self) -> str | None:
+        """The oldest typed question still to send, if any (it stays queued)."""
+        with self._lock:
+            return self._texts[0] if self._texts else None
+
+    def text_sent(self, text: str) -> None:
+        """``text`` (from ``peek_text``) went out: drop it from the queue."""
+        with self._lock:
+            if self._texts and self._texts[0] is text:
+                self._texts.popleft()
+        self._counters.add("texts_sent")
 
     def take_audio(self) -> tuple[bytes, float] | None:
         """Dequeue up to 100 ms of same-rate audio and resample it to 16 kHz (loop thread)."""
@@ -184,6 +164,76 @@ class InputQueue:
                 resampler = self._resamplers[rate] = PcmStreamResampler(rate, INPUT_RATE)
             pcm = resampler.convert(pcm)
         return pcm, taken_us / 1_000_000
+
+
+class InputSender:
+    """Sends one session's queued input on the current connection, by the hold rules (loop thread)."""
+
+    def __init__(
+        self,
+        *,
+        queue: InputQueue,
+        tools: ToolRunner,
+        transcript: TranscriptTracker,
+        counters: SessionCounters,
+        input_after_tool_response: str | None = None,
+    ) -> None:
+        self._queue = queue
+        self._tools = tools
+        self._transcript = transcript
+        self._counters = counters
+        self._after_response = input_after_tool_response
+
+    async def pump(self, link: Link) -> Outcome:
+        """Send tool responses, questions and microphone audio on ``link`` until it closes."""
+        self._queue.wake_now()  # flush whatever queued up before this connection
+        try:
+            while True:
+                await self._queue.wait()
+                await self._flush(link)
+        except websockets.ConnectionClosed:
+            # The receiver sees the same close and classifies it; wait to be cancelled.
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    async def _flush(self, link: Link) -> None:
+        while True:
+            # Tool responses first, even after goAway (the turn waits for them): the
+            # service wants the toolResponse before any other client message while a
+            # call is pending (BerriAI/litellm PR #26590 review).
+            if link.ready and await self._tools.send_ready(link):
+                if self._after_response is not None and not link.blocking_call_pending:
+                    # 3.x runs no inference after a tool response until some realtime
+                    # input follows; pipecat's workaround (pipecat-ai/pipecat PR #4366).
+                    await link.session.send_realtime_input(text=self._after_response)
+                    self._counters.add("inputs_after_tool_response")
+                continue
+            if link.go_away:
+                return  # after goAway, hold input for the next connection
+            if link.blocking_call_pending:
+                # Nothing but the toolResponse while a blocking call is unanswered: the
+                # service closes with 1008 on realtimeInput then (autonomous-ai/autonomous-os
+                # #231, PR #237; livekit/agents #4545). Questions and audio wait (bounded).
+                return
+            text = self._queue.peek_text()
+            if text is not None:
+                # realtimeInput.text, not clientContent: mixing clientContent with streamed
+                # audio has been reported to end sessions (LIVE_PROTOCOL 2.4).
+                await link.session.send_realtime_input(text=text)
+                self._queue.text_sent(text)
+                link.awaiting_reply = True
+                link.typed_echo, link.echo_seen = text, ""
+                self._transcript.add_complete("user", text)
+                continue
+            batch = self._queue.take_audio()
+            if batch is None:
+                return
+            pcm, seconds = batch
+            await link.session.send_realtime_input(
+                audio=types.Blob(data=pcm, mime_type=_INPUT_MIME)
+            )
+            self._counters.add("audio_messages_sent")
+            self._counters.add("audio_seconds_sent", seconds)
 
 
 def _duration_us(pcm: bytes, rate: int) -> int:

@@ -23,6 +23,17 @@ class Outcome(Enum):
 
 
 @dataclass(eq=False)
+class PendingCall:
+    """A tool call of this connection that has not been answered yet."""
+
+    name: str
+    blocking: bool  # the model waits for it; nothing else may be sent meanwhile
+    future: asyncio.Future[Any]
+    task: asyncio.Task[None] | None = None
+    result: dict[str, Any] | None = None  # set when the tool has finished; then it is in ``ready``
+
+
+@dataclass(eq=False)
 class Link:
     """State of one websocket connection (loop thread only)."""
 
@@ -35,8 +46,13 @@ class Link:
     # swallowed, and how much of that echo has arrived so far.
     typed_echo: str | None = None
     echo_seen: str = ""
-    # Tool calls of this connection still running: id -> (name, result future, task).
-    tools: dict[str, tuple[str, asyncio.Future[Any], asyncio.Task[None]]] = field(
-        default_factory=dict
-    )
+    # Tool calls of this connection not answered yet, and the ids of those whose result
+    # waits for the sender (responses go out before any other input).
+    tools: dict[str, PendingCall] = field(default_factory=dict)
+    ready: list[str] = field(default_factory=list)
     closed: bool = False
+
+    @property
+    def blocking_call_pending(self) -> bool:
+        """True while the model waits for a blocking call's response."""
+        return any(call.blocking for call in self.tools.values())

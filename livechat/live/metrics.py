@@ -23,6 +23,7 @@ _INITIAL: dict[str, float] = {
     "turns_completed": 0,
     "interruptions": 0,
     "tool_calls": 0,
+    "inputs_after_tool_response": 0,
 }
 
 

@@ -59,7 +59,7 @@ from livechat.live.connection import (
 )
 from livechat.live.errors import LinkFailure, classify_error
 from livechat.live.events import Event, SessionState
-from livechat.live.inputs import INPUT_RATE, InputQueue
+from livechat.live.inputs import INPUT_RATE, InputQueue, InputSender
 from livechat.live.loop import SharedLoop, live_loop
 from livechat.live.messages import MessageHandler
 from livechat.live.metrics import SessionCounters
@@ -67,8 +67,9 @@ from livechat.live.outbox import EventOutbox
 from livechat.live.reconnect import ReconnectPolicy
 from livechat.live.reply_audio import REPLY_RATE, ReplyAudio, ReplyAudioSink
 from livechat.live.seeding import TranscriptTracker
-from livechat.live.tokens import LiveSettings
-from livechat.live.tool_calls import ToolExecutor, ToolRunner
+from livechat.live.models import POST_TOOL_RESPONSE_INPUT, model_info
+from livechat.live.tokens import LiveSettings, tool_behaviors
+from livechat.live.tool_calls import ToolExecutor, ToolRunner, ToolScheduling
 
 __all__ = [
     "INPUT_RATE",
@@ -81,6 +82,7 @@ __all__ = [
     "SessionError",
     "TokenSource",
     "ToolExecutor",
+    "ToolScheduling",
 ]
 
 logger = logging.getLogger(__name__)
@@ -102,7 +104,9 @@ class LiveSession:
 
     Threads: ``audio_sink`` is written on the session's loop thread; ``tool_executor(name,
     args)`` runs on the session's tool pool (never on the loop) and should not raise (an
-    exception becomes an ``{"error": ...}`` result). ``token_source`` replaces minting: it is
+    exception becomes an ``{"error": ...}`` result); ``tool_scheduling(name, result)`` picks
+    the ``scheduling`` of a non-blocking call's response (default ``WHEN_IDLE``), on the loop
+    thread. ``token_source`` replaces minting: it is
     called on the shared loop thread with the settings to lock and must return a token name
     quickly; by default each connection mints its own single-use token with
     ``config.api_key``.
@@ -128,6 +132,7 @@ class LiveSession:
         tool_workers: int = 2,
         token_lifetime: timedelta = timedelta(minutes=30),
         loop_host: SharedLoop | None = None,
+        tool_scheduling: ToolScheduling | None = None,
     ) -> None:
         if setup_timeout <= 0:
             raise SessionError(f"setup_timeout must be positive, got {setup_timeout!r}")
@@ -167,9 +172,19 @@ class LiveSession:
         self._inputs = InputQueue(audio_buffer_seconds=audio_buffer_seconds,
                                   counters=self._counters)
         self._transcript = TranscriptTracker(self._outbox.emit)
+        # The model's row decides how calls behave and what input rules apply around them.
+        rules = model_info(settings.model)
         self._tools = ToolRunner(
             executor=tool_executor, workers=tool_workers, name=name, emit=self._outbox.emit,
             counters=self._counters, spawn=self._spawn, wake_sender=self._inputs.wake_now,
+            behaviors=tool_behaviors(settings), default_behavior=rules.default_tool_behavior,
+            scheduling=tool_scheduling,
+        )
+        sender = InputSender(
+            queue=self._inputs, tools=self._tools, transcript=self._transcript,
+            counters=self._counters,
+            input_after_tool_response=(POST_TOOL_RESPONSE_INPUT
+                                       if rules.needs_input_after_tool_response else None),
         )
         self._policy = ReconnectPolicy(
             settings=settings, transcript=self._transcript, max_reconnects=max_reconnects,
@@ -184,7 +199,7 @@ class LiveSession:
         self._link = ConnectionLoop(
             config=config, settings=settings, name=name, setup_timeout=setup_timeout,
             token_source=token_source, token_lifetime=token_lifetime, outbox=self._outbox,
-            counters=self._counters, policy=self._policy, inputs=self._inputs,
+            counters=self._counters, policy=self._policy, sender=sender,
             messages=messages, tools=self._tools, transcript=self._transcript,
             spawn=self._spawn,
         )

@@ -32,11 +32,13 @@ from livechat.tools.sql_wire import compact_json, json_safe
 from livechat.tools.columns import ColumnNotFoundError, column_kind, resolve_column, sql_type_name
 
 __all__ = [
+    "TOOL_BEHAVIOR",
     "TOOL_NAMES",
     "ToolBox",
     "describe_column",
     "function_declarations",
     "live_tools",
+    "response_scheduling",
     "run_sql",
     "show_chart",
 ]
@@ -51,6 +53,20 @@ MAX_RESULT_BYTES = 8_192
 TOP_VALUES = 10
 PREVIEW_POINTS = 20
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+# How each tool's call behaves on models with asynchronous calls (3.8: NON_BLOCKING is the
+# default there, BLOCKING still accepted per declaration; models that only run calls
+# synchronously get the declarations without it, see livechat/live/tokens.py).
+TOOL_BEHAVIOR: dict[str, types.Behavior] = {
+    # A query takes up to 5 s (the sandbox's cap): non-blocking, so the model can say
+    # "let me check" and keep listening while it runs, instead of going silent.
+    "run_sql": types.Behavior.NON_BLOCKING,
+    # Statistics of one column come from pandas in milliseconds, and they are the whole
+    # answer: waiting is the better experience (no "let me check" longer than the wait).
+    "describe_column": types.Behavior.BLOCKING,
+    # The chart is drawn in the dashboard: the conversation need not wait for it.
+    "show_chart": types.Behavior.NON_BLOCKING,
+}
 
 
 # --------------------------------------------------------------------------- declarations
@@ -83,6 +99,7 @@ def function_declarations(df: pd.DataFrame | None = None) -> list[types.Function
         table = "The table is named data."
     run_sql_decl = types.FunctionDeclaration(
         name="run_sql",
+        behavior=TOOL_BEHAVIOR["run_sql"],
         description=(
             "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
             f"table and get exact answers. {table} Put double quotes around column names with "
@@ -101,6 +118,7 @@ def function_declarations(df: pd.DataFrame | None = None) -> list[types.Function
     )
     describe_decl = types.FunctionDeclaration(
         name="describe_column",
+        behavior=TOOL_BEHAVIOR["describe_column"],
         description=(
             "Exact statistics for one column of the uploaded table: count, nulls, distinct "
             "values; min, max, mean, standard deviation and quantiles for numbers; most "
@@ -114,6 +132,7 @@ def function_declarations(df: pd.DataFrame | None = None) -> list[types.Function
     )
     chart_decl = types.FunctionDeclaration(
         name="show_chart",
+        behavior=TOOL_BEHAVIOR["show_chart"],
         description=(
             "Draw a chart of the uploaded table in the dashboard, beside the conversation. "
             "bar: aggregate y per x value (top 50). line: y over x (dates or numbers). "
@@ -145,6 +164,19 @@ def function_declarations(df: pd.DataFrame | None = None) -> list[types.Function
 def live_tools(df: pd.DataFrame | None = None) -> list[types.Tool]:
     """``[Tool(function_declarations=...)]`` for ``LiveConnectConfig.tools``."""
     return [types.Tool(function_declarations=function_declarations(df))]
+
+
+def response_scheduling(name: str, result: dict[str, Any]) -> types.FunctionResponseScheduling:
+    """When the model should use a non-blocking call's result (3.8 ``FunctionResponse.scheduling``).
+
+    ``WHEN_IDLE`` for query results: the model finishes the sentence it is saying ("let me
+    check…") and then answers; ``INTERRUPT`` would cut that sentence off mid-word. A chart
+    that was drawn is ``SILENT``: the analyst sees it, and the model already said it is
+    drawing it; a chart that failed is ``WHEN_IDLE`` so the model can say why.
+    """
+    if name == "show_chart" and "error" not in result:
+        return types.FunctionResponseScheduling.SILENT
+    return types.FunctionResponseScheduling.WHEN_IDLE
 
 
 # --------------------------------------------------------------------------- the tools

@@ -23,6 +23,7 @@ from livechat.data.profile import ChartCandidates, chart_candidates, profile_col
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
+from livechat.summary.vocabulary import custom_vocabulary
 from livechat.ui.columns import column_config_for
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
 from livechat.ui.state import CurrentDataset
@@ -113,6 +114,16 @@ def dataset_summary(dataset: CurrentDataset, budget: int) -> DataSummary:
 def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
     """Summary, exact system instruction and its token estimate for ``dataset`` under ``budget``."""
     return _model_view(dataset.cache_key, dataset.table.name, budget, dataset.table.df)
+
+
+@st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
+def _vocabulary(key: str, _df: pd.DataFrame) -> tuple[str, ...]:
+    return custom_vocabulary(_df)
+
+
+def dataset_vocabulary(dataset: CurrentDataset) -> tuple[str, ...]:
+    """The transcription vocabulary of ``dataset`` (column names, frequent categories)."""
+    return _vocabulary(dataset.cache_key, dataset.table.df)
 
 
 def dataset_instruction(dataset: CurrentDataset, budget: int) -> str:

@@ -44,7 +44,7 @@ from livechat.config import ConfigError, ServiceConfig
 from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
-from livechat.tools.toolbox import ToolBox, live_tools
+from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.ui import cache, ice, runtime, state, webrtc_compat
 from livechat.ui.state import CurrentDataset
@@ -131,7 +131,8 @@ def session_factory(
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
-                           tool_executor=tool_executor, name=name)
+                           tool_executor=tool_executor, name=name,
+                           tool_scheduling=response_scheduling)
 
     return make
 
@@ -220,11 +221,13 @@ def _tools(key: str, _df: pd.DataFrame) -> tuple[Any, ...]:
 
 
 def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> LiveSettings:
-    """Model, instruction (summary under ``budget``, tools on) and tool declarations."""
+    """Model, instruction (summary under ``budget``, tools on), tool declarations and the
+    transcription vocabulary (sent only where the model's row says it is supported)."""
     return LiveSettings(
         model=config.model,
         system_instruction=cache.dataset_instruction(dataset, budget),
         tools=_tools(dataset.cache_key, dataset.table.df),
+        custom_vocabulary=cache.dataset_vocabulary(dataset),
     )
 
 
