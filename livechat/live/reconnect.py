@@ -13,8 +13,9 @@ loop:
   that never connected reports its first failure. A refused resume (the service closed
   the resuming setup, or the network failed it twice) falls back to a seeded new session.
   Otherwise a retryable failure is retried at once, then with exponential backoff, for at
-  most ``max_reconnects`` consecutive failures (a completed turn resets the count);
-  anything else ends the session.
+  most ``max_reconnects`` consecutive failures (a completed turn resets the count); so is
+  a 1007/1008 the close table marks ``recover_after_setup`` when the failed connection
+  had completed its setup; anything else ends the session.
 
 Loop thread only.
 """
@@ -145,8 +146,20 @@ class ReconnectPolicy:
             self._failures = 0
             self._healthy_since_failure = False
         self._failures += 1
-        if not failure.retryable or self._failures > self._max_reconnects:
-            if failure.retryable:
+        # A 1007/1008 that is not about credentials, the model or the setup ends healthy
+        # calls on the real service (errors.CLOSE_RULES): once this connection had its
+        # setupComplete, it is recovered like a drop, within the same cap.
+        mid_call = failure.recover_after_setup and self._attempt_connected
+        retryable = failure.retryable or mid_call
+        if not retryable or self._failures > self._max_reconnects:
+            if mid_call:
+                failure = LinkFailure(
+                    f"The Live service kept closing the session and it could not be recovered "
+                    f"after {self._max_reconnects} attempts. Last error: {failure.message}",
+                    failure.code,
+                    False,
+                )
+            elif failure.retryable:
                 failure = LinkFailure(
                     f"Lost the connection to the Live service and could not reconnect "
                     f"after {self._max_reconnects} attempts. Last error: {failure.message}",

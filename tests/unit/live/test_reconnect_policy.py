@@ -89,3 +89,29 @@ def test_a_goaway_without_a_handle_starts_a_seeded_session() -> None:
     policy.after_outcome(Outcome.GOAWAY)
     resumed = policy.next_settings("current")
     assert resumed.resumption_handle == "h2" and resumed.system_instruction == "current"
+
+
+MID_CALL_1008 = LinkFailure("aborted", 1008, False, recover_after_setup=True)
+
+
+def test_a_mid_call_1008_after_setup_is_resumed_and_capped_with_a_clear_error() -> None:
+    policy, _ = _policy(max_reconnects=2)
+    decisions = []
+    policy.next_settings("i")
+    policy.connected()
+    policy.remember_handle("h")
+    for _ in range(3):
+        decisions.append(policy.after_failure(MID_CALL_1008))
+        assert policy.next_settings("i").resumption_handle == "h"
+        policy.connected()
+    assert [d.action for d in decisions] == ["retry", "retry", "give_up"]
+    assert "kept closing the session" in decisions[-1].failure.message
+
+
+def test_the_same_close_while_connecting_is_fatal() -> None:
+    policy, _ = _policy()
+    policy.next_settings("i")
+    policy.connected()
+    policy.after_outcome(Outcome.GOAWAY)  # a goAway move, no handle: a seeded new session
+    policy.next_settings("i")  # this attempt never gets setupComplete
+    assert policy.after_failure(MID_CALL_1008).action == "give_up"
