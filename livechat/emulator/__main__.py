@@ -22,7 +22,8 @@ from .errors import EmulatorError
 from .options import EmulatorOptions
 from .server import EmulatorServer
 
-_TYPES = {"int": int, "float": float, "int | None": int, "float | None": float}
+_TYPES = {"int": int, "float": float, "int | None": int, "float | None": float, "str": str, "str | None": str}
+_CHOICES = {"usage_placement": ("turn_complete", "service"), "go_away_close": ("lingering", "deadline", "service")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,13 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     for field in dataclasses.fields(EmulatorOptions):
         flag = "--" + field.name.replace("_", "-")
         default = field.default
-        if field.type == "bool":
+        if field.type == "bool" and field.name.startswith("no_"):
+            # BooleanOptionalAction would read "--no-interrupted-event" as "set it to False".
+            group.add_argument(flag, dest=field.name, action="store_true", default=default,
+                               help=f"(default {default})")
+            group.add_argument("--" + field.name[3:].replace("_", "-"), dest=field.name, action="store_false",
+                               help=f"the opposite of {flag}")
+        elif field.type == "bool":
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
                                help=f"(default {default})")
         elif field.type.startswith("tuple"):
             group.add_argument(flag, nargs="+", default=list(default), help=f"(default {' '.join(default)})")
         else:
-            group.add_argument(flag, type=_TYPES[field.type], default=default, help=f"(default {default})")
+            group.add_argument(flag, type=_TYPES[field.type], default=default, choices=_CHOICES.get(field.name),
+                               help=f"(default {default})")
     return parser
 
 

@@ -58,7 +58,7 @@ class Channel:
                 if action == "malformed":
                     await self._ws.send_bytes(wire.MALFORMED_FRAME)
                 elif action == "close":
-                    await self._close_locked(options.close_code, faults.INJECTED_CLOSE_REASON,
+                    await self._close_locked(options.close_code, options.close_reason or faults.INJECTED_CLOSE_REASON,
                                              f"close_after_messages fault after {self._sent} messages")
         if self.closed:
             raise ChannelClosed()

@@ -34,14 +34,14 @@ import asyncio
 import logging
 from typing import Any
 
-from . import faults, replies, wire
+from . import behaviours, faults, replies, shaping, wire
 from .audio import AudioFormatError, EnvelopeMeter, StreamResampler, decode_base64, pcm16_to_float, pcm_rate
 from .auth_tokens import AuthToken
 from .channel import Channel, ChannelClosed
 from .context import ServerContext
 from .errors import SessionRefused
 from .handles import ConversationState
-from .models import ModelRules, custom_vocabulary, function_behaviors
+from .models import ModelRules, custom_vocabulary, function_behaviors, scheduling_of
 from .records import SessionRecord
 from .setup import (activity_detection, activity_interrupts, declared_functions, has_field,
                     system_instruction_text, voice_name)
@@ -52,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 _EXPIRY_POLL_S = 0.25
 TOKEN_EXPIRED_REASON = "The auth token has expired."
+# Input other than a toolResponse while a blocking call is unanswered (autonomous-ai/autonomous-os
+# #231 and PR #237; the text from livekit/agents #4545; "a toolResponse must come first":
+# BerriAI/litellm PR #26590 review).
+INPUT_DURING_CALL_REASON = "Operation is not implemented, or supported, or enabled."
 
 
 class Conversation:
@@ -94,7 +98,19 @@ class Conversation:
         self._pending_calls: dict[str, asyncio.Future] = {}  # blocking calls: the turn waits on these
         self._async_calls: dict[str, str] = {}  # non-blocking calls still unanswered: id -> function name
         self._known_calls: set[str] = set()
-        self._helpers: set[asyncio.Task] = set()  # deliveries of non-blocking results, cancelled at the end
+        self._helpers: set[asyncio.Task] = set()  # late deliveries (results, transcripts), cancelled at the end
+        self._options_seen: object = None
+        self._behaviours = behaviours.Behaviours()
+        # stall_after_tool_response: cleared by a toolResponse, set by the next realtime input.
+        self._input_after_response = asyncio.Event()
+        self._input_after_response.set()
+
+    def _now(self) -> behaviours.Behaviours:
+        """The behaviours in force, re-resolved whenever ``set_options`` swapped the options."""
+        options = self._ctx.options
+        if options is not self._options_seen:
+            self._options_seen, self._behaviours = options, behaviours.resolve(options, self._rules)
+        return self._behaviours
 
     # ------------------------------------------------------------ lifecycle
 
@@ -104,11 +120,12 @@ class Conversation:
         try:
             self._record.set(model_family=self._rules.family, model_status=self._rules.status,
                              custom_vocabulary=custom_vocabulary(self._setup),
-                             function_behaviors=self._behaviors)
+                             function_behaviors=self._behaviors, service_behaviours=self._now().active())
             await self._channel.send(wire.setup_complete())
             timers = faults.connection_timers(
                 self._ctx.options, compression=has_field(self._setup, "contextWindowCompression"),
-                session_age_s=max(0.0, self._ctx.clock() - self._state.started_at))
+                session_age_s=max(0.0, self._ctx.clock() - self._state.started_at),
+                go_away_close=self._now().go_away_close, model_close=self._now().model_close)
             helpers.append(asyncio.create_task(self._run_timers(timers), name=f"{self._record.id}-timers"))
             if self._token is not None:
                 helpers.append(asyncio.create_task(self._watch_expiry(), name=f"{self._record.id}-expiry"))
@@ -145,6 +162,13 @@ class Conversation:
                 elif timer.action == "close":
                     await self._channel.close(timer.code, timer.reason, f"timer: {timer.reason}")
                     return
+                elif timer.action == "go_away_deadline":
+                    # LIVE_PROTOCOL 8.3: busy at the deadline -> 1011 Deadline expired; idle -> 1008 lingering.
+                    busy = self._turn_active or bool(self._pending_calls)
+                    code, reason = ((faults.DEADLINE_EXPIRED_CODE, faults.DEADLINE_EXPIRED_REASON) if busy
+                                    else (faults.GO_AWAY_CLOSE_CODE, faults.GO_AWAY_CLOSE_REASON))
+                    await self._channel.close(code, reason, f"timer: goAway deadline ({'busy' if busy else 'idle'})")
+                    return
                 elif timer.action == "spurious_interrupt":
                     await self._interrupt(spurious=True)
         except ChannelClosed:
@@ -166,6 +190,10 @@ class Conversation:
     # ------------------------------------------------------------ client messages
 
     async def _handle(self, kind: str, body: dict) -> None:
+        if kind != "toolResponse" and self._pending_calls and self._now().refuse_input_during_tool_call:
+            raise SessionRefused(1008, INPUT_DURING_CALL_REASON,
+                                 f"{kind} while blocking call(s) {sorted(self._pending_calls)} are unanswered "
+                                 "(refuse_input_during_tool_call)")
         if kind == "realtimeInput":
             await self._realtime_input(body)
         elif kind == "clientContent":
@@ -176,6 +204,7 @@ class Conversation:
             self._context_update(body)
 
     async def _realtime_input(self, body: dict) -> None:
+        self._input_after_response.set()  # any realtime input lets a stalled tool turn go on
         blobs = [body["audio"]] if isinstance(body.get("audio"), dict) else []
         blobs += [blob for blob in body.get("mediaChunks") or [] if isinstance(blob, dict)]
         for blob in blobs:
@@ -189,7 +218,9 @@ class Conversation:
         if body.get("activityEnd") is not None:
             await self._activity_end()
         text = body.get("text")
-        if isinstance(text, str) and text:
+        # Whitespace only is a nudge, not a question: the pipecat workaround for 3.x's stall
+        # after a tool response sends realtimeInput.text=" " (pipecat-ai/pipecat PR #4366).
+        if isinstance(text, str) and text.strip():
             await self._start_turn(text, kind="text", prompt_audio_s=0.0)
 
     async def _audio(self, blob: dict) -> None:
@@ -252,6 +283,10 @@ class Conversation:
             if call_id not in self._known_calls:
                 raise SessionRefused(1007, wire.INVALID_ARGUMENT,
                                      f"toolResponse for unknown function call id {call_id!r}")
+            if self._now().stall_after_tool_response and scheduling_of(response) != "SILENT":
+                # pipecat-ai/pipecat PR #4366: 3.x runs no inference after a toolResponse
+                # until some realtime input follows.
+                self._input_after_response.clear()
             if call_id in self._async_calls:
                 await self._async_result(call_id, response)
                 continue
@@ -334,7 +369,8 @@ class Conversation:
         self._record.count("interruptions")
         if cancelled:
             await self._channel.send(wire.tool_call_cancellation(cancelled))
-        await self._channel.send(wire.interrupted())
+        if not self._now().no_interrupted_event:  # AVA-AI-Voice-Agent-for-Asterisk #385: not always sent
+            await self._channel.send(wire.interrupted())
         await self._channel.send(wire.turn_complete())
 
     async def _cancel_turn(self) -> None:
@@ -352,37 +388,38 @@ class Conversation:
         turn: dict[str, Any] = {"index": self._state.turns, "kind": kind, "input": text, "output": None,
                                 "interrupted": False, "audio_out_seconds": 0.0}
         try:
+            now = self._now()
             if self._input_transcripts and reply is None:
-                await self._channel.send(wire.input_transcription(text))
-            command = replies.parse_tool_command(text, self._tools) if kind == "text" else None
-            if reply is not None:
-                pass
-            elif command is not None and self._behaviors.get(command.name) == "NON_BLOCKING":
-                # The reply goes on while the call runs (3.8 default, LIVE_PROTOCOL 8.1).
-                turn["kind"] = "tool_async"
-                await self._start_async_call(command)
-                reply = replies.tool_pending_text(command.name)
-            elif command is not None:
-                turn["kind"] = "tool"
-                response = await self._call_tool(command)
-                reply = replies.tool_reply_text(command.name, response)
-            else:
+                await self._send_input_transcription(text, now)
+            commands = replies.parse_tool_commands(text, self._tools) if kind == "text" and reply is None else []
+            if commands:
+                reply = await self._run_tools(commands, turn, self._usage(text, kind, prompt_audio_s, 0.0))
+            elif reply is None:
                 reply = replies.reply_text(text, self._instruction)
+            elif self._now().stall_after_tool_response:
+                await self._wait_for_input(turn)  # a non-blocking call's result turn stalls too
             turn["output"] = reply
             loop = asyncio.get_running_loop()
             pcm = await loop.run_in_executor(self._ctx.executor, self._ctx.synthesizer.synthesize,
                                              reply, self._voice)
-            await self._speak(reply, pcm, turn)
+            now = self._now()
+            early_usage = None
+            if now.usage_placement == "service":
+                # LIVE_PROTOCOL 8.5: usage arrives at generation start; turnComplete carries an empty one.
+                early_usage = self._usage(text, kind, prompt_audio_s, len(pcm) / (2 * OUTPUT_RATE))
+            await self._speak(reply, pcm, turn, {"usageMetadata": early_usage} if early_usage else None)
             await self._channel.send(wire.generation_complete())
-            prompt_tokens = (replies.text_tokens(self._instruction) + self._state.history_tokens
-                             + (replies.text_tokens(text) if kind != "audio" else 0))
-            usage = replies.usage_metadata(prompt_text_tokens=prompt_tokens, prompt_audio_s=prompt_audio_s,
-                                           response_audio_s=turn["audio_out_seconds"])
+            if now.empty_frames:
+                await self._channel.send(wire.empty_content())
+            usage = early_usage or self._usage(text, kind, prompt_audio_s, turn["audio_out_seconds"])
             self._state.history_tokens += usage["totalTokenCount"] - replies.text_tokens(self._instruction)
-            await self._channel.send(wire.turn_complete(usage))
+            await self._channel.send(wire.turn_complete({} if early_usage else usage))
             self._turn_active = False
             if self._resumable:
-                await self._channel.send(wire.resumption_update(self._ctx.handles.issue(self._state)))
+                if now.unresumable_during_tool_calls and (self._pending_calls or self._async_calls):
+                    await self._channel.send(wire.unresumable_update(empty_handle=True))
+                else:
+                    await self._channel.send(wire.resumption_update(self._ctx.handles.issue(self._state)))
         except asyncio.CancelledError:
             turn["interrupted"] = True
             raise
@@ -395,6 +432,77 @@ class Conversation:
             self._turn_active = False
             self._record.add_turn(turn)
 
+    def _usage(self, text: str, kind: str, prompt_audio_s: float, response_audio_s: float) -> dict:
+        prompt_tokens = (replies.text_tokens(self._instruction) + self._state.history_tokens
+                         + (replies.text_tokens(text) if kind != "audio" else 0))
+        return replies.usage_metadata(prompt_text_tokens=prompt_tokens, prompt_audio_s=prompt_audio_s,
+                                      response_audio_s=response_audio_s)
+
+    async def _send_input_transcription(self, text: str, now: behaviours.Behaviours) -> None:
+        messages = shaping.input_transcription_messages(text, incremental=now.incremental_input_transcription)
+        if now.late_input_transcription_s is None:
+            for message in messages:
+                await self._channel.send(message)
+            return
+        # LIVE_PROTOCOL 8.5: no ordering guarantee; 3.8 sent the user's line after the reply.
+        task = asyncio.create_task(self._send_later(now.late_input_transcription_s, messages),
+                                   name=f"{self._record.id}-late-transcription")
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    async def _send_later(self, delay_s: float, messages: list[dict]) -> None:
+        await asyncio.sleep(delay_s)
+        try:
+            for message in messages:
+                await self._channel.send(message)
+        except ChannelClosed:
+            pass
+
+    async def _wait_for_input(self, turn: dict) -> None:
+        if not self._input_after_response.is_set():
+            turn["stalled"] = True
+            self._record.count("stalls")
+            await self._input_after_response.wait()
+
+    async def _run_tools(self, commands: list[replies.ToolCommand], turn: dict, usage: dict) -> str:
+        """Call ``commands``; return the reply: pending note for non-blocking ones, results of blocking ones."""
+        calls: list[tuple[str, str, dict]] = []
+        background: list[str] = []
+        waiting: list[tuple[str, str, asyncio.Future]] = []
+        for command in commands:
+            blocking = self._behaviors.get(command.name) != "NON_BLOCKING"
+            call_id = self._new_call(command, "BLOCKING" if blocking else "NON_BLOCKING")
+            calls.append((call_id, command.name, command.args))
+            if blocking:
+                future: asyncio.Future = asyncio.get_running_loop().create_future()
+                self._pending_calls[call_id] = future
+                waiting.append((call_id, command.name, future))
+            else:
+                # The reply goes on while the call runs (3.8 default, LIVE_PROTOCOL 8.1).
+                self._async_calls[call_id] = command.name
+                background.append(command.name)
+        turn["kind"] = "tool" if waiting else "tool_async"
+        await self._send_tool_calls(calls, usage)
+        parts = [replies.tool_pending_text(background)] if background else []
+        for call_id, name, future in waiting:
+            response = await future
+            self._record.update_tool_call(call_id, response=response)
+            parts.append(replies.tool_reply_text(name, response))
+        if waiting and self._now().stall_after_tool_response:
+            await self._wait_for_input(turn)
+        return " ".join(parts)
+
+    async def _send_tool_calls(self, calls: list[tuple[str, str, dict]], usage: dict) -> None:
+        now = self._now()
+        # livekit/agents-js #1137 (fix PR #1138): 2.5 sends a parallel call in its own toolCall message.
+        messages = [wire.tool_calls([call]) for call in calls] if now.separate_parallel_calls else [wire.tool_calls(calls)]
+        for message in messages:
+            if now.usage_placement == "service":
+                message["usageMetadata"] = usage  # LIVE_PROTOCOL 8.5: toolCall frames may carry usage
+            await self._channel.send(message)
+        if now.unresumable_during_tool_calls and self._resumable:
+            await self._channel.send(wire.unresumable_update(empty_handle=False))
+
     def _new_call(self, command: replies.ToolCommand, behavior: str) -> str:
         self._state.tool_calls += 1
         call_id = f"function-call-{self._state.tool_calls}"
@@ -404,22 +512,9 @@ class Conversation:
                                     "scheduling": None})
         return call_id
 
-    async def _start_async_call(self, command: replies.ToolCommand) -> None:
-        call_id = self._new_call(command, "NON_BLOCKING")
-        self._async_calls[call_id] = command.name
-        await self._channel.send(wire.tool_call(call_id, command.name, command.args))
-
-    async def _call_tool(self, command: replies.ToolCommand) -> Any:
-        call_id = self._new_call(command, "BLOCKING")
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._pending_calls[call_id] = future
-        await self._channel.send(wire.tool_call(call_id, command.name, command.args))
-        response = await future
-        self._record.update_tool_call(call_id, response=response)
-        return response
-
-    async def _speak(self, reply: str, pcm: bytes, turn: dict) -> None:
+    async def _speak(self, reply: str, pcm: bytes, turn: dict, first_extra: dict | None = None) -> None:
         options = self._ctx.options
+        now = self._now()
         chunk_bytes = max(2, OUTPUT_RATE * 2 * options.speak_chunk_ms // 1000)
         chunks = [pcm[offset:offset + chunk_bytes] for offset in range(0, len(pcm), chunk_bytes)] or [b""]
         pieces = replies.split_transcript(reply, len(chunks)) if self._output_transcripts else []
@@ -435,29 +530,11 @@ class Conversation:
                     await asyncio.sleep(delay)
             else:
                 await asyncio.sleep(0)  # let an interruption in between chunks
-            if index in due:
-                await self._channel.send(wire.output_transcription(due[index]))
-            await self._channel.send(wire.audio_chunk(chunk, OUTPUT_MIME))
+            for message in shaping.chunk_messages(index, wire.audio_chunk(chunk, OUTPUT_MIME), due.get(index),
+                                                  multipart=now.multipart_messages, empty_frames=now.empty_frames,
+                                                  first_extra=first_extra):
+                await self._channel.send(message)
             seconds = len(chunk) / (2 * OUTPUT_RATE)
             position_s += seconds
             turn["audio_out_seconds"] = round(turn["audio_out_seconds"] + seconds, 6)
             self._record.add_audio_out(seconds)
-
-
-
-_SCHEDULING_NUMBERS = {0: "WHEN_IDLE", 1: "SILENT", 2: "WHEN_IDLE", 3: "INTERRUPT"}
-
-
-def scheduling_of(response: dict) -> str:
-    """A function response's ``scheduling``: SILENT, WHEN_IDLE or INTERRUPT.
-
-    google-genai 3.6.1 sends the enum name (``"WHEN_IDLE"``); proto3 JSON also
-    allows its number. Unset or ``SCHEDULING_UNSPECIFIED`` means WHEN_IDLE, the
-    documented default (``types.FunctionResponseScheduling``).
-    """
-    value = response.get("scheduling")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _SCHEDULING_NUMBERS.get(value, "WHEN_IDLE")
-    if isinstance(value, str) and value.upper() in ("SILENT", "WHEN_IDLE", "INTERRUPT"):
-        return value.upper()
-    return "WHEN_IDLE"

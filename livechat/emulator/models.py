@@ -36,8 +36,8 @@ CLASSIC_VOICES = frozenset({
 # Catalog voice ids such as "en-us-tavi": BCP-47 language and region, then a name (LIVE_PROTOCOL 8.1).
 CATALOG_VOICE = re.compile(r"^[a-z]{2,3}-[a-z]{2}-[a-z0-9][a-z0-9-]*$")
 
-# Service behaviours --like-service can turn on (names of EmulatorOptions fields, plus the
-# model-specific periodic closes and ignore_parallel_calls).
+# Service behaviours --like-service can turn on: names of EmulatorOptions fields, plus the
+# model-specific periodic closes below (see behaviours.py for the values they get).
 MID_CALL_1007 = "mid_call_1007"
 PERIODIC_1008 = "periodic_1008"
 
@@ -71,12 +71,14 @@ _ALL_MODELS = frozenset({
     "usage_placement",  # LIVE_PROTOCOL 8.5 (usage at generation start, empty on turnComplete, on toolCall)
     "empty_frames",  # LIVE_PROTOCOL 8.5 (frequent {"serverContent":{}})
     "unresumable_during_tool_calls",  # LIVE_PROTOCOL 8.5 (resumable:false / empty handle during tool calls)
-    "go_away_deadline",  # LIVE_PROTOCOL 8.3 (goAway then 1011 Deadline expired)
+    "go_away_close",  # LIVE_PROTOCOL 8.3 (goAway then 1011 Deadline expired; 1008 for a lingering client)
 })
 _25 = _ALL_MODELS | {
     MID_CALL_1007,  # hkjarral/AVA-AI-Voice-Agent-for-Asterisk #496, #541, #598
     "incremental_input_transcription",  # LIVE_PROTOCOL 8.5: 2.5 sends a few characters at a time
-    "ignore_parallel_calls",  # livekit/agents-js #1137
+    # livekit/agents-js #1137 (fix: PR #1138): on 2.5 a second call arrives in its own toolCall
+    # message while the first is pending, and a client that tracks one pending call drops it.
+    "separate_parallel_calls",
 }
 _25_PREVIEW = _25 | {"no_interrupted_event"}  # AVA #385: preview native-audio models
 _3X = _ALL_MODELS | {
@@ -229,3 +231,21 @@ def custom_vocabulary(setup: dict) -> list[str] | None:
         return None
     words = config.get("customVocabulary")
     return list(words) if isinstance(words, list) else None
+
+
+_SCHEDULING_NUMBERS = {0: "WHEN_IDLE", 1: "SILENT", 2: "WHEN_IDLE", 3: "INTERRUPT"}
+
+
+def scheduling_of(response: dict) -> str:
+    """A function response's ``scheduling``: SILENT, WHEN_IDLE or INTERRUPT.
+
+    google-genai 3.6.1 sends the enum name (``"WHEN_IDLE"``); proto3 JSON also
+    allows its number. Unset or ``SCHEDULING_UNSPECIFIED`` means WHEN_IDLE, the
+    documented default (``types.FunctionResponseScheduling``).
+    """
+    value = response.get("scheduling")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _SCHEDULING_NUMBERS.get(value, "WHEN_IDLE")
+    if isinstance(value, str) and value.upper() in ("SILENT", "WHEN_IDLE", "INTERRUPT"):
+        return value.upper()
+    return "WHEN_IDLE"

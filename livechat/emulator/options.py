@@ -19,6 +19,8 @@ from .errors import EmulatorOptionsError
 _SENDABLE_CLOSE_CODES = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
 ABRUPT_DROP = 1006
 _KNOWN_VERSIONS = ("v1alpha", "v1beta", "v1")
+USAGE_PLACEMENTS = ("turn_complete", "service")
+GO_AWAY_CLOSES = ("lingering", "deadline", "service")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,23 @@ class EmulatorOptions:
     pong_delay_s: float = 0.0
     refuse_resumption: bool = False
     spurious_interrupt_after_s: float | None = None
+    # The service's rough edges (shared/LIVE_PROTOCOL.md section 8; each one's source is cited
+    # where it is acted on, mostly conversation.py and faults.py). Defaults keep the emulator's
+    # earlier behaviour.
+    close_reason: str | None = None  # reason of close_after_messages / close_every_s closes
+    close_every_s: float | None = None  # every connection closed T s after it opens, mid-reply or not
+    refuse_input_during_tool_call: bool = False
+    stall_after_tool_response: bool = False
+    late_input_transcription_s: float | None = None
+    incremental_input_transcription: bool = False
+    no_interrupted_event: bool = False
+    usage_placement: str = "turn_complete"  # or "service"
+    empty_frames: bool = False
+    unresumable_during_tool_calls: bool = False
+    multipart_messages: bool = False
+    separate_parallel_calls: bool = False  # parallel calls as one toolCall message each
+    go_away_close: str = "lingering"  # after goAway: "lingering" 1008, "deadline" 1011, "service" either
+    like_service: bool = False  # every behaviour the reports describe for the session's model
 
     def __post_init__(self) -> None:
         # Accept a list from callers and CLI parsing; store a tuple (hashable, frozen).
@@ -70,7 +89,7 @@ class EmulatorOptions:
             raise EmulatorOptionsError(
                 f"vad_threshold_dbfs must be between -120 and 0 dBFS, got {self.vad_threshold_dbfs!r}")
         for name in ("session_duration_limit_s", "connection_lifetime_s", "go_away_after_s",
-                     "spurious_interrupt_after_s"):
+                     "spurious_interrupt_after_s", "close_every_s", "late_input_transcription_s"):
             _optional_non_negative(name, getattr(self, name))
         for name in ("setup_delay_s", "go_away_time_left_s", "pong_delay_s", "pacing_lead_s"):
             value = getattr(self, name)
@@ -80,6 +99,14 @@ class EmulatorOptions:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise EmulatorOptionsError(f"{name} must be None or an integer >= 1, got {value!r}")
+        if self.usage_placement not in USAGE_PLACEMENTS:
+            raise EmulatorOptionsError(
+                f"usage_placement must be one of {', '.join(USAGE_PLACEMENTS)}, got {self.usage_placement!r}")
+        if self.go_away_close not in GO_AWAY_CLOSES:
+            raise EmulatorOptionsError(
+                f"go_away_close must be one of {', '.join(GO_AWAY_CLOSES)}, got {self.go_away_close!r}")
+        if self.close_reason is not None and not isinstance(self.close_reason, str):
+            raise EmulatorOptionsError(f"close_reason must be None or a string, got {self.close_reason!r}")
         if self.close_code not in _SENDABLE_CLOSE_CODES | {ABRUPT_DROP} and not 3000 <= self.close_code <= 4999:
             raise EmulatorOptionsError(
                 "close_code must be a close code a server may send (1000-1003, 1007-1014, 3000-4999) "

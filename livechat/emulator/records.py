@@ -8,7 +8,12 @@ the tests and the browser test; add keys, never rename them:
 effective_setup, audio_in_seconds, audio_in_rate, audio_in_envelope,
 audio_out_seconds, turns, tool_calls, interruptions, resumed_from,
 history_turns, go_away_sent, server_messages, client_messages, ended,
-model_family, model_status, custom_vocabulary, function_behaviors``
+model_family, model_status, custom_vocabulary, function_behaviors, service_behaviours``
+
+``service_behaviours`` names the service behaviours in force when the connection
+opened (``behaviours.Behaviours.active()``). A turn that waited for realtime
+input after a tool response (``stall_after_tool_response``) has ``stalled: true``,
+and ``stalls`` counts the waits as they begin.
 
 Each ``tool_calls`` entry: ``id, name, args, response, cancelled, behavior
 (BLOCKING | NON_BLOCKING), scheduling`` (of a non-blocking call's response).
@@ -58,7 +63,7 @@ class SessionRegistry:
                 "resumed_from": None, "history_turns": 0, "go_away_sent": False,
                 "server_messages": 0, "client_messages": 0, "ended": None,
                 "model_family": None, "model_status": None, "custom_vocabulary": None,
-                "function_behaviors": {},
+                "function_behaviors": {}, "service_behaviours": [], "stalls": 0,
             }
             self._records.append(data)
             self._bump()

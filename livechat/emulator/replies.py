@@ -58,6 +58,20 @@ def parse_tool_command(text: str, declared: list[str]) -> ToolCommand | None:
     return ToolCommand(name=match.group(1), args=args)
 
 
+def parse_tool_commands(text: str, declared: list[str]) -> list[ToolCommand]:
+    """The tool calls ``text`` asks for: one ``call NAME {json}`` per line, every line a command.
+
+    Several lines make parallel calls (one model turn, several function calls);
+    any line that is not a valid command makes the whole text plain input (``[]``).
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    commands = [parse_tool_command(line, declared) for line in lines] if len(lines) > 1 else []
+    if commands and all(command is not None for command in commands):
+        return [command for command in commands if command is not None]
+    single = parse_tool_command(text, declared)
+    return [single] if single is not None else []
+
+
 def tool_reply_text(name: str, response: Any) -> str:
     """The spoken reply after a tool answered: its JSON result, truncated."""
     result = json.dumps(response, sort_keys=True, ensure_ascii=False)
@@ -66,9 +80,11 @@ def tool_reply_text(name: str, response: Any) -> str:
     return f"The {name} tool returned: {result}"
 
 
-def tool_pending_text(name: str) -> str:
-    """What the model says while a non-blocking call runs."""
-    return f"Let me check that with the {name} tool."
+def tool_pending_text(names: list[str]) -> str:
+    """What the model says while non-blocking calls run."""
+    if len(names) == 1:
+        return f"Let me check that with the {names[0]} tool."
+    return f"Let me check that with the {', '.join(names[:-1])} and {names[-1]} tools."
 
 
 def split_transcript(text: str, pieces: int) -> list[str]:

@@ -85,8 +85,14 @@ def setup_complete() -> dict:
     return {"setupComplete": {}}
 
 
-def input_transcription(text: str) -> dict:
-    return {"serverContent": {"inputTranscription": {"text": text, "finished": True}}}
+def input_transcription(text: str, finished: bool = True) -> dict:
+    transcription: dict = {"text": text, "finished": True} if finished else {"text": text}
+    return {"serverContent": {"inputTranscription": transcription}}
+
+
+def empty_content() -> dict:
+    """The empty message the service sends often (LIVE_PROTOCOL 8.5)."""
+    return {"serverContent": {}}
 
 
 def output_transcription(text: str) -> dict:
@@ -114,7 +120,13 @@ def interrupted() -> dict:
 
 
 def tool_call(call_id: str, name: str, args: dict) -> dict:
-    return {"toolCall": {"functionCalls": [{"id": call_id, "name": name, "args": args}]}}
+    return tool_calls([(call_id, name, args)])
+
+
+def tool_calls(calls: list[tuple[str, str, dict]]) -> dict:
+    """One ``toolCall`` message with every ``(id, name, args)`` of ``calls``."""
+    return {"toolCall": {"functionCalls": [{"id": call_id, "name": name, "args": args}
+                                           for call_id, name, args in calls]}}
 
 
 def tool_call_cancellation(ids: list[str]) -> dict:
@@ -123,6 +135,13 @@ def tool_call_cancellation(ids: list[str]) -> dict:
 
 def resumption_update(handle: str) -> dict:
     return {"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}}
+
+
+def unresumable_update(*, empty_handle: bool) -> dict:
+    """``{"resumable": false}``, or with an empty handle: what the service sends during tool calls
+    (LIVE_PROTOCOL 8.5); a client must keep its last good handle."""
+    update: dict = {"newHandle": "", "resumable": False} if empty_handle else {"resumable": False}
+    return {"sessionResumptionUpdate": update}
 
 
 def go_away(time_left: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from livechat.emulator.conversation import scheduling_of
+from livechat.emulator.models import scheduling_of
 from livechat.emulator.errors import SessionRefused
 from livechat.emulator.models import MODELS, check_setup_rules, custom_vocabulary, function_behaviors, rules_for
 from livechat.emulator.setup import normalise_setup
