@@ -41,4 +41,5 @@ with col_voice:
     talk.render_voice(ctx, processing=processing, rtc_configuration=rtc_configuration)
 
 talk.live_panel()
+talk.render_record(ctx)
 talk.render_instruction(ctx)

@@ -10,6 +10,15 @@ _EXPORTS = {
     "EntryKind": "transcript",
     "Transcript": "transcript",
     "TranscriptError": "transcript",
+    "ToolWork": "record",
+    "Turn": "record",
+    "turns": "record",
+    "ReportContext": "report",
+    "markdown_report": "report",
+    "html_report": "report",
+    "report_zip": "report",
+    "RecordStore": "store",
+    "StoredRecord": "store",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

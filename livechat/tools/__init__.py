@@ -12,6 +12,8 @@ _EXPORTS = {
     "function_declarations": "toolbox",
     "live_tools": "toolbox",
     "ChartSpec": "charts",
+    "ChartRenderError": "charts",
+    "chart_png": "charts",
     "ChartSpecError": "charts",
     "build_chart": "charts",
     "chart_data": "charts",

@@ -33,7 +33,9 @@ __all__ = [
     "MAX_POINTS",
     "ChartData",
     "ChartSpec",
+    "ChartRenderError",
     "ChartSpecError",
+    "chart_png",
     "build_chart",
     "chart_data",
     "validate_spec",
@@ -52,6 +54,10 @@ _AXIS_KINDS = ("numeric", "datetime", "boolean")  # what can sit on a quantitati
 
 class ChartSpecError(ValueError):
     """A chart request does not fit the data; ``str()`` tells the model what to change."""
+
+
+class ChartRenderError(RuntimeError):
+    """A chart could not be turned into an image (for a report); ``str()`` says why."""
 
 
 @dataclass(frozen=True)
@@ -337,3 +343,17 @@ def build_chart(df: pd.DataFrame, spec: ChartSpec) -> alt.Chart:
     if data.note:
         return chart.encode(**encoding).properties(title=alt.TitleParams(title, subtitle=data.note))
     return chart.encode(**encoding).properties(title=title)
+
+
+def chart_png(chart: alt.Chart, *, scale: float = 1.0) -> bytes:
+    """``chart`` as PNG bytes, rendered without a browser (vl-convert's bundled Vega).
+
+    Used only when the analyst exports a report, so the native renderer is imported
+    here and not at start-up. Raises ``ChartRenderError``.
+    """
+    import vl_convert  # noqa: PLC0415 - ~40 MB native module, loaded on first export
+
+    try:
+        return bytes(vl_convert.vegalite_to_png(chart.to_dict(), scale=scale))
+    except Exception as exc:  # vl-convert raises ValueError/RuntimeError with Vega's message
+        raise ChartRenderError(f"The chart could not be rendered as an image: {exc}") from exc

@@ -28,6 +28,7 @@ from livechat.ui import runtime
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
+from livechat.ui.record import session_transcript
 from livechat.ui.sidebar import render_sidebar
 
 APP_TITLE = "Live Data Chat"
@@ -41,6 +42,8 @@ def render_shell() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     runtime.configure_logging()
     dataset = ensure_dataset()
+    # On every page, so a reload anywhere keeps the conversation's id in the URL.
+    session_transcript(dataset)
     try:
         configured = runtime.service_config()
     except ConfigError as exc:

@@ -45,8 +45,9 @@ from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
+from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
-from livechat.ui import cache, ice, runtime, state, webrtc_compat
+from livechat.ui import cache, ice, record, runtime, state, webrtc_compat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ PROCESSING_WIDGET_KEY = "livechat.widget.talk.audio_processing"
 AUTOPLAY_WIDGET_KEY = "livechat.widget.talk.autoplay"
 BRIDGE_STATE_KEY = "livechat.talk.bridge"
 _OBSERVER_KEY = "livechat.talk.bridge_observer"
-_TRANSCRIPT_KEY = "livechat.talk.transcript"
 _BRIDGE_COUNTER_KEY = "livechat.talk.bridge_count"
 POLL_SECONDS = 0.4
 _OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
@@ -179,12 +179,8 @@ class TalkContext:
 
 
 def get_transcript() -> Transcript:
-    """The browser session's transcript (created on first use)."""
-    value = st.session_state.get(_TRANSCRIPT_KEY)
-    if not isinstance(value, Transcript):
-        value = Transcript()
-        st.session_state[_TRANSCRIPT_KEY] = value
-    return value
+    """The browser session's transcript: kept across reloads by ``livechat.ui.record``."""
+    return record.session_transcript(state.current_dataset())
 
 
 def get_bridge() -> VoiceBridge:
@@ -358,7 +354,7 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
     with st.container(key=TRANSCRIPT_KEY):
         if not transcript.entries:
             st.caption("Press START and speak, or type a question below.")
-        for entry in transcript.entries:
+        for index, entry in enumerate(transcript.entries):
             if entry.kind == "message":
                 with st.chat_message("user" if entry.role == "user" else "assistant"):
                     # Plain text: a transcript is not Markdown, and must show as said.
@@ -367,11 +363,7 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                         st.caption("(interrupted)")
             elif entry.kind == "tool":
                 with st.expander(tool_label(entry), expanded=False):
-                    st.markdown("**Arguments**")
-                    st.json(entry.args or {})
-                    if entry.final:
-                        st.markdown("**Result**")
-                        st.json(entry.result if entry.result is not None else {"cancelled": entry.cancelled})
+                    record.render_tool_work(tool_work(index, entry))
                 _render_chart(entry, df, dataset_key)
             elif entry.kind == "error":
                 st.error(entry.text)
@@ -411,12 +403,30 @@ def live_panel() -> None:
     render_last_reply(bridge)
 
 
+def instruction_in_use(ctx: TalkContext) -> tuple[str, bool]:
+    """The running session's instruction (and True), else the one the next session gets."""
+    session = ctx.bridge.session
+    if session is not None and not session.state.is_final:
+        return session.effective_instruction, True
+    return ctx.settings.system_instruction, False
+
+
 def render_instruction(ctx: TalkContext) -> None:
     """The instruction in use, one click away, with its token estimate."""
-    session = ctx.bridge.session
-    live = session is not None and not session.state.is_final
-    instruction = session.effective_instruction if live and session is not None else ctx.settings.system_instruction
+    instruction, live = instruction_in_use(ctx)
     where = "in use by the current session" if live else "the next session will use"
     with st.expander(f"Instruction {where} (about {estimate_tokens(instruction):,} tokens)"):
         st.code(instruction, language=None, wrap_lines=True)
 
+
+def render_record(ctx: TalkContext) -> None:
+    """The conversation record: a note after a reload, and the report downloads.
+
+    The downloads sit in the sidebar: in the page body they would move with every line
+    the live transcript adds above them.
+    """
+    record.render_restore_note(ctx.transcript)
+    instruction, _ = instruction_in_use(ctx)
+    with st.sidebar:
+        st.subheader("Conversation record")
+        record.render_downloads(ctx.transcript, ctx.dataset, instruction, ctx.config.model)

@@ -1,5 +1,11 @@
 """Stage 5: one browser session's WebRTC audio joined to one Live session.
 
+``VoiceBridge`` (``bridge``) is the face; its parts: ``uplink`` (microphone frames to the
+session, in chunks), ``downlink`` (20 ms reply frames to the browser), ``reply`` (reply
+audio into playback, the last reply kept), ``stream`` (the WebRTC stream's state and when
+it dropped), ``watchdog`` (the thread that notices a closed tab), ``sessions`` (one Live
+session at a time), ``wav`` and ``errors``.
+
 May import: live, audio and below.
 """
 
@@ -7,14 +13,17 @@ from livechat._exports import lazy_exports
 
 _EXPORTS = {
     "VoiceBridge": "bridge",
-    "SessionFactory": "bridge",
-    "TaggedEvent": "bridge",
     "BridgeStats": "bridge",
-    "BridgeClosedError": "bridge",
-    "BridgeConfigError": "bridge",
-    "DOWNLINK_RATE": "bridge",
     "BADGE_STATES": "bridge",
-    "pcm16_wav": "bridge",
+    "SessionFactory": "sessions",
+    "TaggedEvent": "sessions",
+    "BridgeClosedError": "errors",
+    "BridgeConfigError": "errors",
+    "DOWNLINK_RATE": "downlink",
+    "DEFAULT_UPLINK_CHUNK_MS": "uplink",
+    "STREAM_DROPPED_MESSAGE": "stream",
+    "STREAM_STALLED_MESSAGE": "stream",
+    "pcm16_wav": "wav",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -132,7 +132,7 @@ class TalkPage:
         link.first.wait_for(state="visible", timeout=30_000)
         self.page.get_by_role("tab", name="What the model sees").wait_for(timeout=30_000)
         link.first.click()
-        self.page.wait_for_url("**/talk", timeout=15_000)
+        self.page.wait_for_url(page_url("/talk"), timeout=15_000)
         self.wait_for_component()
 
     def navigate(self, label: str, path: str) -> int:
@@ -146,7 +146,7 @@ class TalkPage:
         for attempt in range(3):
             link.click()
             try:
-                self.page.wait_for_url(f"**{path}", timeout=5_000)
+                self.page.wait_for_url(page_url(path), timeout=5_000)
                 self.nav_retries += attempt
                 return attempt
             except Exception:  # playwright TimeoutError: still on the old page
@@ -255,6 +255,11 @@ class TalkPage:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.page.close()
+
+
+def page_url(path: str) -> re.Pattern[str]:
+    """A URL on ``path``, whatever its query (the app keeps ``?conversation=…`` there)."""
+    return re.compile(rf"^[^?#]*{re.escape(path.rstrip('/') or '/')}/?(?:[?#].*)?$")
 
 
 def squash(text: str) -> str:
