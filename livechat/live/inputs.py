@@ -23,6 +23,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
 
 import websockets
 from google.genai import types
@@ -39,6 +43,36 @@ _INPUT_MIME = f"audio/pcm;rate={INPUT_RATE}"
 # so a backlog after a reconnection goes out in a few messages, not hundreds.
 _MAX_MESSAGE_US = 100_000
 _MAX_TEXTS = 32
+# Local evidence of speech in the uplink (for barge-in and the end-of-speech time): a
+# batch louder than this is speech; this much of it in a row is the analyst talking. A
+# little stricter than the emulator's VAD (-45 dBFS, 200 ms) so a reply is never cut for
+# less than the service itself would hear.
+SPEECH_DBFS = -40.0
+SUSTAINED_SPEECH_S = 0.3
+
+InputKind = Literal["typed", "speech", "sustained_speech"]
+
+
+class SpeechGate:
+    """Is the uplink carrying speech? RMS per batch, sustained over ``SUSTAINED_SPEECH_S``."""
+
+    def __init__(self, *, threshold_dbfs: float = SPEECH_DBFS,
+                 sustained_s: float = SUSTAINED_SPEECH_S) -> None:
+        self._threshold = 32768.0 * 10 ** (threshold_dbfs / 20)
+        self._sustained_s = sustained_s
+        self._run_s = 0.0
+
+    def feed(self, pcm16: bytes, seconds: float) -> InputKind | None:
+        """``"sustained_speech"``, ``"speech"`` or None (silence) for one batch of 16-bit PCM."""
+        samples = np.frombuffer(pcm16, dtype=np.int16)
+        if samples.size == 0:
+            return None
+        rms = float(np.sqrt(np.mean(samples.astype(np.float32) ** 2)))
+        if rms < self._threshold:
+            self._run_s = 0.0
+            return None
+        self._run_s += seconds
+        return "sustained_speech" if self._run_s >= self._sustained_s else "speech"
 
 
 class InputQueue:
@@ -177,12 +211,15 @@ class InputSender:
         transcript: TranscriptTracker,
         counters: SessionCounters,
         input_after_tool_response: str | None = None,
+        on_input: Callable[[InputKind], None] | None = None,
     ) -> None:
         self._queue = queue
         self._tools = tools
         self._transcript = transcript
         self._counters = counters
         self._after_response = input_after_tool_response
+        self.on_input: Callable[[InputKind], None] = on_input or (lambda kind: None)
+        self._speech = SpeechGate()
 
     async def pump(self, link: Link) -> Outcome:
         """Send tool responses, questions and microphone audio on ``link`` until it closes."""
@@ -224,6 +261,7 @@ class InputSender:
                 link.awaiting_reply = True
                 link.typed_echo, link.echo_seen = text, ""
                 self._transcript.add_complete("user", text)
+                self.on_input("typed")
                 continue
             batch = self._queue.take_audio()
             if batch is None:
@@ -234,6 +272,9 @@ class InputSender:
             )
             self._counters.add("audio_messages_sent")
             self._counters.add("audio_seconds_sent", seconds)
+            kind = self._speech.feed(pcm, seconds)
+            if kind is not None:
+                self.on_input(kind)
 
 
 def _duration_us(pcm: bytes, rate: int) -> int:

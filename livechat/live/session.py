@@ -62,7 +62,7 @@ from livechat.live.events import Event, SessionState
 from livechat.live.inputs import INPUT_RATE, InputQueue, InputSender
 from livechat.live.loop import SharedLoop, live_loop
 from livechat.live.messages import MessageHandler
-from livechat.live.metrics import SessionCounters
+from livechat.live.metrics import SessionCounters, TurnClock
 from livechat.live.outbox import EventOutbox
 from livechat.live.reconnect import ReconnectPolicy
 from livechat.live.reply_audio import REPLY_RATE, ReplyAudio, ReplyAudioSink
@@ -191,11 +191,14 @@ class LiveSession:
             backoff_s=reconnect_backoff_s, backoff_max_s=reconnect_backoff_max_s,
             seed_max_turns=seed_max_turns, seed_max_chars=seed_max_chars, name=name,
         )
+        turn_clock = TurnClock()
         messages = MessageHandler(
             name=name, outbox=self._outbox, counters=self._counters,
-            transcript=self._transcript, reply_audio=ReplyAudio(audio_sink),
-            tools=self._tools, policy=self._policy,
+            transcript=self._transcript,
+            reply_audio=ReplyAudio(audio_sink, on_first_audio=turn_clock.reply_audio),
+            tools=self._tools, policy=self._policy, clock=turn_clock,
         )
+        sender.on_input = messages.note_input
         self._link = ConnectionLoop(
             config=config, settings=settings, name=name, setup_timeout=setup_timeout,
             token_source=token_source, token_lifetime=token_lifetime, outbox=self._outbox,

@@ -58,6 +58,7 @@ BADGE_KEY = "session-state"
 TRANSCRIPT_KEY = "transcript"
 CHAT_PLACEHOLDER = "Ask about your data"
 TOOL_LABEL_PREFIX = "Tool: "
+SESSION_TOTAL_PREFIX = "This conversation: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 # ------------------------------------------------------------------------------------------
 
@@ -70,6 +71,9 @@ BRIDGE_STATE_KEY = "livechat.talk.bridge"
 _OBSERVER_KEY = "livechat.talk.bridge_observer"
 _BRIDGE_COUNTER_KEY = "livechat.talk.bridge_count"
 POLL_SECONDS = 0.4
+FIGURES_HELP = ("First audio: from the end of your question (speech or typed) to the reply's "
+                "first audio queued for playback. Tokens: the turn's usage as the service "
+                "reported it, counted once per turn.")
 _OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
 _PROCESSING_FIELDS = ("echoCancellation", "noiseSuppression", "autoGainControl")
 
@@ -361,6 +365,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                     st.text(entry.text)
                     if entry.interrupted:
                         st.caption("(interrupted)")
+                    figures = entry.figures_caption
+                    if figures:
+                        st.caption(figures, help=FIGURES_HELP)
             elif entry.kind == "tool":
                 with st.expander(tool_label(entry), expanded=False):
                     record.render_tool_work(tool_work(index, entry))
@@ -369,6 +376,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                 st.error(entry.text)
             else:
                 st.info(entry.text)
+        total = transcript.session_total()
+        if total:
+            st.caption(f"{SESSION_TOTAL_PREFIX}{total}", help=FIGURES_HELP)
 
 
 def render_level(bridge: VoiceBridge) -> None:
