@@ -21,7 +21,7 @@ from livechat.live.events import (
     TurnFigures,
     Usage,
 )
-from livechat.live.session import RECONNECTED_NOTICE, LiveSession
+from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession
 from livechat.live.tokens import LiveSettings
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.voice.bridge import TaggedEvent
@@ -313,3 +313,24 @@ def test_barge_in_without_interrupted_clears_playback_once_and_the_next_reply_pl
     # The next reply was written whole: nothing of it was muted (no clipped first word).
     written_after = stats["playback"]["written_bytes"]
     assert written_after - cleared >= int(second["audio_out_seconds"] * 48_000 * 0.95)
+
+
+def test_a_go_away_deadline_1011_mid_reply_is_a_move_not_a_failure(emulator_factory) -> None:
+    # goAway with 0.5 s left, one second into a long real-time reply: the deadline falls
+    # mid-turn, and the service closes 1011 "Deadline expired…" (LIVE_PROTOCOL §8.3).
+    server = emulator_factory(realtime=True, go_away_after_s=1.0, go_away_time_left_s=0.5,
+                              go_away_close="deadline")
+    session, recorder = _start(server, G38)
+    try:
+        session.send_text("Tell me everything about the keepers.")
+        server.wait_for(lambda s: s and s[0]["ended"] is not None, timeout=20)
+        server.set_options(go_away_after_s=None, realtime=False)
+        recorder.wait_for(lambda _: recorder.notices(), 20, "moved on")
+        recorder.ask("Still there?")
+    finally:
+        assert_ended_cleanly(session)
+    assert server.sessions()[0]["ended"]["code"] == 1011
+    assert "Deadline expired" in server.sessions()[0]["ended"]["reason"]
+    # No handle existed yet (the first turn never completed): a seeded new session, no error.
+    assert recorder.notices() == [NEW_SESSION_NOTICE] and recorder.errors() == []
+    assert recorder.finals("user") == ["Tell me everything about the keepers.", "Still there?"]
