@@ -26,12 +26,18 @@ Threads:
   with the session, whatever else runs on the loop.
 - a small thread pool, created on the first tool call, runs tools off the loop.
 
-Reconnection (issue 10): a ``goAway`` reconnects at the next turn boundary; an unexpected
-close (1006, 1011, ...) reconnects at once, then with backoff, for at most
+Reconnection (issues 10, 16): a ``goAway`` reconnects at the next turn boundary; an
+unexpected close (1006, 1011, ...) reconnects at once, then with backoff, for at most
 ``max_reconnects`` consecutive failures. Each reconnection mints a new token carrying the
 latest resumption handle; if there is none, or the service refuses it, a new session is
-started with the same instruction plus the transcript so far. 1007/1008 are never retried.
-Audio captured meanwhile is kept (up to ``audio_buffer_seconds``) and sent afterwards.
+started with the same instruction plus the transcript so far. A 1007/1008 is retried only
+when ``errors.CLOSE_RULES`` says it is not about credentials, the model or the setup and
+the connection had completed its setup. Audio captured meanwhile is kept (up to
+``audio_buffer_seconds``) and sent afterwards.
+
+The model's row in ``livechat.live.models`` decides the rules around tool calls: which
+calls block (nothing but their response is sent meanwhile), and whether a realtime input
+must follow each response.
 """
 
 from __future__ import annotations
