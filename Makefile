@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test bench clean
+.PHONY: run serve test bench clean
 
 # Stamps make installs incremental: pip runs again only when a requirements file changes.
 $(VENV)/.runtime: requirements.txt
@@ -18,6 +18,11 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+# N replicas behind HAProxy (Debian's haproxy): see deploy/serve and README "Deploying".
+REPLICAS ?= 2
+serve: $(VENV)/.runtime
+	$(PY) deploy/serve --replicas $(REPLICAS) --port $(PORT)
 
 test: $(VENV)/.dev
 	PYTHON=$(PY) bash scripts/run-tests

@@ -15,8 +15,15 @@ The larger of the two is the figure checked.
 Acceptance: summarize <= 0.5 x describe, <= 1.0 s median, and added memory < half of
 ``df.memory_usage(deep=True).sum()``.
 
-    .venv/bin/python bench/bench_summary.py            # 1,000,000 rows, 5 runs
+Then the table-set case (issue 18): ``summarize_tables`` over 5 tables, the 1,000,000-row
+frame plus four smaller ones that refer to it or that it refers to (stations, regions,
+shifts by name; a 50,000-row maintenance log by ``reading_id`` → ``id``), against
+``describe(include="all")`` summed over the 5 tables. Acceptance: ratio <= 0.5, within
+the budget, and the join keys named.
+
+    .venv/bin/python bench/bench_summary.py            # 1,000,000 rows, 5 runs, then the set
     .venv/bin/python bench/bench_summary.py --quick    # 100,000 rows, 3 runs
+    .venv/bin/python bench/bench_summary.py --tables   # only the 5-table case
     .venv/bin/python bench/bench_summary.py --strict   # exit 1 when a target is missed
 """
 
@@ -40,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat.procstat import rss_bytes  # noqa: E402
 from livechat.summary.builder import summarize  # noqa: E402
+from livechat.summary.tableset import SetTable, summarize_tables  # noqa: E402
 
 SEED = 20_240_611
 
@@ -143,12 +151,75 @@ def _seconds(times: list[float]) -> str:
     return ", ".join(f"{t:.3f}" for t in times)
 
 
+def make_table_set(big: pd.DataFrame, seed: int = SEED) -> list[SetTable]:
+    """The 5-table set: ``big`` (readings) and four tables joined to it."""
+    rng = np.random.default_rng(seed + 1)
+    stations = pd.DataFrame({
+        "station": [f"st-{i:03d}" for i in range(250)],
+        "name": [f"Lighthouse {i}" for i in range(250)],
+        "height_m": rng.integers(10, 60, 250),
+        "built": rng.integers(1820, 1960, 250),
+    })
+    regions = pd.DataFrame({"region": ["north", "south", "east", "west"],
+                            "manager": ["Ada", "Bo", "Cy", "Di"]})
+    shifts = pd.DataFrame({"shift": ["day", "night", "swing"], "hours": [8, 10, 6]})
+    logs = 50_000
+    maintenance = pd.DataFrame({
+        "reading_id": rng.choice(len(big), logs, replace=False),
+        "task": rng.choice(["lamp", "lens", "paint", "radio"], logs),
+        "minutes": rng.integers(5, 240, logs),
+    })
+    return [SetTable("readings", big, "readings.parquet"),
+            SetTable("stations", stations, "fleet.xlsx — Stations"),
+            SetTable("regions", regions, "fleet.xlsx — Regions"),
+            SetTable("shifts", shifts, "fleet.xlsx — Shifts"),
+            SetTable("maintenance", maintenance, "maintenance.csv")]
+
+
+def run_table_set(big: pd.DataFrame, runs: int) -> dict[str, bool]:
+    """Time summarize_tables on the 5-table set against describe summed; print the figures."""
+    tables = make_table_set(big)
+    summarize_tables(tables)  # warm-up
+    set_times: list[float] = []
+    describe_times: list[float] = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        summary = summarize_tables(tables)
+        set_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for table in tables:
+            table.df.describe(include="all")
+        describe_times.append(time.perf_counter() - t0)
+    t_set = statistics.median(set_times)
+    t_desc = statistics.median(describe_times)
+    ratio = t_set / t_desc
+    shapes = ", ".join(f"{t.sql_name} {t.df.shape[0]:,}x{t.df.shape[1]}" for t in tables)
+    print(f"\ntable set: {shapes}")
+    print(f"summarize_tables: median {t_set:.3f} s of {runs} ({_seconds(set_times)})")
+    print(f"describe(include='all') summed over the tables: median {t_desc:.3f} s of {runs} "
+          f"({_seconds(describe_times)})")
+    print(f"ratio summarize_tables/describe: {ratio:.2f} (target <= 0.50)")
+    print(f"summary: {summary.estimated_tokens} of {summary.budget_tokens} tokens; "
+          f"omitted: {', '.join(summary.omitted) or 'nothing'}")
+    print("join keys named:")
+    for key in summary.join_keys:
+        print(f"  {key}")
+    wanted = ('readings."station" → stations."station"', 'readings."region" → regions."region"',
+              'readings."shift" → shifts."shift"', 'maintenance."reading_id" → readings."id"')
+    return {
+        "set ratio <= 0.5": ratio <= 0.5,
+        "set within budget": summary.estimated_tokens <= summary.budget_tokens,
+        "set names the join keys": all(any(key.startswith(w) for key in summary.join_keys) for w in wanted),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows and 3 runs")
     parser.add_argument("--rows", type=int, help="override the row count")
     parser.add_argument("--runs", type=int, help="timed runs of each (median reported)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--tables", action="store_true", help="only the 5-table set case")
     args = parser.parse_args(argv)
     rows = args.rows or (100_000 if args.quick else 1_000_000)
     runs = args.runs or (3 if args.quick else 5)
@@ -165,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{k} x{v}" for k, v in df.dtypes.astype(str).value_counts().sort_index().items()
         )
     )
+
+    if args.tables:
+        checks = run_table_set(df, runs)
+        for label, ok in checks.items():
+            print(f"{'PASS' if ok else 'FAIL'}: {label}")
+        return 1 if args.strict and not all(checks.values()) else 0
 
     summarize(df, name="bench.csv")  # warm-up: lazy imports and first-call allocations
     df.describe(include="all")
@@ -202,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "median <= 1.0 s": t_sum <= 1.0,
         "memory < half the frame": added < limit,
     }
+    checks.update(run_table_set(df, runs))
     if rows != 1_000_000:
         print(
             "(the targets are set for the 1,000,000-row run; below 100,000 rows nothing is sampled)"

@@ -1,7 +1,7 @@
 """Service configuration: where the Gemini Live service is and how to reach it.
 
 Resolves ``GEMINI_API_KEY``, ``GEMINI_BASE_URL``, ``GEMINI_CA_FILE`` and ``GEMINI_MODEL``
-from Streamlit secrets (passed in as a plain ``Mapping``; this module never imports
+(and the TURN relay settings, ``resolve_turn_settings``) from Streamlit secrets (passed in as a plain ``Mapping``; this module never imports
 streamlit) and the environment, and builds ``google.genai`` clients for it.
 
 Every client is pinned to ``v1alpha`` (the only version that serves ephemeral tokens and
@@ -12,7 +12,10 @@ settings tolerant enough that a pong delayed by up to 30 s never kills a healthy
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import logging
 import os
 import ssl
@@ -207,3 +210,146 @@ def make_client(
         async_client_args=async_args,
     )
     return genai.Client(api_key=api_key, vertexai=False, http_options=options)
+
+
+# ----------------------------------------------------------------------------- TURN relay
+#
+# Two ways to give WebRTC a relay (README "Deploying"): a static ``ice_servers`` list
+# (livechat.ui.ice reads it), or ``turn_urls`` + ``turn_secret`` for a TURN server that
+# implements the TURN REST API scheme (coturn's ``use-auth-secret``, and what managed
+# TURN services offer): the app mints short-lived credentials per browser session from
+# the shared secret, so the long-term secret never reaches the browser.
+# Scheme: draft-uberti-behave-turn-rest-00 §2.2; coturn's README.turnserver, option
+# --use-auth-secret: username "<unix expiry>:<user id>", password
+# base64(HMAC-SHA1(secret, username)).
+
+TURN_URLS_ENV = "LIVECHAT_TURN_URLS"
+TURN_SECRET_ENV = "LIVECHAT_TURN_SECRET"
+ICE_TRANSPORT_POLICY_ENV = "LIVECHAT_ICE_TRANSPORT_POLICY"
+TURN_URLS_KEY = "turn_urls"
+TURN_SECRET_KEY = "turn_secret"
+ICE_TRANSPORT_POLICY_KEY = "ice_transport_policy"
+ICE_TRANSPORT_POLICIES = ("all", "relay")
+# "A few hours": long enough for a working session, short enough that a credential
+# copied out of a browser soon stops working.
+DEFAULT_TURN_CREDENTIAL_LIFETIME_S = 4 * 3600
+_TURN_SCHEMES = ("turn:", "turns:")
+
+
+@dataclass(frozen=True)
+class TurnSettings:
+    """How WebRTC reaches a TURN relay (immutable; ``secret`` hidden from ``repr``).
+
+    ``urls`` empty means no minted credentials (static ``ice_servers`` may still list a
+    relay). ``transport_policy`` ``"relay"`` makes the browser use relay candidates only.
+    """
+
+    urls: tuple[str, ...] = ()
+    secret: str | None = field(default=None, repr=False)
+    transport_policy: str = "all"
+    credential_lifetime_s: int = DEFAULT_TURN_CREDENTIAL_LIFETIME_S
+
+    def __post_init__(self) -> None:
+        if self.transport_policy not in ICE_TRANSPORT_POLICIES:
+            raise ConfigError(
+                f"{ICE_TRANSPORT_POLICY_KEY} must be one of {', '.join(ICE_TRANSPORT_POLICIES)}, "
+                f"got {self.transport_policy!r}"
+            )
+        for url in self.urls:
+            if not url.lower().startswith(_TURN_SCHEMES):
+                raise ConfigError(f"{TURN_URLS_KEY} must list turn: or turns: URLs, got {url!r}")
+        if self.urls and not self.secret:
+            raise ConfigError(f"{TURN_URLS_KEY} is set, so {TURN_SECRET_KEY} must be set too")
+        if self.secret and not self.urls:
+            raise ConfigError(f"{TURN_SECRET_KEY} is set, so {TURN_URLS_KEY} must list the TURN server")
+        if self.credential_lifetime_s <= 0:
+            raise ConfigError(
+                f"credential_lifetime_s must be positive, got {self.credential_lifetime_s!r}"
+            )
+
+    @property
+    def mints_credentials(self) -> bool:
+        """True when per-session credentials are minted from ``secret`` for ``urls``."""
+        return bool(self.urls)
+
+    @property
+    def relay_only(self) -> bool:
+        """True when the browser may use relay candidates only."""
+        return self.transport_policy == "relay"
+
+
+def _turn_urls(raw: Any) -> tuple[str, ...]:
+    """``turn_urls`` as a tuple: a TOML list, or one text with comma-separated URLs."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        parts = raw.split(",")
+    elif isinstance(raw, (list, tuple)):
+        parts = list(raw)
+    else:
+        raise ConfigError(f"{TURN_URLS_KEY} must be a list of URLs, got {type(raw).__name__}")
+    urls = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise ConfigError(f"{TURN_URLS_KEY} must list texts, got {part!r}")
+        if part.strip():
+            urls.append(part.strip())
+    return tuple(urls)
+
+
+def _secret_or_env(secrets: Mapping[str, Any], key: str, env: Mapping[str, str], env_name: str) -> Any:
+    try:
+        value = secrets.get(key)
+    except (KeyError, FileNotFoundError):
+        value = None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value = _lookup(env, env_name)
+    return value
+
+
+def resolve_turn_settings(
+    secrets: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> TurnSettings:
+    """TURN settings from secrets (``turn_urls``, ``turn_secret``, ``ice_transport_policy``)
+    with the environment (``LIVECHAT_TURN_URLS`` comma-separated, ``LIVECHAT_TURN_SECRET``,
+    ``LIVECHAT_ICE_TRANSPORT_POLICY``) as fallback. Raises ``ConfigError`` naming the rule;
+    the secret is registered for log redaction and never quoted in a message.
+    """
+    env = os.environ if env is None else env
+    urls = _turn_urls(_secret_or_env(secrets, TURN_URLS_KEY, env, TURN_URLS_ENV))
+    secret = _secret_or_env(secrets, TURN_SECRET_KEY, env, TURN_SECRET_ENV)
+    if secret is not None and not isinstance(secret, str):
+        raise ConfigError(f"{TURN_SECRET_KEY} must be text")  # never echo a secret
+    secret = secret.strip() if secret else None
+    if secret:
+        redact.register_secret(secret)
+    policy = _secret_or_env(secrets, ICE_TRANSPORT_POLICY_KEY, env, ICE_TRANSPORT_POLICY_ENV)
+    policy = str(policy).strip().lower() if policy is not None else "all"
+    return TurnSettings(urls=urls, secret=secret or None, transport_policy=policy)
+
+
+@dataclass(frozen=True)
+class TurnCredentials:
+    """One browser session's TURN credentials (TURN REST API scheme); ``credential`` hidden."""
+
+    username: str
+    credential: str = field(repr=False)
+    expires_at: int = 0
+
+
+def turn_credentials(secret: str, session_id: str, *, now: float,
+                     lifetime_s: int = DEFAULT_TURN_CREDENTIAL_LIFETIME_S) -> TurnCredentials:
+    """Mint ``<expiry>:<session_id>`` / base64(HMAC-SHA1(secret, username)).
+
+    ``session_id`` must not contain ``:`` (the TURN server splits the username there).
+    The TURN server checks the expiry itself; the credential cannot be reused after it.
+    """
+    if not secret:
+        raise ConfigError("turn_credentials needs the TURN secret, got an empty value")
+    if not session_id or ":" in session_id:
+        raise ConfigError(f"the TURN user id must be non-empty text without ':', got {session_id!r}")
+    expires_at = int(now) + int(lifetime_s)
+    username = f"{expires_at}:{session_id}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return TurnCredentials(username=username, credential=base64.b64encode(digest).decode("ascii"),
+                           expires_at=expires_at)

@@ -5,11 +5,12 @@ Layout and widgets only; loading, caching and chart data come from ``livechat.ui
 
 import streamlit as st
 
-from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS
-from livechat.ui import cache, model_panel, shell, state
+from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
+from livechat.data.tableset import MAX_TABLES
+from livechat.ui import cache, model_panel, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
-from livechat.ui.formatting import format_bytes, format_shape
+from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
 
 # Rows sent to the browser grid; the whole table stays on the server for the model.
 PREVIEW_ROWS = 20_000
@@ -19,13 +20,15 @@ shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 st.title("Data")
 
 st.file_uploader(
-    "Upload a spreadsheet",
+    "Upload spreadsheets",
     type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
     key=state.UPLOAD_WIDGET_KEY,
     on_change=flows.on_upload_change,
     max_upload_size=MAX_UPLOAD_MB,
+    accept_multiple_files=True,
     help=(
-        f"CSV, TSV, Excel, Parquet or JSON, up to {MAX_UPLOAD_MB} MB. "
+        f"CSV, TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), Parquet or JSON, up to {MAX_UPLOAD_MB} MB "
+        f"in all. Several files, or a workbook's sheets, become tables the model can join (up to {MAX_TABLES}). "
         "Until you upload a file, a sample dataset is shown."
     ),
 )
@@ -40,8 +43,11 @@ if current is None:
 
 table = current.table
 df = table.df
+table_set = tables.current_table_set()
 
-if len(table.sheets) > 1:
+if table_set is not None:
+    tables.render_table_list(table_set)
+elif len(table.sheets) > 1:
     st.selectbox(
         "Sheet",
         options=list(table.sheets),
@@ -52,13 +58,49 @@ if len(table.sheets) > 1:
         help="This workbook has several sheets; the model sees the one chosen here.",
     )
 
+if table.encoding is not None and current.raw is not None:
+    st.selectbox(
+        "Text encoding",
+        options=list(table.encoding_choices),
+        index=list(table.encoding_choices).index(table.encoding),
+        format_func=encoding_label,
+        key=current.encoding_widget_key,
+        on_change=flows.on_encoding_change,
+        args=(current.encoding_widget_key,),
+        help="The file is not UTF-8; this is the code page it was read with. If letters look wrong, pick another.",
+    )
+
 st.subheader(table.name)
 st.caption(
     f"{format_shape(len(df), len(df.columns))} · "
     f"{format_bytes(cache.dataset_memory_bytes(current))} in memory"
 )
+if table.encoding is not None and current.raw is None:
+    st.caption(f"Text encoding: {encoding_label(table.encoding)}")
 for warning in table.warnings:
     st.warning(warning)
+if table.conversions:
+    st.info(
+        "Read from text as the file writes them:\n"
+        + "\n".join(f"- {conversion.describe()}" for conversion in table.conversions)
+    )
+if table.layout is not None:
+    layout = table.layout
+    found = escape_markdown(layout.describe(table.sheet))
+    with st.expander(f"Found: {found}", expanded=bool(layout.adjustments)):
+        for adjustment in layout.adjustments:
+            st.markdown(f"- {escape_markdown(adjustment)}")
+        st.number_input(
+            "Header row",
+            min_value=1,
+            value=layout.header_row,
+            step=1,
+            key=current.header_widget_key,
+            on_change=flows.on_header_row_change,
+            args=(current.header_widget_key,),
+            help="The row the column names are read from. Change it when the guess is wrong; "
+            "the table is read again.",
+        )
 
 tab_table, tab_columns, tab_charts, tab_model = st.tabs(
     ["Table", "Columns", "Quick charts", "What the model sees"]
@@ -129,7 +171,10 @@ with tab_model:
             help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
         )
     )
-    view = cache.dataset_model_view(current, budget)
+    if table_set is not None:  # several tables: one summary block for the ticked ones
+        view = tables.model_view(table_set, budget)
+    else:
+        view = cache.dataset_model_view(current, budget)
     summary = view.summary
     used = summary.estimated_tokens / budget
     st.progress(
@@ -142,9 +187,9 @@ with tab_model:
     if summary.omitted:
         st.info("Left out to fit the budget: " + "; ".join(summary.omitted) + ".")
     else:
-        st.caption("Nothing was left out: the whole table fits the budget.")
+        st.caption("Nothing was left out: everything fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)
-    vocabulary = cache.dataset_vocabulary(current)
+    vocabulary = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(current)
     st.markdown(f"**Transcription vocabulary** ({len(vocabulary)} words and phrases)")
     st.caption(model_panel.vocabulary_note(model_panel.configured_model()))
     st.code("\n".join(vocabulary), language=None)

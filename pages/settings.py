@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import runtime, shell
+from livechat.ui import ice, replica, runtime, shell
 from livechat.ui.diagnostics import package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import probe_endpoint
@@ -38,6 +38,17 @@ st.markdown(
     if ice_count
     else "**ICE servers:** none configured (fine for local use; a hosted app needs TURN)"
 )
+
+try:
+    turn = ice.turn_settings()
+    st.markdown(
+        f"**TURN credentials:** minted per session for {len(turn.urls)} URL(s)"
+        if turn.mints_credentials else "**TURN credentials:** not minted (no turn_urls)"
+    )
+    st.markdown(f"**ICE transport policy:** {turn.transport_policy}")
+except ConfigError as exc:
+    st.error(f"The TURN settings are not usable: {exc}")
+st.markdown(f"**Replica:** `{replica.replica_id()}`")
 
 emulator_problem = runtime.ensure_offline_emulator(configured)
 if emulator_problem is not None:

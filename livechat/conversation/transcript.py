@@ -107,6 +107,12 @@ class Transcript:
         self.version += 1
         self._trim()
 
+    def add_notice(self, message: str) -> None:
+        """Record a notice the page gives itself (e.g. a new session for changed tables)."""
+        self._append(Entry("notice", message))
+        self.version += 1
+        self._trim()
+
     def messages(self, role: Role | None = None) -> list[str]:
         """The texts of the message entries (of ``role`` if given), oldest first."""
         return [e.text for e in self.entries if e.kind == "message" and (role is None or e.role == role)]

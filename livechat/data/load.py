@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from livechat.data.loaders import magic
+from livechat.data.loaders import codepage, magic
+from livechat.data.loaders.codepage import label as encoding_label
 from livechat.data.loaders.common import (
     DataLoadError,
     Limits,
@@ -33,8 +34,10 @@ from livechat.data.loaders.common import (
     fmt_mb,
 )
 from livechat.data.loaders.csv_reader import read_delimited
-from livechat.data.loaders.excel_reader import read_excel
+from livechat.data.loaders.excel_reader import Progress, read_excel, sheet_names
+from livechat.data.loaders.table_finder import TableLayout
 from livechat.data.loaders.json_reader import read_json
+from livechat.data.loaders.numbers import ColumnConversion, convert_number_columns
 from livechat.data.loaders.parquet_reader import read_parquet
 from livechat.data.loaders.tidy import clean_column_names, normalise_object_columns, parse_text_dates
 
@@ -44,9 +47,14 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_MB",
     "SUPPORTED_EXTENSIONS",
+    "ColumnConversion",
     "DataLoadError",
     "LoadedTable",
+    "Progress",
+    "TableLayout",
     "content_digest",
+    "encoding_label",
+    "list_sheets",
     "load_table",
 ]
 
@@ -62,21 +70,27 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = (
     ".txt",
     ".xlsx",
     ".xlsm",
+    ".xls",
+    ".ods",
     ".parquet",
     ".json",
     ".jsonl",
 )
 
 _TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl")
-_EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+_EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 _LIMITS = Limits(max_columns=MAX_COLUMNS, max_cells=MAX_CELLS)
 # What to suggest when a text-named file is really a container.
 _RENAME_HINTS = {
     magic.XLSX: "Rename it to .xlsx and upload it again.",
+    magic.ODS: "Rename it to .ods and upload it again.",
     magic.PARQUET: "Rename it to .parquet and upload it again.",
     magic.ZIP: "Unzip it and upload the file inside.",
     magic.GZIP: "Decompress it and upload the file inside.",
-    magic.OLE2: "Save it as .xlsx (without a password) or as CSV and upload it again.",
+    magic.OLE2: (
+        "If it is an Excel 97-2003 workbook, rename it to .xls; if it has a password, "
+        "remove it and save it as .xlsx. Then upload it again."
+    ),
     magic.PDF: "Export the table as CSV or Excel instead.",
 }
 
@@ -89,6 +103,14 @@ class LoadedTable:
     for Excel. `sheets` lists an Excel file's worksheets (() for other formats) and
     `sheet` is the one loaded. `warnings` are analyst-readable notes about anything
     the loader changed or guessed (renamed columns, skipped rows, encoding).
+
+    Text files: `encoding` is the Python codec the bytes were read with and
+    `encoding_choices` the codecs the Data page offers instead (the detector's
+    candidates first); both empty for other formats. `conversions` lists the text
+    columns read as numbers ("1.234,56" as 1234.56) or as dates by the file's convention.
+    `layout` says where the table was found in a sheet or delimited file (titles,
+    notes and totals skipped, headers combined: `layout.adjustments`); None for
+    Parquet and JSON.
     """
 
     df: pd.DataFrame
@@ -96,6 +118,10 @@ class LoadedTable:
     sheets: tuple[str, ...]
     sheet: str | None
     warnings: tuple[str, ...]
+    encoding: str | None = None
+    encoding_choices: tuple[str, ...] = ()
+    conversions: tuple[ColumnConversion, ...] = ()
+    layout: TableLayout | None = None
 
 
 def content_digest(data: bytes) -> str:
@@ -108,16 +134,27 @@ def load_table(
     filename: str,
     *,
     sheet: str | None = None,
+    encoding: str | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    header_row: int | None = None,
+    progress: Progress | None = None,
 ) -> LoadedTable:
     """Read an uploaded file into a LoadedTable.
 
     `filename` picks the format by extension (case-insensitive); `sheet` chooses an
     Excel worksheet (default: the first non-empty one) and is ignored for other
-    formats. Raises DataLoadError for files over `max_bytes`, unsupported or
-    unreadable files, tables without rows, and tables over MAX_COLUMNS columns or
-    MAX_CELLS cells.
+    formats. `encoding` (a Python codec name, e.g. "cp1251") reads a delimited text
+    file with that encoding instead of the detected one; ignored for other formats.
+    `header_row` (1-based row of the sheet, or line of a delimited file) overrides where
+    the column names are read from; by default the table is found below any title and
+    note rows. `progress(fraction, stage)` is called on this thread while a workbook is
+    read. Raises DataLoadError for files over `max_bytes`, unsupported or unreadable
+    files, tables without rows, and tables over MAX_COLUMNS columns or MAX_CELLS cells.
     """
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
+        raise DataLoadError(
+            f"the header row must be a row number from 1, got {header_row!r}", filename=filename
+        )
     name = _base_name(filename)
     ext = _extension(name)
     if ext not in SUPPORTED_EXTENSIONS:
@@ -139,9 +176,9 @@ def load_table(
         data = bytes(data)  # bytearray/memoryview from callers; readers expect bytes
 
     try:
-        result = _read(data, name, ext, sheet)
+        result = _read(data, name, ext, sheet, encoding, header_row, progress)
         display = f"{name} — {result.sheet}" if result.sheet is not None else name
-        df, notes = _tidy(result, display)
+        df, notes, conversions = _tidy(result, display)
     except DataLoadError:
         raise
     except MemoryError as exc:
@@ -164,12 +201,43 @@ def load_table(
         sheets=result.sheets,
         sheet=result.sheet,
         warnings=tuple(notes),
+        encoding=result.encoding,
+        encoding_choices=_encoding_choices(result),
+        conversions=conversions,
+        layout=result.layout,
     )
 
 
-def _read(data: bytes, name: str, ext: str, sheet: str | None) -> ReadResult:
+def _encoding_choices(result: ReadResult) -> tuple[str, ...]:
+    """The codecs to offer for a text file: the detector's first, the one used included."""
+    if result.encoding is None:
+        return ()
+    choices = dict.fromkeys((result.encoding, *result.encoding_choices, *codepage.CHOICES))
+    return tuple(choices)
+
+
+def list_sheets(data: bytes, filename: str) -> tuple[str, ...]:
+    """The worksheet names of a workbook, without reading any sheet's cells; () for
+    formats without sheets. Raises DataLoadError for a workbook that cannot be opened."""
+    name = _base_name(filename)
+    if _extension(name) not in _EXCEL_EXTENSIONS:
+        return ()
+    return sheet_names(bytes(data), name)
+
+
+def _read(
+    data: bytes,
+    name: str,
+    ext: str,
+    sheet: str | None,
+    encoding: str | None,
+    header_row: int | None,
+    progress: Progress | None,
+) -> ReadResult:
     if ext in _EXCEL_EXTENSIONS:
-        return read_excel(data, name, sheet=sheet, limits=_LIMITS)
+        return read_excel(
+            data, name, sheet=sheet, limits=_LIMITS, header_row=header_row, progress=progress
+        )
     if ext == ".parquet":
         return read_parquet(data, name, limits=_LIMITS)
     kind = magic.sniff_kind(data)
@@ -180,10 +248,14 @@ def _read(data: bytes, name: str, ext: str, sheet: str | None) -> ReadResult:
         )
     if ext in (".json", ".jsonl"):
         return read_json(data, name, lines=ext == ".jsonl", limits=_LIMITS)
-    return read_delimited(data, name, prefer_tab=ext == ".tsv", limits=_LIMITS)
+    return read_delimited(
+        data, name, prefer_tab=ext == ".tsv", limits=_LIMITS, encoding=encoding, header_row=header_row
+    )
 
 
-def _tidy(result: ReadResult, display: str) -> tuple[pd.DataFrame, list[str]]:
+def _tidy(
+    result: ReadResult, display: str
+) -> tuple[pd.DataFrame, list[str], tuple[ColumnConversion, ...]]:
     df = result.df
     notes = list(result.warnings)
     n_rows, n_columns = df.shape
@@ -199,10 +271,17 @@ def _tidy(result: ReadResult, display: str) -> tuple[pd.DataFrame, list[str]]:
     names, name_notes = clean_column_names(list(df.columns))
     df.columns = names
     df, object_notes = normalise_object_columns(df)
-    df, date_notes = parse_text_dates(df)
+    df, numbers = convert_number_columns(df, reader_mark=result.decimal_mark)
+    # Dates follow the numbers' evidence: a file writing decimal commas is European,
+    # so "03.04.2024" and "03/04/2024" are day first there.
+    date_conversions: list[ColumnConversion] = []
+    df, date_notes = parse_text_dates(
+        df, day_first=True if numbers.decimal_mark == "," else None, decided=date_conversions
+    )
     if not isinstance(df.index, pd.RangeIndex) or df.index.start != 0:
         df = df.reset_index(drop=True)
-    return df, notes + name_notes + object_notes + date_notes
+    notes = notes + name_notes + object_notes + list(numbers.warnings) + date_notes
+    return df, notes, numbers.conversions + tuple(date_conversions)
 
 
 def _base_name(filename: str) -> str:

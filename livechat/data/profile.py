@@ -8,11 +8,14 @@ integer, decimal, boolean, datetime, category, text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from livechat.data.loaders.numbers import ColumnConversion
 
 INTEGER = "integer"
 DECIMAL = "decimal"
@@ -63,8 +66,11 @@ def column_type(series: pd.Series) -> str:
     return _facts(series).kind
 
 
-def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
+def profile_columns(df: pd.DataFrame, *, conversions: Sequence[ColumnConversion] = ()) -> pd.DataFrame:
     """One row per column of `df` with counts, range, mean and most common values.
+
+    `conversions` (`LoadedTable.conversions`) label the columns read from text: the
+    type of a percent column reads "decimal (percent)", of an amount "decimal (€)".
 
     Columns: column (str), type (str), non_null, nulls, distinct (int64), null_pct
     (float, 0-100, one decimal), min/max (str, "" when not meaningful), mean (float,
@@ -72,6 +78,10 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     "A (120), B (80), …", "" when not meaningful).
     """
     rows = [_profile_row(str(df.columns[i]), df.iloc[:, i]) for i in range(df.shape[1])]
+    units = {c.column: ("percent" if c.percent else c.currency) for c in conversions}
+    for row in rows:
+        if units.get(row["column"]):
+            row["type"] = f"{row['type']} ({units[row['column']]})"
     out = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
     return out.astype(
         {

@@ -24,6 +24,13 @@ real time unless ``realtime=False``) -> ``generationComplete`` ->
 input during a turn interrupts it: ``toolCallCancellation`` (if calls were
 pending), ``interrupted``, ``turnComplete``, nothing more from that turn.
 
+That is the default shape. The service's reported rough edges change it where
+``behaviours.Behaviours`` (options, or ``like_service`` for the model) says so:
+late or incremental input transcription, multipart and empty frames, usage at
+generation start, no ``interrupted``, unresumable updates during calls, input
+refused during a blocking call, a stall after a tool response, parallel calls in
+separate messages, goAway deadline closes. Each is cited where it is acted on.
+
 Thread affinity: server event-loop thread; speech synthesis runs on the
 server's synthesis executor.
 """
@@ -37,6 +44,7 @@ from typing import Any
 from . import behaviours, faults, replies, shaping, wire
 from .audio import AudioFormatError, EnvelopeMeter, StreamResampler, decode_base64, pcm16_to_float, pcm_rate
 from .auth_tokens import AuthToken
+from .calls import CallBook
 from .channel import Channel, ChannelClosed
 from .context import ServerContext
 from .errors import SessionRefused
@@ -95,9 +103,7 @@ class Conversation:
         self._turn_task: asyncio.Task | None = None
         self._turn_active = False  # between the turn's start and its turnComplete
         self._turn_lock = asyncio.Lock()
-        self._pending_calls: dict[str, asyncio.Future] = {}  # blocking calls: the turn waits on these
-        self._async_calls: dict[str, str] = {}  # non-blocking calls still unanswered: id -> function name
-        self._known_calls: set[str] = set()
+        self._calls = CallBook(record, state)
         self._helpers: set[asyncio.Task] = set()  # late deliveries (results, transcripts), cancelled at the end
         self._options_seen: object = None
         self._behaviours = behaviours.Behaviours()
@@ -164,7 +170,7 @@ class Conversation:
                     return
                 elif timer.action == "go_away_deadline":
                     # LIVE_PROTOCOL 8.3: busy at the deadline -> 1011 Deadline expired; idle -> 1008 lingering.
-                    busy = self._turn_active or bool(self._pending_calls)
+                    busy = self._turn_active or bool(self._calls.blocking_pending)
                     code, reason = ((faults.DEADLINE_EXPIRED_CODE, faults.DEADLINE_EXPIRED_REASON) if busy
                                     else (faults.GO_AWAY_CLOSE_CODE, faults.GO_AWAY_CLOSE_REASON))
                     await self._channel.close(code, reason, f"timer: goAway deadline ({'busy' if busy else 'idle'})")
@@ -190,9 +196,9 @@ class Conversation:
     # ------------------------------------------------------------ client messages
 
     async def _handle(self, kind: str, body: dict) -> None:
-        if kind != "toolResponse" and self._pending_calls and self._now().refuse_input_during_tool_call:
+        if kind != "toolResponse" and self._now().refuse_input_during_tool_call and self._calls.blocking_pending:
             raise SessionRefused(1008, INPUT_DURING_CALL_REASON,
-                                 f"{kind} while blocking call(s) {sorted(self._pending_calls)} are unanswered "
+                                 f"{kind} while blocking call(s) {self._calls.blocking_pending} are unanswered "
                                  "(refuse_input_during_tool_call)")
         if kind == "realtimeInput":
             await self._realtime_input(body)
@@ -279,34 +285,25 @@ class Conversation:
 
     async def _tool_response(self, body: dict) -> None:
         for response in body.get("functionResponses") or []:
-            call_id = response.get("id") if isinstance(response, dict) else None
-            if call_id not in self._known_calls:
-                raise SessionRefused(1007, wire.INVALID_ARGUMENT,
-                                     f"toolResponse for unknown function call id {call_id!r}")
-            if self._now().stall_after_tool_response and scheduling_of(response) != "SILENT":
+            kind, name = self._calls.answer(response)
+            if kind != "stale" and self._now().stall_after_tool_response and scheduling_of(response) != "SILENT":
                 # pipecat-ai/pipecat PR #4366: 3.x runs no inference after a toolResponse
                 # until some realtime input follows.
                 self._input_after_response.clear()
-            if call_id in self._async_calls:
-                await self._async_result(call_id, response)
-                continue
-            future = self._pending_calls.pop(call_id, None)
-            if future is not None and not future.done():
-                future.set_result(response.get("response"))
-            # else: an answer to a cancelled or already answered call; the service ignores it
+            if kind == "background":
+                assert name is not None
+                await self._background_result(name, response)
 
-    async def _async_result(self, call_id: str, response: dict) -> None:
+    async def _background_result(self, name: str, response: dict) -> None:
         """A non-blocking call's result: its ``scheduling`` decides when it is spoken.
 
         3.8 model page (LIVE_PROTOCOL 8.1) and google-genai 3.6.1
         ``types.FunctionResponseScheduling``: SILENT only adds the result to the
         context; WHEN_IDLE (the default) speaks it once the current turn has
         ended; INTERRUPT cuts the current reply and speaks it at once.
-        ``willContinue: true`` keeps the call open for further responses.
         """
-        name = self._async_calls[call_id] if response.get("willContinue") else self._async_calls.pop(call_id)
         scheduling = scheduling_of(response)
-        self._record.update_tool_call(call_id, response=response.get("response"), scheduling=scheduling)
+        self._record.update_tool_call(response["id"], response=response.get("response"), scheduling=scheduling)
         if scheduling == "SILENT":
             return
         reply = replies.tool_reply_text(name, response.get("response"))
@@ -362,10 +359,7 @@ class Conversation:
             assert task is not None
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        cancelled = list(self._pending_calls)
-        for call_id in cancelled:
-            self._pending_calls.pop(call_id).cancel()
-            self._record.update_tool_call(call_id, cancelled=True)
+        cancelled = self._calls.cancel_blocking()
         self._record.count("interruptions")
         if cancelled:
             await self._channel.send(wire.tool_call_cancellation(cancelled))
@@ -378,9 +372,7 @@ class Conversation:
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        for future in self._pending_calls.values():
-            future.cancel()
-        self._pending_calls.clear()
+        self._calls.close()
 
     async def _model_turn(self, text: str, *, kind: str, prompt_audio_s: float, reply: str | None = None) -> None:
         """One model turn; ``reply`` given: a turn the model starts itself (a tool result), no user input."""
@@ -416,7 +408,7 @@ class Conversation:
             await self._channel.send(wire.turn_complete({} if early_usage else usage))
             self._turn_active = False
             if self._resumable:
-                if now.unresumable_during_tool_calls and (self._pending_calls or self._async_calls):
+                if now.unresumable_during_tool_calls and self._calls.any_pending:
                     await self._channel.send(wire.unresumable_update(empty_handle=True))
                 else:
                     await self._channel.send(wire.resumption_update(self._ctx.handles.issue(self._state)))
@@ -468,26 +460,21 @@ class Conversation:
         """Call ``commands``; return the reply: pending note for non-blocking ones, results of blocking ones."""
         calls: list[tuple[str, str, dict]] = []
         background: list[str] = []
-        waiting: list[tuple[str, str, asyncio.Future]] = []
+        waiting: list[tuple[str, str]] = []
         for command in commands:
-            blocking = self._behaviors.get(command.name) != "NON_BLOCKING"
-            call_id = self._new_call(command, "BLOCKING" if blocking else "NON_BLOCKING")
+            # NON_BLOCKING: the reply goes on while the call runs (3.8 default, LIVE_PROTOCOL 8.1).
+            behavior = self._behaviors.get(command.name, "BLOCKING")
+            call_id = self._calls.open(command, behavior)
             calls.append((call_id, command.name, command.args))
-            if blocking:
-                future: asyncio.Future = asyncio.get_running_loop().create_future()
-                self._pending_calls[call_id] = future
-                waiting.append((call_id, command.name, future))
+            if behavior == "BLOCKING":
+                waiting.append((call_id, command.name))
             else:
-                # The reply goes on while the call runs (3.8 default, LIVE_PROTOCOL 8.1).
-                self._async_calls[call_id] = command.name
                 background.append(command.name)
         turn["kind"] = "tool" if waiting else "tool_async"
         await self._send_tool_calls(calls, usage)
         parts = [replies.tool_pending_text(background)] if background else []
-        for call_id, name, future in waiting:
-            response = await future
-            self._record.update_tool_call(call_id, response=response)
-            parts.append(replies.tool_reply_text(name, response))
+        for call_id, name in waiting:
+            parts.append(replies.tool_reply_text(name, await self._calls.wait(call_id)))
         if waiting and self._now().stall_after_tool_response:
             await self._wait_for_input(turn)
         return " ".join(parts)
@@ -502,15 +489,6 @@ class Conversation:
             await self._channel.send(message)
         if now.unresumable_during_tool_calls and self._resumable:
             await self._channel.send(wire.unresumable_update(empty_handle=False))
-
-    def _new_call(self, command: replies.ToolCommand, behavior: str) -> str:
-        self._state.tool_calls += 1
-        call_id = f"function-call-{self._state.tool_calls}"
-        self._known_calls.add(call_id)
-        self._record.add_tool_call({"id": call_id, "name": command.name, "args": command.args,
-                                    "response": None, "cancelled": False, "behavior": behavior,
-                                    "scheduling": None})
-        return call_id
 
     async def _speak(self, reply: str, pcm: bytes, turn: dict, first_extra: dict | None = None) -> None:
         options = self._ctx.options

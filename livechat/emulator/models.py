@@ -59,11 +59,6 @@ class ModelRules:
     # Behaviours the public reports describe for this model (turned on by --like-service).
     service_behaviours: frozenset[str]
 
-    @property
-    def generation(self) -> str:
-        """"2.x" or "3.x": several reports only say which generation they saw."""
-        return "3.x" if self.family.startswith("3") else "2.x"
-
 
 # Behaviours reported without a model restriction (LIVE_PROTOCOL 8.3-8.5): every model gets them.
 _ALL_MODELS = frozenset({

@@ -29,11 +29,13 @@ Streamlit script thread).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from livechat.data.loaders.numbers import ColumnConversion
 from livechat.summary.escape import sanitize_dataset_name
 from livechat.summary.fitting import BudgetFitter
 from livechat.summary.table_facts import DETAIL_MAX_COLUMNS, profile_table
@@ -85,11 +87,21 @@ class DataSummary:
 
 
 def summarize(
-    df: pd.DataFrame, *, name: str, budget_tokens: int = DEFAULT_BUDGET_TOKENS
+    df: pd.DataFrame,
+    *,
+    name: str,
+    budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    conversions: Sequence[ColumnConversion] = (),
+    source_notes: Sequence[str] = (),
 ) -> DataSummary:
     """Summarize ``df`` as a fenced data block of at most ``budget_tokens`` estimated tokens.
 
-    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``). Raises
+    ``name`` is the untrusted file name; it is sanitized (``DataSummary.name``).
+    ``conversions`` (``LoadedTable.conversions``) are the columns the loader read from
+    text ("1.234,56" as 1234.56): they get a note, and currency or percent beside their
+    type, so the model knows what the numbers mean. ``source_notes`` are rows the loader
+    kept out of the table (e.g. a removed total row, ``LoadedTable.layout.totals``); they
+    are listed first among the notes so the model never adds a total to the data again. Raises
     :class:`SummaryBudgetError` for budgets under :data:`MIN_BUDGET_TOKENS` and
     :class:`SummaryError` when ``df`` is not a DataFrame; never for odd data.
     """
@@ -103,7 +115,9 @@ def summarize(
             f"budget_tokens must be at least {MIN_BUDGET_TOKENS}, got {budget}"
         )
     clean_name = fit_name(sanitize_dataset_name(name))
-    facts = profile_table(df, max_profiled=profiled_columns(budget))
+    facts = profile_table(
+        df, max_profiled=profiled_columns(budget), conversions=conversions, source_notes=source_notes
+    )
     block = BudgetFitter(facts, clean_name, budget).fit()
     return DataSummary(
         text=block.text,

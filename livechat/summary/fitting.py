@@ -93,7 +93,7 @@ class BudgetFitter:
         self.notes = note_lines(facts)
         self.correlation_heading, self.correlations = correlation_lines(facts)
         self._detail_cache: dict[tuple[int, int, int], list[str]] = {}
-        self.brief_cost = [estimate_tokens(brief_line(p, facts.rows)) + 1 for p in facts.profiles]
+        self.brief_cost = [estimate_tokens(brief_line(p, facts.rows, facts.conversions.get(p.position))) + 1 for p in facts.profiles]
         self.compact_cost = [
             estimate_tokens(compact_entry(facts, i)) + 1 for i in range(facts.cols)
         ]
@@ -286,7 +286,7 @@ class BudgetFitter:
             if brief:
                 body.append('columns (number. "name": type; nulls; distinct values):')
             for i in range(brief):
-                body.append(brief_line(facts.profiles[i], facts.rows))
+                body.append(brief_line(facts.profiles[i], facts.rows, facts.conversions.get(i)))
                 if i < full:
                     body.extend(self._detail(i, level))
             if listed > brief:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from livechat.summary.builder import DataSummary
 from livechat.summary.escape import fence_nonce
+from livechat.summary.tableset import TableSetSummary
+from livechat.summary.token_estimate import estimate_tokens
 
 __all__ = [
     "INSTRUCTION_OVERHEAD_TOKENS",
@@ -69,6 +71,26 @@ _TOOLS = "\n".join(
     ]
 )
 
+# The same tools over a table set (livechat/tools/toolbox.py, set declarations).
+_SET_TOOLS = "\n".join(
+    [
+        "Tools:",
+        "- run_sql(query): exact answers. Read-only DuckDB SQL over the tables named in the"
+        " data block ({first} is also named data); JOIN them on the likely keys listed there;"
+        " quote column names in double quotes as listed. Prefer it for any number the summary"
+        " does not state exactly: filtered counts, sums, group-bys, rankings, questions across"
+        " tables. Keep results small (aggregate, LIMIT).",
+        "- describe_column(column): exact statistics of one column, written table.column.",
+        "- show_chart(kind, x, y, aggregate, title, table, query): draws a chart on the analyst's"
+        " screen when a picture says it better than words, from one table or from the result of"
+        " a query (e.g. a join). kind is bar, line, scatter or histogram; aggregate is sum,"
+        " mean, count, min, max or none. Then say in a sentence what it shows.",
+        "- Say a few words before a tool call that may take a moment.",
+    ]
+)
+MAX_NAMED_TABLES = 6  # in the first line; the data block names them all
+MAX_NAMES_TOKENS = 60
+
 _DATA_RULES = "\n".join(
     [
         "About the data block:",
@@ -105,16 +127,21 @@ def build_system_instruction(
     nonce = fence_nonce(summary.text)
     if nonce is None:
         raise PromptError("summary.text must start with the fenced data block made by summarize()")
-    first = (
-        f'You are Live Data Chat, a voice analyst for the dataset "{summary.name}" '
-        f"({_shape(summary.rows, summary.columns)})."
-    )
+    if isinstance(summary, TableSetSummary) and summary.tables:
+        first = _set_first_line(summary)
+        tools_text = _SET_TOOLS.format(first=summary.tables[0])
+    else:
+        first = (
+            f'You are Live Data Chat, a voice analyst for the dataset "{summary.name}" '
+            f"({_shape(summary.rows, summary.columns)})."
+        )
+        tools_text = _TOOLS
     sections = [
         first,
         _ROLE.format(no_tool_hint="" if tools else " (you have no tools to look further)"),
     ]
     if tools:
-        sections.append(_TOOLS)
+        sections.append(tools_text)
     sections.append(
         _DATA_RULES.format(
             nonce=nonce,
@@ -125,6 +152,22 @@ def build_system_instruction(
         sections.append("Additional instructions from the app:\n" + extra.strip())
     sections.append(summary.text)
     return "\n\n".join(sections)
+
+
+def _set_first_line(summary: TableSetSummary) -> str:
+    """First line for a table set: how many tables, the first few SQL names, all rows."""
+    names = list(summary.tables)
+    count = 1  # names are SQL identifiers (at most 40 characters); keep the line cheap
+    while (count < min(len(names), MAX_NAMED_TABLES)
+           and estimate_tokens(", ".join(names[: count + 1])) <= MAX_NAMES_TOKENS):
+        count += 1
+    shown = ", ".join(names[:count])
+    if len(names) > count:
+        shown += f" and {len(names) - count} more"
+    rows = "row" if summary.rows == 1 else "rows"
+    tables = "table" if len(names) == 1 else "tables"
+    return (f"You are Live Data Chat, a voice analyst for a dataset of {len(names)} {tables}: "
+            f"{shown} ({summary.rows:,} {rows} in all).")
 
 
 def instruction_first_line(instruction: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from livechat.data.loaders.numbers import ColumnConversion
 from livechat.summary.escape import (
     CELL_CAP,
     csv_field,
@@ -69,9 +70,17 @@ def header_lines(facts: TableFacts, name: str) -> list[str]:
     return lines
 
 
-def brief_line(p: ColumnProfile, rows: int) -> str:
-    """One line for a profiled column: number, name, type, nulls, distinct values."""
-    parts = [f"{p.position + 1}. {quote_name(p.label)}: {p.kind}"]
+def brief_line(p: ColumnProfile, rows: int, conversion: ColumnConversion | None = None) -> str:
+    """One line for a profiled column: number, name, type, nulls, distinct values.
+
+    A column the loader read from text says whether it is a percent or a currency.
+    """
+    kind = p.kind
+    if conversion is not None and conversion.percent:
+        kind += " (percent)"
+    elif conversion is not None and conversion.currency:
+        kind += f" (currency {conversion.currency})"
+    parts = [f"{p.position + 1}. {quote_name(p.label)}: {kind}"]
     if rows:
         parts.append(
             f"nulls {p.nulls}" + (f" ({format_percent(p.nulls, p.rows)})" if p.nulls else "")

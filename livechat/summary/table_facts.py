@@ -11,11 +11,13 @@ Pure; any thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from livechat.data.loaders.numbers import ColumnConversion
 from livechat.summary.facts import ColumnProfile, RowSample, column_label, profile_column, row_sample
 
 __all__ = ["DETAIL_MAX_COLUMNS", "TableFacts", "profile_table"]
@@ -40,14 +42,27 @@ class TableFacts:
     labels: list[str]
     dtypes: list[Any]
     nulls: list[int]
+    # Columns the loader read from text ("1.234,56" as 1234.56), by position.
+    conversions: dict[int, ColumnConversion] = field(default_factory=dict)
+    # Rows the loader kept out of the table (a removed total row), as the loader wrote them.
+    source_notes: tuple[str, ...] = ()
 
     @property
     def n_profiled(self) -> int:
         return len(self.profiles)
 
 
-def profile_table(df: pd.DataFrame, *, max_profiled: int) -> TableFacts:
+def profile_table(
+    df: pd.DataFrame,
+    *,
+    max_profiled: int,
+    conversions: Sequence[ColumnConversion] = (),
+    source_notes: Sequence[str] = (),
+) -> TableFacts:
     """Profile the first ``max_profiled`` columns of ``df`` (at least one) and label them all.
+
+    ``conversions`` (``LoadedTable.conversions``) name the columns read from text;
+    ``source_notes`` the rows the loader kept out of the table.
 
     Never raises for odd data (see :func:`~livechat.summary.facts.profile_column`).
     """
@@ -61,7 +76,18 @@ def profile_table(df: pd.DataFrame, *, max_profiled: int) -> TableFacts:
         column_label(df.columns[i]) for i in range(n_profiled, cols)
     ]
     nulls = [p.nulls for p in profiles] + _null_counts(df, n_profiled)
-    return TableFacts(df, rows, cols, sample, profiles, labels, list(df.dtypes), nulls)
+    return TableFacts(
+        df, rows, cols, sample, profiles, labels, list(df.dtypes), nulls,
+        _by_position(df, conversions), tuple(source_notes),
+    )
+
+
+def _by_position(
+    df: pd.DataFrame, conversions: Sequence[ColumnConversion]
+) -> dict[int, ColumnConversion]:
+    """Conversions keyed by column position (names are unique after loading)."""
+    positions = {str(name): i for i, name in enumerate(df.columns)}
+    return {positions[c.column]: c for c in conversions if c.column in positions}
 
 
 def _null_counts(df: pd.DataFrame, start: int) -> list[int]:

@@ -15,8 +15,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from livechat.summary.escape import format_percent, quote_name
-from livechat.summary.facts import ColumnProfile
+from livechat.summary.escape import escape_text, format_percent, format_value, quote_name
+from livechat.summary.facts import ColumnProfile, column_label
 from livechat.summary.sections import plural
 from livechat.summary.table_facts import TableFacts
 
@@ -37,6 +37,7 @@ CORRELATION_MAX_COLUMNS = 25
 CORRELATION_MIN_ABS = 0.3
 CORRELATION_MAX_PAIRS = 5
 NOTE_MAX_NAMES = 5
+NOTE_CAP = 160  # characters of one loader note (a removed total row)
 # df.duplicated() over more cells than this costs more than the whole summary.
 DUPLICATE_CHECK_MAX_CELLS = 2_000_000
 
@@ -47,10 +48,36 @@ def _names_list(labels: list[str]) -> str:
     return shown + (f" (+{extra} more)" if extra > 0 else "")
 
 
+def conversion_note(facts: TableFacts) -> str:
+    """One note naming the columns read from text, with an example of each."""
+    if not facts.conversions:
+        return ""
+    items = []
+    for position, c in sorted(facts.conversions.items())[:NOTE_MAX_NAMES]:
+        label = facts.labels[position] if position < len(facts.labels) else column_label(c.column)
+        what = f"{quote_name(label)} {quote_name(format_value(c.example))} as {c.value} ({c.convention}"
+        if c.currency:
+            what += f", currency {c.currency}"
+        if c.percent:
+            what += f", percent: {c.value} means {c.value}%"
+        items.append(what + ")")
+    more = len(facts.conversions) - NOTE_MAX_NAMES
+    return "- read from text as written in the file: " + "; ".join(items) + (
+        f" (+{more} more)" if more > 0 else ""
+    )
+
+
 def note_lines(facts: TableFacts) -> list[str]:
     """The notes, most important first, each a "- …" line (none: an empty list)."""
     rows, cols, labels, nulls = facts.rows, facts.cols, facts.labels, facts.nulls
-    notes: list[str] = []
+    # Loader notes hold cell text (a total row's label): escaped like any value.
+    notes: list[str] = [
+        f"- kept out of the table, not in the data: {escape_text(note, cap=NOTE_CAP)}"
+        for note in facts.source_notes
+    ]
+    converted = conversion_note(facts)
+    if converted:
+        notes.append(converted)
     if rows:
         empty = [labels[i] for i in range(cols) if nulls[i] == rows]
         if empty:

@@ -19,6 +19,7 @@ are untrusted data. Pure functions; any thread.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -44,9 +45,15 @@ def split_identifier(name: str) -> str:
     return " ".join(spaced.split())
 
 
-def custom_vocabulary(df: pd.DataFrame, *, max_entries: int = MAX_ENTRIES,
+def custom_vocabulary(df: pd.DataFrame | Mapping[str, pd.DataFrame], *, max_entries: int = MAX_ENTRIES,
                       values_per_column: int = VALUES_PER_COLUMN) -> tuple[str, ...]:
-    """The vocabulary for ``df`` (see the module docstring); at most ``max_entries`` entries."""
+    """The vocabulary for ``df`` (see the module docstring); at most ``max_entries`` entries.
+
+    With several tables (name -> DataFrame, in order), the table names come first, then every
+    table's column names, then the category values of all of them, round-robin.
+    """
+    frames = list(df.values()) if isinstance(df, Mapping) else [df]
+    names = [str(name) for name in df] if isinstance(df, Mapping) else []
     if max_entries <= 0 or values_per_column < 0:
         raise ValueError(f"max_entries must be positive and values_per_column 0 or more, got "
                          f"{max_entries} and {values_per_column}")
@@ -62,15 +69,22 @@ def custom_vocabulary(df: pd.DataFrame, *, max_entries: int = MAX_ENTRIES,
         entries.append(entry)
         return True
 
-    for label in df.columns:
-        add(split_identifier(str(label)))
+    for name in names:
+        add(split_identifier(name))
+    for frame in frames:
+        for label in frame.columns:
+            add(split_identifier(str(label)))
     room = max_entries - len(entries)
     if room <= 0 or values_per_column == 0:
         return tuple(entries)
     # Each category column contributes at least one entry, so more than `room` columns
     # can never all be used: look at no more than that (bounded work on wide tables).
-    columns = [values for values in (_top_values(df.iloc[:, position], values_per_column)
-                                     for position in _category_positions(df, room)) if values]
+    columns: list[list[str]] = []
+    for frame in frames:
+        for position in _category_positions(frame, room - len(columns)):
+            values = _top_values(frame.iloc[:, position], values_per_column)
+            if values:
+                columns.append(values)
     for rank in range(values_per_column):
         for values in columns:
             if rank < len(values):

@@ -48,6 +48,7 @@ MAX_BARS: int = 50  # more bars than this are unreadable beside a transcript
 MAX_BINS: int = 50
 MAX_TITLE_CHARS: int = 120
 
+_SOURCE_KEYS = ("table", "query")
 _DEFAULT_AGGREGATE = {"bar": "sum", "line": "mean", "scatter": "none", "histogram": "count"}
 _AXIS_KINDS = ("numeric", "datetime", "boolean")  # what can sit on a quantitative/temporal axis
 
@@ -69,21 +70,33 @@ class ChartSpec:
     y: str | None = None
     aggregate: str | None = None
     title: str | None = None
+    # Where the points come from when not the single table: one table of a set by its
+    # SQL name, or a read-only query whose result is charted (``ToolBox.chart_frame``).
+    table: str | None = None
+    query: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
-        """Plain JSON-ready dict (the tool result and the Talk page history keep this)."""
-        return asdict(self)
+        """Plain JSON-ready dict (the tool result and the Talk page history keep this).
+
+        ``table`` and ``query`` appear only when set, so a single-table spec reads as before.
+        """
+        values = asdict(self)
+        for key in _SOURCE_KEYS:
+            if values[key] is None:
+                del values[key]
+        return values
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ChartSpec:
         """Rebuild a spec from ``to_dict`` output. Raises ``ChartSpecError`` on bad shape."""
         if not isinstance(data, Mapping):
             raise ChartSpecError(f"a chart spec must be a mapping, got {type(data).__name__}")
-        unknown = sorted(set(data) - {"kind", "x", "y", "aggregate", "title"})
+        keys = ("kind", "x", "y", "aggregate", "title", *_SOURCE_KEYS)
+        unknown = sorted(set(data) - set(keys))
         if unknown:
             raise ChartSpecError(f"unknown chart spec keys: {', '.join(map(str, unknown))}")
         values: dict[str, str | None] = {}
-        for key in ("kind", "x", "y", "aggregate", "title"):
+        for key in keys:
             value = data.get(key)
             if value is not None and not isinstance(value, str):
                 raise ChartSpecError(f"chart spec {key} must be text, got {type(value).__name__}")
@@ -144,7 +157,8 @@ def validate_spec(df: pd.DataFrame, spec: ChartSpec) -> ChartSpec:
             if x_kind == "timedelta":
                 raise ChartSpecError(f'Column "{x}" holds durations and cannot be an axis.')
     title = (spec.title or "").strip()[:MAX_TITLE_CHARS] or _default_title(kind, x, y, aggregate)
-    return ChartSpec(kind=kind, x=x, y=y, aggregate=aggregate, title=title)
+    return ChartSpec(kind=kind, x=x, y=y, aggregate=aggregate, title=title,
+                     table=spec.table, query=spec.query)
 
 
 def _column(df: pd.DataFrame, name: str | None, role: str) -> str:

@@ -1,9 +1,9 @@
-"""Read-only SQL over one DataFrame, isolated in a DuckDB worker process.
+"""Read-only SQL over one DataFrame or a set of them, isolated in a DuckDB worker process.
 
-``SqlSandbox`` owns one child process (``livechat.tools.sql_worker``) per dataset. The
-DataFrame is converted to Arrow once and streamed to the worker, which copies it into
-an in-memory DuckDB table named ``data`` and locks the database down (see the worker's
-docstring for the list). Each ``query`` is one small request/response over pipes, so the
+``SqlSandbox`` owns one child process (``livechat.tools.sql_worker``) per dataset. Each
+DataFrame is converted to Arrow and streamed to the worker, which copies it into an
+in-memory DuckDB table (one DataFrame: ``data``; a set: one table per SQL name, the first
+also as the view ``data``) and locks the database down (see the worker's docstring). Each ``query`` is one small request/response over pipes, so the
 fast path costs well under a millisecond on top of DuckDB itself.
 
 Isolation, and why it is a process (measured; numbers in ``livechat.tools.sql_worker``):
@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from livechat.tools.sql_wire import FrameError, FrameTimeout, read_frame, write_frame
+from livechat.tools.sql_worker import TABLE_NAME_RE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +50,7 @@ __all__ = [
     "SqlMemoryError",
     "SqlRefusedError",
     "SqlSandbox",
+    "SqlTableNameError",
     "SqlTimeoutError",
     "SqlWorkerError",
     "sql_column_names",
@@ -67,6 +70,10 @@ _WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC", "MALLOC_
 
 class SqlLimitsError(ValueError):
     """A ``SqlLimits`` field is out of range."""
+
+
+class SqlTableNameError(ValueError):
+    """A table set's names cannot be SQL table names (the worker never quotes them)."""
 
 
 class SqlError(Exception):
@@ -167,6 +174,12 @@ def _table_timezone(df: pd.DataFrame) -> str | None:
     return zones.pop() if len(zones) == 1 else None
 
 
+def _set_timezone(frames: list[pd.DataFrame]) -> str | None:
+    """One zone for a set of tables: the zone they all agree on, else None (UTC)."""
+    zones = {_table_timezone(df) for df in frames} - {None}
+    return zones.pop() if len(zones) == 1 else None
+
+
 class _Worker:
     """One child process and its pipes (used under the sandbox's locks)."""
 
@@ -184,11 +197,12 @@ class _Worker:
     def pid(self) -> int:
         return self.proc.pid
 
-    def load(self, table: pa.Table, hello: dict[str, Any], deadline: float) -> dict[str, Any]:
+    def load(self, tables: list[pa.Table], hello: dict[str, Any], deadline: float) -> dict[str, Any]:
         write_frame(self._stdin, hello)
         try:
-            with pa.ipc.new_stream(self._stdin, table.schema) as writer:
-                writer.write_table(table, max_chunksize=64 * 1024)
+            for table in tables:  # one IPC stream per table, in hello["tables"] order
+                with pa.ipc.new_stream(self._stdin, table.schema) as writer:
+                    writer.write_table(table, max_chunksize=64 * 1024)
             self._stdin.flush()
         except (BrokenPipeError, OSError, pa.ArrowException) as exc:
             raise FrameError(f"worker stopped reading the table: {exc}") from exc
@@ -228,21 +242,35 @@ def _kill_slot(slot: _Slot) -> None:
 
 
 class SqlSandbox:
-    """Read-only SQL over one DataFrame (table ``data``) in a locked-down worker process.
+    """Read-only SQL over one DataFrame (table ``data``), or a mapping of SQL name to
+    DataFrame (those tables, the first also as ``data``), in a locked-down worker process.
 
     ``__init__`` does no I/O; ``start`` (or the first ``query``) spawns the worker and
     loads the data. Thread-safe; see the module docstring.
     """
 
-    def __init__(self, df: pd.DataFrame, *, limits: SqlLimits = SqlLimits()) -> None:
-        self._df = df
+    def __init__(self, source: pd.DataFrame | Mapping[str, pd.DataFrame], *,
+                 limits: SqlLimits = SqlLimits()) -> None:
+        if isinstance(source, Mapping):
+            if not source:
+                raise SqlTableNameError("a table set needs at least one table")
+            bad = [name for name in source if not isinstance(name, str) or not TABLE_NAME_RE.fullmatch(name)]
+            if bad:
+                raise SqlTableNameError(
+                    "table names must be lowercase SQL identifiers ([a-z_][a-z0-9_]*, at most 63 "
+                    f"characters; see livechat.data.sql_names), got {bad!r}")
+            self._tables = dict(source)
+        else:
+            self._tables = {"data": source}
+        self._df = next(iter(self._tables.values()))
         self._limits = limits
         self._query_lock = threading.Lock()  # one query (or start) at a time
         self._state_lock = threading.Lock()  # guards _slot.worker and _closed
         self._slot = _Slot()
         self._closed = False
         self._ids = itertools.count(1)
-        self.columns: list[str] = sql_column_names(df)
+        self.columns: list[str] = sql_column_names(self._df)  # of `data` (the first table)
+        self.tables: tuple[str, ...] = tuple(self._tables)
         self._finalizer = weakref.finalize(self, _kill_slot, self._slot)
 
     @property
@@ -264,10 +292,13 @@ class SqlSandbox:
         finally:
             self._query_lock.release()
 
-    def query(self, sql: str) -> dict[str, Any]:
+    def query(self, sql: str, *, max_rows: int | None = None,
+              max_bytes: int | None = None) -> dict[str, Any]:
         """Run one read-only SELECT (any thread). Raises a ``SqlError`` subclass.
 
         Returns ``{"columns", "rows", "row_count", "truncated", "elapsed_ms"}``, JSON-safe.
+        ``max_rows``/``max_bytes`` raise the result caps for this query only (chart data;
+        the worker never goes past its own chart ceiling).
         """
         if not isinstance(sql, str):
             raise SqlRefusedError(f"The query must be text, got {type(sql).__name__}.")
@@ -282,7 +313,12 @@ class SqlSandbox:
             request_id = next(self._ids)
             deadline = started + self._limits.timeout_s + self._limits.kill_grace_s
             try:
-                reply = worker.ask({"op": "query", "id": request_id, "sql": sql}, deadline)
+                request: dict[str, Any] = {"op": "query", "id": request_id, "sql": sql}
+                if max_rows is not None:
+                    request["max_rows"] = int(max_rows)
+                if max_bytes is not None:
+                    request["max_bytes"] = int(max_bytes)
+                reply = worker.ask(request, deadline)
             except FrameTimeout:
                 logger.warning("SQL worker %d missed its deadline; killing it", worker.pid)
                 self._drop(worker)
@@ -348,14 +384,15 @@ class SqlSandbox:
         if worker is not None:
             self._drop(worker)
         started = time.monotonic()
-        table = to_arrow(self._df)
-        hello = {"op": "load", "limits": asdict(self._limits), "timezone": _table_timezone(self._df)}
+        tables = [to_arrow(df) for df in self._tables.values()]
+        hello = {"op": "load", "limits": asdict(self._limits), "tables": list(self._tables),
+                 "timezone": _set_timezone(list(self._tables.values()))}
         try:
             worker = _Worker()
         except OSError as exc:
             raise SqlWorkerError(f"The SQL engine could not be started: {exc}") from exc
         try:
-            reply = worker.load(table, hello, started + self._limits.start_timeout_s)
+            reply = worker.load(tables, hello, started + self._limits.start_timeout_s)
         except FrameError as exc:
             worker.kill()
             logger.warning("SQL worker failed to load the table: %s", exc)

@@ -3,9 +3,11 @@
 ``livechat.tools.sql_sandbox`` starts this module as a child process (``main``) and talks to it
 over stdin/stdout with ``livechat.tools.sql_wire`` frames:
 
-1. a ``load`` frame (limits, time zone, column names), followed on the same pipe by an
-   Arrow IPC stream holding the table; the worker copies it into an in-memory DuckDB
-   table named ``data``, locks the database down and answers ``ready``;
+1. a ``load`` frame (limits, time zone, the table names), followed on the same pipe by
+   one Arrow IPC stream per table, in that order; the worker copies each into an
+   in-memory DuckDB table of that name (one table: ``data``; a set of tables: their SQL
+   names, the first also as the view ``data``), locks the database down and answers
+   ``ready``;
 2. then one ``query`` frame at a time, each answered by a result or an error.
 
 Why a separate process (measured, see ``bench/bench_tools.py`` and the security test):
@@ -44,6 +46,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import duckdb
@@ -63,6 +66,11 @@ __all__ = ["QueryEngine", "main", "refusal_for", "shape_result"]
 logger = logging.getLogger(__name__)  # no handler in the worker: warnings reach stderr
 
 TABLE_NAME = "data"
+# Table names the sandbox may send: what livechat.data.sql_names makes (never quoted).
+TABLE_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# Result caps a single request may ask for (show_chart draws from a query result).
+CHART_MAX_ROWS = 5_000
+CHART_MAX_BYTES = 768 * 1024  # under sql_wire.MAX_FRAME_BYTES with room for the frame
 _SOURCE_NAME = "__livechat_arrow_source"  # registered only while copying, then dropped
 
 # Only SELECT (WITH ... SELECT, VALUES, FROM-first, PIVOT parse as SELECT too).
@@ -229,14 +237,23 @@ class _Watchdog:
 
 
 class QueryEngine:
-    """One locked-down in-memory DuckDB database holding the table ``data``.
+    """One locked-down in-memory DuckDB database holding the table ``data`` (or a set).
 
-    Built from an Arrow record-batch stream; used from the worker's main thread only.
+    Built from Arrow record-batch streams, one per table name in ``tables`` (default: the
+    single table ``data``); with several tables and none named ``data``, ``data`` is a
+    view of the first. ``batches`` is one reader, or a callable giving the next table's
+    reader (the worker reads the streams one after another off its stdin). Used from the
+    worker's main thread only.
     """
 
-    def __init__(self, batches: pa.RecordBatchReader, limits: dict[str, Any],
-                 timezone: str | None = None) -> None:
+    def __init__(self, batches: pa.RecordBatchReader | Callable[[], pa.RecordBatchReader],
+                 limits: dict[str, Any], timezone: str | None = None,
+                 tables: Sequence[str] = (TABLE_NAME,)) -> None:
+        names = [str(t) for t in tables] or [TABLE_NAME]
+        if any(not TABLE_NAME_RE.fullmatch(name) for name in names) or len(set(names)) != len(names):
+            raise ValueError(f"table names must be unique lowercase identifiers, got {names!r}")
         self._limits = limits
+        self.tables = names
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,
             "enable_external_access": False,
@@ -247,12 +264,20 @@ class QueryEngine:
             "threads": int(limits["threads"]),
         })
         con = self._con
-        con.register(_SOURCE_NAME, batches)
-        try:
-            con.execute(f'CREATE TABLE {TABLE_NAME} AS SELECT * FROM "{_SOURCE_NAME}"')
-        finally:
-            con.unregister(_SOURCE_NAME)
+        for name in names:
+            reader = batches() if callable(batches) else batches
+            con.register(_SOURCE_NAME, reader)
+            try:
+                con.execute(f'CREATE TABLE {name} AS SELECT * FROM "{_SOURCE_NAME}"')
+            finally:
+                con.unregister(_SOURCE_NAME)
+        if TABLE_NAME not in names:
+            # The first table stays reachable as `data`, so single-table habits keep working.
+            con.execute(f"CREATE VIEW {TABLE_NAME} AS SELECT * FROM {names[0]}")
         self.columns = [str(d[0]) for d in con.execute(f"SELECT * FROM {TABLE_NAME} LIMIT 0").description]
+        self.table_columns = {
+            name: [str(d[0]) for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+            for name in names}
         self.row_count = int(con.execute(f"SELECT count(*) FROM {TABLE_NAME}").fetchone()[0])
         table_bytes = int(con.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0])
@@ -267,12 +292,17 @@ class QueryEngine:
         con.execute("SET lock_configuration = true")
         self._watchdog = _Watchdog(con)
 
-    def run(self, sql: str) -> dict[str, Any]:
-        """Validate and run one query; return a result or {"error": ...}."""
+    def run(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None) -> dict[str, Any]:
+        """Validate and run one query; return a result or {"error": ...}.
+
+        ``max_rows``/``max_bytes`` raise the result caps for one query (chart data),
+        never above ``CHART_MAX_ROWS``/``CHART_MAX_BYTES``.
+        """
         refusal = refusal_for(self._con, sql, int(self._limits["max_query_chars"]))
         if refusal is not None:
             return {"error": refusal, "kind": "refused"}
-        max_rows = int(self._limits["max_rows"])
+        max_rows = _cap(max_rows, int(self._limits["max_rows"]), CHART_MAX_ROWS)
+        max_bytes = _cap(max_bytes, int(self._limits["max_bytes"]), CHART_MAX_BYTES)
         con = self._con
         self._watchdog.arm(float(self._limits["timeout_s"]))
         try:
@@ -297,7 +327,7 @@ class QueryEngine:
             if self._watchdog.fired:
                 return {"error": self._timeout_message(), "kind": "timeout"}
             return {"error": self._explain(exc), "kind": "sql"}
-        return shape_result(columns, rows, total, max_rows, int(self._limits["max_bytes"]))
+        return shape_result(columns, rows, total, max_rows, max_bytes)
 
     def _rollback(self) -> None:
         # A rollback that fails (say, the watchdog fired just as the query finished) must
@@ -334,14 +364,31 @@ class QueryEngine:
             return _column_not_found(missing.group("name"), self.columns)
         table = _MISSING_TABLE.search(text)
         if table and isinstance(exc, duckdb.CatalogException):
-            return (f"Table {table.group('name')} not found. The only table is `data`; "
-                    "files, URLs and other tables cannot be read.")
+            if self.tables == [TABLE_NAME]:
+                return (f"Table {table.group('name')} not found. The only table is `data`; "
+                        "files, URLs and other tables cannot be read.")
+            return (f"Table {table.group('name')} not found. The tables are {self._listed()}; "
+                    "files and URLs cannot be read.")
         if isinstance(exc, duckdb.PermissionException):
             return ("Reading files, the network, extensions or settings is not allowed. "
-                    "Query only the table `data`.")
+                    f"Query only {self._only()}.")
         if isinstance(exc, duckdb.InvalidInputException) and "locked" in text:
-            return "Settings cannot be changed. Query only the table `data`."
+            return f"Settings cannot be changed. Query only {self._only()}."
         return _first_line(exc)  # DuckDB's first line already names the kind ("Binder Error: ...")
+
+
+    def _listed(self) -> str:
+        alias = "" if TABLE_NAME in self.tables else f" (`data` is {self.tables[0]})"
+        return ", ".join(f"`{t}`" for t in self.tables) + alias
+
+    def _only(self) -> str:
+        return "the table `data`" if self.tables == [TABLE_NAME] else f"the tables {self._listed()}"
+
+
+def _cap(requested: int | None, default: int, ceiling: int) -> int:
+    if requested is None or isinstance(requested, bool) or not isinstance(requested, int):
+        return default
+    return max(1, min(requested, max(default, ceiling)))
 
 
 def _column_not_found(name: str, columns: list[str], shown: int = 40) -> str:
@@ -383,12 +430,14 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         return 0
     limits = hello.get("limits") or {}
     try:
-        engine = QueryEngine(pa.ipc.open_stream(inp), limits, hello.get("timezone"))
+        engine = QueryEngine(lambda: pa.ipc.open_stream(inp), limits, hello.get("timezone"),
+                             tables=hello.get("tables") or (TABLE_NAME,))
         cap_mb = _limit_address_space(int(limits["address_space_mb"]))
     except Exception as exc:  # anything here means the data cannot be served at all
         write_frame(out, {"error": f"The table could not be prepared for SQL: {_first_line(exc)}"})
         return 1
     write_frame(out, {"ready": {"columns": engine.columns, "rows": engine.row_count,
+                                "tables": engine.table_columns,
                                 "memory_limit_mb": engine.memory_limit_mb,
                                 "address_space_mb": cap_mb}})
     while True:
@@ -398,7 +447,8 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
             return 0  # the sandbox closed the pipe (or died): nothing left to serve
         request_id = request.get("id")
         try:
-            reply = engine.run(str(request.get("sql", "")))
+            reply = engine.run(str(request.get("sql", "")), max_rows=request.get("max_rows"),
+                               max_bytes=request.get("max_bytes"))
         except MemoryError:
             reply = {"error": engine.memory_message(), "kind": "memory"}
         except Exception as exc:  # keep serving; the sandbox turns this into an error result

@@ -8,6 +8,9 @@ its modules do not need to, and don't). One job per module:
 - ``cache``: ``st.cache_data`` loaders keyed by content digest (table, profile, summary…);
 - ``dataset``: the flows behind the uploader and the sheet selector;
 - ``runtime``: the service configuration and the built-in offline emulator;
+- ``ice``: the WebRTC ICE configuration (static servers, minted TURN credentials, relay check);
+- ``shutdown``: SIGTERM ends calls cleanly (the process-wide registry of bridges and streams);
+- ``replica``: this replica's id, and telling an analyst the balancer moved them;
 - ``sidebar``, ``columns``, ``quick_charts``: rendering helpers for the pages;
 - ``endpoint``, ``formatting``, ``health``, ``diagnostics``: plain helpers (no streamlit);
 - ``_compat``: the one Streamlit internal touched (legacy ``pages/`` mode).

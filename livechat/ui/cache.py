@@ -1,5 +1,13 @@
 """Cached loaders: parse, profile and summarise each table once per server process.
 
+The parsed table itself is a shared *resource* (``st.cache_resource``): every browser
+session that opens the same bytes gets the very same ``LoadedTable``, so ten analysts on
+one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand each session
+its own unpickled copy; ``bench/bench_memory.py`` measures both). The frame is frozen
+(its NumPy buffers read-only) so no session can change what another one sees: an
+in-place write raises ``ValueError: assignment destination is read-only``, while copies
+and derived frames behave as usual (pandas copy-on-write).
+
 ``st.cache_data`` keys on the arguments it hashes. Large values are never hashed: the
 caller passes a short key (the content digest, file name and sheet) and hands the
 bytes or DataFrame over in a parameter whose name starts with an underscore, which
@@ -7,46 +15,90 @@ Streamlit leaves out of the key. A wrong key would serve another table's results
 these functions take keys only from ``CurrentDataset`` (``dataset_*`` helpers) or from
 ``livechat.data.load.content_digest`` of the very bytes passed.
 
-Results are copied out of the cache (pickled), so callers may mutate them freely.
-Runs on a session's script thread; the cache itself is shared by all sessions.
+Everything derived (profile, summary, charts…) stays in ``st.cache_data``: small, and
+copied out of the cache, so callers may mutate those freely.
+Runs on a session's script thread; the caches themselves are shared by all sessions.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from livechat.data.load import LoadedTable, load_table
+from livechat.data.load import ColumnConversion, LoadedTable, load_table
 from livechat.data.profile import ChartCandidates, chart_candidates, profile_columns
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
 from livechat.ui.columns import column_config_for
+from livechat.ui.progress import LoadProgress
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
 from livechat.ui.state import CurrentDataset
 
-# Parsed tables are the big entries: keep a few (a re-upload, a sheet switched back).
-_MAX_TABLES = 6
+logger = logging.getLogger(__name__)
+
+# Parsed tables are the big entries. A session holds its own table alive after eviction
+# (its CurrentDataset references it), so this bounds only what no session uses any more.
+_MAX_TABLES = 16
 _MAX_DERIVED = 64
 
 
-@st.cache_data(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
-def load_table_cached(
-    digest: str, filename: str, sheet: str | None, _data: bytes
-) -> LoadedTable:
-    """``load_table(_data, filename, sheet=sheet)``, cached by (digest, filename, sheet).
+def freeze_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Make ``df``'s NumPy buffers read-only (in place) and return it.
 
-    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not cached.
+    Arrow-backed columns (pandas' default strings) are immutable already. Reaches the
+    block manager (pandas internals, stable across 2.x-3.x): the public accessors return
+    views whose flags would not protect the buffers themselves.
     """
-    return load_table(_data, filename, sheet=sheet)
+    try:
+        blocks = df._mgr.blocks
+    except AttributeError:  # a pandas without block managers: nothing to freeze here
+        logger.warning("cannot freeze the shared frame: pandas has no block manager")
+        return df
+    for block in blocks:
+        values = block.values
+        array = getattr(values, "_ndarray", values)  # datetime/timedelta arrays wrap one
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return df
+
+
+@st.cache_resource(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
+def load_table_cached(
+    digest: str,
+    filename: str,
+    sheet: str | None,
+    _data: bytes,
+    encoding: str | None = None,
+    header_row: int | None = None,
+) -> LoadedTable:
+    """``load_table(_data, filename, sheet=sheet, encoding=encoding, header_row=header_row)``,
+    shared by (digest, filename, sheet, encoding, header_row).
+
+    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not
+    cached. The result is shared by every session: treat it as read-only (it is frozen).
+    A load that takes more than a second shows a progress bar; it is drawn inside this
+    function, so a cache hit replays it already removed.
+    """
+    progress = LoadProgress()
+    try:
+        table = load_table(
+            _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
+        )
+    finally:
+        progress.close()
+    freeze_frame(table.df)
+    return table
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)
-def _profile(key: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return profile_columns(_df)
+def _profile(key: str, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()) -> pd.DataFrame:
+    return profile_columns(_df, conversions=_conversions)
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
@@ -66,8 +118,21 @@ def _column_config(key: str, _df: pd.DataFrame) -> dict[str, object]:
 
 
 @st.cache_data(show_spinner="Summarising the table for the model…", max_entries=_MAX_DERIVED)
-def _summary(key: str, name: str, budget: int, _df: pd.DataFrame) -> DataSummary:
-    return summarize(_df, name=name, budget_tokens=budget)
+def _summary(
+    key: str,
+    name: str,
+    budget: int,
+    _df: pd.DataFrame,
+    _conversions: tuple[ColumnConversion, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> DataSummary:
+    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes)
+
+
+def _source_notes(dataset: CurrentDataset) -> tuple[str, ...]:
+    """Rows the loader kept out of the table that the model must know of (totals)."""
+    layout = dataset.table.layout
+    return layout.totals if layout is not None else ()
 
 
 @dataclass(frozen=True)
@@ -80,15 +145,22 @@ class ModelView:
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
-def _model_view(key: str, name: str, budget: int, _df: pd.DataFrame) -> ModelView:
-    summary = _summary(key, name, budget, _df)
+def _model_view(
+    key: str,
+    name: str,
+    budget: int,
+    _df: pd.DataFrame,
+    _conversions: tuple[ColumnConversion, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> ModelView:
+    summary = _summary(key, name, budget, _df, _conversions, notes)
     instruction = build_system_instruction(summary)
     return ModelView(summary, instruction, estimate_tokens(instruction))
 
 
 def dataset_profile(dataset: CurrentDataset) -> pd.DataFrame:
     """The column profile table of ``dataset``."""
-    return _profile(dataset.cache_key, dataset.table.df)
+    return _profile(dataset.cache_key, dataset.table.df, dataset.table.conversions)
 
 
 def dataset_chart_candidates(dataset: CurrentDataset) -> ChartCandidates:
@@ -108,12 +180,18 @@ def dataset_column_config(dataset: CurrentDataset) -> dict[str, object]:
 
 def dataset_summary(dataset: CurrentDataset, budget: int) -> DataSummary:
     """The budgeted data summary of ``dataset`` for the model."""
-    return _summary(dataset.cache_key, dataset.table.name, budget, dataset.table.df)
+    return _summary(
+        dataset.cache_key, dataset.table.name, budget, dataset.table.df,
+        dataset.table.conversions, _source_notes(dataset),
+    )
 
 
 def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
     """Summary, exact system instruction and its token estimate for ``dataset`` under ``budget``."""
-    return _model_view(dataset.cache_key, dataset.table.name, budget, dataset.table.df)
+    return _model_view(
+        dataset.cache_key, dataset.table.name, budget, dataset.table.df,
+        dataset.table.conversions, _source_notes(dataset),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from livechat.data.load import DataLoadError, content_digest
 from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
-from livechat.ui import state
+from livechat.ui import state, tables
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure
 
@@ -30,16 +30,25 @@ def _unexpected_failure_message(filename: str) -> str:
     )
 
 
-def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> CurrentDataset | None:
+def load_bytes(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    header_row: int | None = None,
+) -> CurrentDataset | None:
     """Load ``data`` as the session's dataset; on failure keep the current one.
 
-    The uploader callback and the sheet selector both come through here, and tests
-    may call it directly. Returns the new dataset, or None when loading failed (the
-    reason is then in ``state.load_failure()``).
+    The uploader callback, the sheet selector, the encoding picker and the header-row
+    control all come through here, and tests may call it directly. ``encoding`` (a codec
+    name) overrides the detected encoding of a text file; ``header_row`` where the column
+    names are read from. Returns the new dataset, or None when loading failed (the reason
+    is then in ``state.load_failure()``).
     """
     try:
         digest = content_digest(data)
-        table = load_table_cached(digest, filename, sheet, _data=data)
+        table = load_table_cached(digest, filename, sheet, _data=data, encoding=encoding, header_row=header_row)
     except DataLoadError as exc:
         logger.info("Upload %r not loaded: %s", filename, exc)
         state.set_load_failure(LoadFailure(filename, str(exc)))
@@ -48,8 +57,16 @@ def load_bytes(data: bytes, filename: str, *, sheet: str | None = None) -> Curre
         logger.exception("Unexpected failure reading upload %r", filename)
         state.set_load_failure(LoadFailure(filename, _unexpected_failure_message(filename)))
         return None
-    keep_raw = len(table.sheets) > 1  # another sheet may be asked for later
-    dataset = CurrentDataset(table=table, digest=digest, source=filename, raw=data if keep_raw else None)
+    # Another sheet, or another encoding for a file not in UTF-8, may be asked for later.
+    legacy_text = table.encoding is not None and (table.encoding != "utf-8" or encoding is not None)
+    keep_raw = len(table.sheets) > 1 or legacy_text
+    dataset = CurrentDataset(
+        table=table,
+        digest=digest,
+        source=filename,
+        raw=data if keep_raw else None,
+        header_row=header_row,
+    )
     state.set_current_dataset(dataset)
     state.set_load_failure(None)
     logger.info("Loaded %r (%d rows, %d columns)", filename, len(table.df), len(table.df.columns))
@@ -79,12 +96,31 @@ def ensure_dataset() -> CurrentDataset | None:
 
 
 def on_upload_change() -> None:
-    """Uploader callback: load the file just chosen (a cleared uploader keeps the dataset)."""
+    """Uploader callback: load the file(s) just chosen (a cleared uploader keeps the dataset).
+
+    Several files, or a workbook with several non-empty sheets, load as a table set
+    (``livechat.ui.tables``); one table loads as before.
+    """
     uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
-    if uploaded is None:
+    files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    if not files:
         state.set_load_failure(None)
         return
-    load_bytes(uploaded.getvalue(), uploaded.name)
+    if tables.needs_table_set(files):
+        tables.load_uploads(files)
+        return
+    if load_bytes(files[0].getvalue(), files[0].name) is not None:
+        tables.clear_table_set()
+
+
+def on_encoding_change(widget_key: str) -> None:
+    """Encoding picker callback: read the current text file again with the chosen codec."""
+    current = state.current_dataset()
+    encoding = st.session_state.get(widget_key)
+    if current is None or current.raw is None or not encoding or encoding == current.table.encoding:
+        return
+    load_bytes(current.raw, current.source, sheet=current.table.sheet, encoding=encoding,
+               header_row=current.header_row)
 
 
 def on_sheet_change(widget_key: str) -> None:
@@ -94,3 +130,44 @@ def on_sheet_change(widget_key: str) -> None:
     if current is None or current.raw is None or sheet is None or sheet == current.table.sheet:
         return
     load_bytes(current.raw, current.source, sheet=sheet)
+
+
+def on_header_row_change(widget_key: str) -> None:
+    """Header-row control callback: read the table again with its names from that row."""
+    current = state.current_dataset()
+    row = st.session_state.get(widget_key)
+    layout = current.table.layout if current is not None else None
+    if current is None or layout is None or not isinstance(row, int) or row == layout.header_row:
+        return
+    data = _raw_bytes(current)
+    if data is None:
+        state.set_load_failure(
+            LoadFailure(current.source, "The file is no longer available here; upload it again.")
+        )
+        return
+    load_bytes(data, current.source, sheet=current.table.sheet, encoding=_picked_encoding(current),
+               header_row=row)
+
+
+def _picked_encoding(current: CurrentDataset) -> str | None:
+    """The code page a legacy text file was read with, so a reload keeps it."""
+    return current.table.encoding if current.table.encoding not in (None, "utf-8") else None
+
+
+def _raw_bytes(current: CurrentDataset) -> bytes | None:
+    """The bytes of the current dataset: kept ones, the uploader's file, or the sample.
+
+    Only bytes whose digest matches the dataset's are used: the uploader may hold
+    another file by now."""
+    if current.raw is not None:
+        return current.raw
+    candidates: list[bytes] = []
+    uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
+    files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    candidates.extend(f.getvalue() for f in files if f.name == current.source)
+    if current.source == SAMPLE_NAME:
+        try:
+            candidates.append(SAMPLE_PATH.read_bytes())
+        except OSError:
+            pass
+    return next((c for c in candidates if content_digest(c) == current.digest), None)

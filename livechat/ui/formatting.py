@@ -22,3 +22,9 @@ def format_shape(rows: int, columns: int) -> str:
     row_word = "row" if rows == 1 else "rows"
     col_word = "column" if columns == 1 else "columns"
     return f"{rows:,} {row_word} × {columns:,} {col_word}"
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a file (a sheet name, a note's words) made inert in Markdown: no links,
+    images or emphasis can come from an upload."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)

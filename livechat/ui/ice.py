@@ -17,20 +17,41 @@ streamlit-webrtc 0.79 distinguishes the two, and both peers must reach the same 
 
 Credentials end up in the browser's RTCPeerConnection (that is how TURN works), so use
 short-lived TURN credentials; they never appear in logs or on the diagnostics page.
-Pure functions plus ``ice_configuration()`` (script thread), which reads the secrets.
+Better still, give ``turn_urls`` + ``turn_secret`` (``livechat.config.TurnSettings``): the
+server then mints credentials per browser session (TURN REST API scheme) and only those
+reach the browser. ``ice_transport_policy = "relay"`` makes the browser use the relay
+only: how the tests prove the relay works, and how an operator checks a TURN setup.
+
+With relay forced and a TURN server that refuses the credentials (or cannot be reached),
+the browser gathers no candidate at all and would sit in "connecting" for ever;
+``relay_problem`` turns that into a message the Talk page shows.
+
+Pure functions plus ``ice_configuration()`` (script thread), which reads the secrets
+and keeps the session's minted credentials in ``st.session_state``.
 """
 
 from __future__ import annotations
 
+import os
+import secrets as secrets_module
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import streamlit as st
+
+from livechat.config import TurnCredentials, TurnSettings, resolve_turn_settings, turn_credentials
 from livechat.ui import runtime
 
 __all__ = [
     "ICE_SCHEMES",
+    "NO_RELAY_MESSAGE",
+    "RELAY_GATHER_TIMEOUT_S",
     "IceConfigError",
     "ice_configuration",
+    "minted_server",
+    "relay_candidate_seen",
+    "relay_problem",
     "ice_servers_from_secrets",
     "rtc_configuration",
 ]
@@ -109,14 +130,151 @@ def ice_servers_from_secrets(secrets: Mapping[str, Any]) -> list[dict[str, Any]]
     return [_server(entry, index) for index, entry in enumerate(entries)]
 
 
-def rtc_configuration(servers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """``{"iceServers": [...]}`` with an explicit (possibly empty) list; copies the entries."""
-    return {"iceServers": [dict(server) for server in servers]}
+def rtc_configuration(servers: Sequence[Mapping[str, Any]], *, policy: str = "all") -> dict[str, Any]:
+    """``{"iceServers": [...]}`` with an explicit (possibly empty) list; copies the entries.
 
-
-def ice_configuration() -> dict[str, Any]:
-    """The RTC configuration for this app from ``st.secrets`` (script thread).
-
-    Raises ``IceConfigError`` when the secret is malformed.
+    ``policy="relay"`` adds ``iceTransportPolicy: "relay"`` (the browser reads it; aiortc,
+    which streamlit-webrtc gives only ``iceServers``, ignores it). A relay policy without
+    any TURN server could never connect, so it is refused.
     """
-    return rtc_configuration(ice_servers_from_secrets(runtime.secrets_mapping()))
+    config: dict[str, Any] = {"iceServers": [dict(server) for server in servers]}
+    if policy == "relay":
+        if not any(str(url).lower().startswith(_TURN_SCHEMES)
+                   for server in servers for url in server.get("urls", [])):
+            raise IceConfigError(
+                "ice_transport_policy is relay, but no TURN server is configured "
+                "(set turn_urls and turn_secret, or a turn: url in ice_servers)"
+            )
+        config["iceTransportPolicy"] = "relay"
+    return config
+
+
+def minted_server(settings: TurnSettings, credentials: TurnCredentials) -> dict[str, Any]:
+    """The ``iceServers`` entry for ``settings.urls`` with one session's minted credentials."""
+    return {"urls": list(settings.urls), "username": credentials.username,
+            "credential": credentials.credential}
+
+
+# Session state: this browser session's TURN user id and its current credentials.
+_TURN_ID_KEY = "livechat.ice.turn_id"
+_TURN_CREDENTIALS_KEY = "livechat.ice.turn_credentials"
+_RELAY_ONLY_KEY = "livechat.ice.relay_only"
+
+
+def _session_credentials(settings: TurnSettings, now: float) -> TurnCredentials:
+    """This browser session's credentials, minted again once half their lifetime is gone.
+
+    Kept across reruns: new credentials on every run would change the component's
+    arguments each time. The id is random (not Streamlit's session id) and says nothing.
+    """
+    turn_id = st.session_state.get(_TURN_ID_KEY)
+    if not isinstance(turn_id, str):
+        turn_id = secrets_module.token_hex(8)
+        st.session_state[_TURN_ID_KEY] = turn_id
+    current = st.session_state.get(_TURN_CREDENTIALS_KEY)
+    half = settings.credential_lifetime_s / 2
+    if isinstance(current, TurnCredentials) and current.expires_at - now > half:
+        return current
+    assert settings.secret is not None  # TurnSettings refuses urls without a secret
+    fresh = turn_credentials(settings.secret, turn_id, now=now, lifetime_s=settings.credential_lifetime_s)
+    st.session_state[_TURN_CREDENTIALS_KEY] = fresh
+    return fresh
+
+
+def turn_settings() -> TurnSettings:
+    """The TURN settings from ``st.secrets`` and the environment (script thread).
+
+    Raises ``livechat.config.ConfigError`` when they break a rule.
+    """
+    return resolve_turn_settings(runtime.secrets_mapping(), os.environ)
+
+
+def ice_configuration(*, now: float | None = None) -> dict[str, Any]:
+    """The RTC configuration for this browser session (script thread).
+
+    Static ``ice_servers`` first, then the minted TURN entry, then the transport policy.
+    Raises ``IceConfigError`` when the secret is malformed and ``ConfigError`` when the
+    TURN settings are.
+    """
+    secrets = runtime.secrets_mapping()
+    servers = ice_servers_from_secrets(secrets)
+    settings = resolve_turn_settings(secrets, os.environ)
+    if settings.mints_credentials:
+        moment = time.time() if now is None else now
+        servers.append(minted_server(settings, _session_credentials(settings, moment)))
+    configuration = rtc_configuration(servers, policy=settings.transport_policy)
+    st.session_state[_RELAY_ONLY_KEY] = settings.relay_only  # for relay_watch
+    return configuration
+
+
+# ----------------------------------------------------------------------------- relay check
+
+# Shown on the Talk page when relay is forced and the browser found no relay candidate.
+NO_RELAY_MESSAGE = "no relay candidate: check the TURN server and its credentials"
+# A TURN allocation takes one or two round trips (a 401 challenge, then the request);
+# Chromium gives up on an unanswered TURN server after about 5 s of retransmissions.
+RELAY_GATHER_TIMEOUT_S = 8.0
+
+
+def relay_candidate_seen(component_value: Mapping[str, Any] | None) -> bool:
+    """True when the browser's trickled ICE candidates include a relay candidate.
+
+    streamlit-webrtc 0.79's frontend sends ``{"sdpOffer": ..., "iceCandidates": {id:
+    RTCIceCandidateInit}}`` while signalling; a relay candidate's line says ``typ relay``.
+    """
+    if not component_value:
+        return False
+    candidates = component_value.get("iceCandidates") or {}
+    lines = [c.get("candidate", "") for c in candidates.values() if isinstance(c, Mapping)]
+    offer = component_value.get("sdpOffer") or {}
+    if isinstance(offer, Mapping):
+        lines.append(str(offer.get("sdp", "")))
+    return any(" typ relay" in line for line in lines)
+
+
+def relay_problem(*, relay_only: bool, signalling_for_s: float | None,
+                  component_value: Mapping[str, Any] | None) -> str | None:
+    """``NO_RELAY_MESSAGE`` when relay is forced, the stream has been signalling for
+    ``RELAY_GATHER_TIMEOUT_S`` and the browser offered no relay candidate; else None.
+
+    ``signalling_for_s`` is None when the component is not signalling (stopped, or
+    playing: connected streams clear their candidate list).
+    """
+    if not relay_only or signalling_for_s is None or signalling_for_s < RELAY_GATHER_TIMEOUT_S:
+        return None
+    return None if relay_candidate_seen(component_value) else NO_RELAY_MESSAGE
+
+
+_SIGNALLING_SINCE_KEY = "livechat.ice.signalling_since"
+_RELAY_REPORTED_KEY = "livechat.ice.relay_reported"
+
+
+def relay_watch(component_key: str, *, relay_only: bool | None = None, now: float | None = None) -> str | None:
+    """Check the voice component of ``component_key`` for a missing relay (script thread).
+
+    Returns ``NO_RELAY_MESSAGE`` once per stuck stream (the first call that detects it),
+    None otherwise. Reads the component's state from ``st.session_state``: the
+    ``WebRtcStreamerContext`` under the key, the frontend's value under streamlit-webrtc's
+    frontend key. ``relay_only`` defaults to the policy ``ice_configuration`` last used.
+    """
+    from streamlit_webrtc.component import generate_frontend_component_key
+
+    if relay_only is None:
+        relay_only = bool(st.session_state.get(_RELAY_ONLY_KEY, False))
+    moment = time.monotonic() if now is None else now
+    context = st.session_state.get(component_key)
+    state = getattr(context, "state", None)
+    signalling = bool(state is not None and state.signalling and not state.playing)
+    if not signalling:
+        st.session_state.pop(_SIGNALLING_SINCE_KEY, None)
+        st.session_state.pop(_RELAY_REPORTED_KEY, None)
+        return None
+    since = st.session_state.setdefault(_SIGNALLING_SINCE_KEY, moment)
+    if st.session_state.get(_RELAY_REPORTED_KEY):
+        return None
+    value = st.session_state.get(generate_frontend_component_key(component_key))
+    problem = relay_problem(relay_only=relay_only, signalling_for_s=moment - since,
+                            component_value=value if isinstance(value, Mapping) else None)
+    if problem is not None:
+        st.session_state[_RELAY_REPORTED_KEY] = True
+    return problem

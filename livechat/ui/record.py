@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -106,7 +108,9 @@ def render_tool_work(work: ToolWork) -> None:
         return
     if work.columns:
         frame = pd.DataFrame(work.rows, columns=_unique(work.columns))
-        st.dataframe(frame, hide_index=True, width="stretch")
+        # A plain HTML table (results are capped at 50 rows): its text can be selected and
+        # pasted into a message, unlike the canvas grid of st.dataframe.
+        st.table(frame, hide_index=True, border="horizontal")
         notes = [f"{work.row_count:,} rows" if work.row_count is not None else None,
                  work.row_cap_note,
                  f"query took {work.elapsed_ms:,.1f} ms" if work.elapsed_ms is not None else None]
@@ -133,34 +137,39 @@ def report_context(dataset: CurrentDataset | None, instruction: str, model: str)
                          summary_hash=fence_nonce(instruction), model=model, exported_at=now)
 
 
-def chart_images(record: list[Turn], df: pd.DataFrame | None) -> dict[int, bytes]:
-    """PNG of every chart in ``record`` that can still be drawn from ``df``."""
+ChartSource = Callable[[dict[str, Any]], pd.DataFrame]
+
+
+def chart_images(record: list[Turn], source: ChartSource | None) -> dict[int, bytes]:
+    """PNG of every chart in ``record`` that can still be drawn from ``source(spec)``."""
     images: dict[int, bytes] = {}
-    if df is None:
+    if source is None:
         return images
     for turn in record:
         for work in turn.tools:
             if work.chart is None:
                 continue
             try:
-                images[work.index] = chart_png(build_chart(df, ChartSpec.from_dict(work.chart)))
+                frame = source(work.chart)
+                images[work.index] = chart_png(build_chart(frame, ChartSpec.from_dict(work.chart)))
             except (ChartSpecError, ChartRenderError) as exc:  # the report says it is missing
                 logger.warning("A chart was left out of the report: %s", exc)
     return images
 
 
 def _prepare(transcript: Transcript, dataset: CurrentDataset | None, instruction: str,
-             model: str) -> tuple[int, bytes, bytes, str]:
+             model: str, source: ChartSource | None) -> tuple[int, bytes, bytes, str]:
     """Both report files for the transcript as it is now: (version, zip, html, file stem)."""
     record = turns(list(transcript.entries))
     context = report_context(dataset, instruction, model)
-    images = chart_images(record, dataset.table.df if dataset is not None else None)
+    images = chart_images(record, source)
     stem = "conversation-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M")
     return (transcript.version, report_zip(record, context, charts=images),
             html_report(record, context, charts=images).encode("utf-8"), stem)
 
 
-def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, instruction: str, model: str) -> None:
+def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, instruction: str, model: str,
+                     *, chart_source: ChartSource | None = None) -> None:
     """"Prepare the report", then two downloads: Markdown (zip with chart PNGs) and HTML.
 
     Why two steps and not Streamlit's deferred (callable) download: the generated file
@@ -173,7 +182,7 @@ def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, ins
                  help="The conversation so far as a Markdown report (zip, with chart images) "
                       "and as one HTML page that opens without a network."):
         with st.spinner("Preparing the report (drawing the charts)…"):
-            st.session_state[_PREPARED_KEY] = _prepare(transcript, dataset, instruction, model)
+            st.session_state[_PREPARED_KEY] = _prepare(transcript, dataset, instruction, model, chart_source)
     prepared = st.session_state.get(_PREPARED_KEY)
     if not prepared:
         return

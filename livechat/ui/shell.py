@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import runtime
+from livechat.ui import replica, runtime, shutdown
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -41,6 +41,10 @@ def render_shell() -> None:
     """Page config, logging, the sample on first visit, the emulator when offline, the sidebar."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     runtime.configure_logging()
+    shutdown.install()  # SIGTERM ends calls cleanly (once per process)
+    moved = replica.moved_from()
+    if moved is not None:
+        st.warning(replica.moved_message(moved, replica.replica_id()))
     dataset = ensure_dataset()
     # On every page, so a reload anywhere keeps the conversation's id in the URL.
     session_transcript(dataset)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from livechat.ui.formatting import format_shape
 from livechat.ui.state import CurrentDataset
+from livechat.ui.tables import current_table_set, render_sidebar_tables
 
 
 def render_sidebar(
@@ -26,7 +27,10 @@ def render_sidebar(
     """
     with st.sidebar:
         st.subheader("Dataset")
-        if dataset is None:
+        table_set = current_table_set()
+        if table_set is not None:
+            render_sidebar_tables(table_set)
+        elif dataset is None:
             st.caption("No dataset loaded.")
         else:
             st.markdown(f"**{_escape(dataset.table.name)}**")

@@ -29,6 +29,8 @@ _LOAD_ERROR_KEY = "livechat.load_error"
 UPLOAD_WIDGET_KEY = "livechat.widget.upload"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
 _SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
+_ENCODING_WIDGET_PREFIX = "livechat.widget.encoding."
+_HEADER_WIDGET_PREFIX = "livechat.widget.header_row."
 
 
 class BudgetOutOfRangeError(ValueError):
@@ -46,25 +48,42 @@ class BudgetOutOfRangeError(ValueError):
 class CurrentDataset:
     """The dataset a session is looking at, as a handle.
 
-    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet, so
-    another sheet can be read without asking for the file again; it stays None
-    otherwise to avoid holding every upload twice.
+    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet and for
+    text files in a legacy code page, so another sheet or encoding can be read without
+    asking for the file again; it stays None otherwise to avoid holding every upload twice.
     """
 
     table: LoadedTable
     digest: str
     source: str
     raw: bytes | None = field(default=None, repr=False, compare=False)
+    header_row: int | None = None  # set by hand on the Data page; None = found by the loader
 
     @property
     def cache_key(self) -> str:
-        """Key of everything derived from this table: content digest, file name, sheet."""
-        return f"{self.digest}/{self.source}/{self.table.sheet or ''}"
+        """Key of everything derived from this table: content digest, file name, sheet
+        (and the text encoding when it is not the detected UTF-8, and the header row when
+        the analyst chose it)."""
+        key = f"{self.digest}/{self.source}/{self.table.sheet or ''}"
+        encoding = self.table.encoding
+        if encoding not in (None, "utf-8"):
+            key = f"{key}/{encoding}"
+        return key if self.header_row is None else f"{key}/header{self.header_row}"
+
+    @property
+    def header_widget_key(self) -> str:
+        """Widget key of this table's header-row control (per file and sheet)."""
+        return f"{_HEADER_WIDGET_PREFIX}{self.digest[:16]}.{self.table.sheet or ''}"
 
     @property
     def sheet_widget_key(self) -> str:
         """Widget key of this dataset's sheet selector (per file, so a new file starts fresh)."""
         return f"{_SHEET_WIDGET_PREFIX}{self.digest[:16]}"
+
+    @property
+    def encoding_widget_key(self) -> str:
+        """Widget key of this dataset's encoding picker (per file)."""
+        return f"{_ENCODING_WIDGET_PREFIX}{self.digest[:16]}"
 
 
 @dataclass(frozen=True)

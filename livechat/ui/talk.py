@@ -38,16 +38,17 @@ from streamlit_webrtc import (
 )
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
-from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, VoiceBridge
+from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
 from livechat.config import ConfigError, ServiceConfig
+from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
-from livechat.ui import cache, ice, record, runtime, state, webrtc_compat
+from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, webrtc_compat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ CHAT_PLACEHOLDER = "Ask about your data"
 TOOL_LABEL_PREFIX = "Tool: "
 SESSION_TOTAL_PREFIX = "This conversation: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
+STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
 
 SINK_KEY = "voice-uplink"
@@ -88,6 +90,21 @@ def audio_processing_default(env: Mapping[str, str] | None = None) -> bool:
     """
     value = (os.environ if env is None else env).get(AUDIO_PROCESSING_ENV, "")
     return value.strip().lower() not in _OFF_WORDS
+
+
+def uplink_stall_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds without a microphone frame before a stream counts as gone (default 1.0).
+
+    ``LIVECHAT_UPLINK_STALL_S`` raises it on a host so busy that the media threads are
+    sometimes descheduled for a second (the hosting tests on a shared 2-core machine use
+    3); a closed tab is then noticed that much later. Unusable values mean the default.
+    """
+    raw = (os.environ if env is None else env).get(STALL_TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 1.0
+    except ValueError:
+        return 1.0
+    return value if 0 < value <= 30 else 1.0
 
 
 def media_constraints(processing: bool) -> dict[str, Any]:
@@ -198,12 +215,13 @@ def get_bridge() -> VoiceBridge:
         return bridge
     count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
     st.session_state[_BRIDGE_COUNTER_KEY] = count
-    bridge = VoiceBridge(name=f"voice-{count}")
+    bridge = VoiceBridge(name=f"voice-{count}", stall_timeout_s=uplink_stall_timeout())
     old = st.session_state.get(_OBSERVER_KEY)
     if isinstance(old, SessionShutdownObserver):
         old.stop()
     st.session_state[BRIDGE_STATE_KEY] = bridge
     st.session_state[_OBSERVER_KEY] = SessionShutdownObserver(bridge.close)
+    shutdown.register_bridge(bridge)  # SIGTERM closes it cleanly (livechat.ui.shutdown)
     return bridge
 
 
@@ -211,8 +229,10 @@ def get_bridge() -> VoiceBridge:
 def _toolbox(key: str, _df: pd.DataFrame) -> ToolBox:
     # One per dataset, shared by every browser session looking at it (read-only tools).
     # Not closed on eviction: a running session may still hold it. Its SQL worker is
-    # killed by the sandbox's finalizer once the last session lets go of it.
-    return ToolBox(_df)
+    # killed by the sandbox's finalizer once the last session lets go of it, or at SIGTERM.
+    toolbox = ToolBox(_df)
+    shutdown.register_toolbox(toolbox)
+    return toolbox
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -232,21 +252,44 @@ def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfi
 
 
 def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
-    """Everything a Talk-page run needs for ``dataset`` and the effective ``config``."""
+    """Everything a Talk-page run needs for ``dataset`` and the effective ``config``.
+
+    With a table set loaded (``livechat.ui.tables``) the session gets the ticked tables
+    instead of the one dataset; a changed set starts a new session, said in the transcript.
+    """
     budget = state.instruction_budget()
-    settings = live_settings_for(dataset, budget, config)
-    toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+    table_set = tables.current_table_set()
+    if table_set is None:
+        settings = live_settings_for(dataset, budget, config)
+        toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+        key = session_key(dataset, budget, config)
+    else:
+        settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
     bridge = get_bridge()
-    return TalkContext(
+    ctx = TalkContext(
         dataset=dataset,
         budget=budget,
         config=config,
         settings=settings,
-        key=session_key(dataset, budget, config),
+        key=key,
         factory=session_factory(config, settings, toolbox.execute, name=f"live-{bridge.name}"),
         bridge=bridge,
         transcript=get_transcript(),
     )
+    tables.note_set_change(
+        table_set.key if table_set is not None else dataset.cache_key,
+        [e.sql_name for e in table_set.chosen()] if table_set is not None else [dataset.table.name],
+        restart=lambda: _restart_live_session(ctx), transcript=ctx.transcript)
+    return ctx
+
+
+def _restart_live_session(ctx: TalkContext) -> bool:
+    """Replace a running session by one for ``ctx.key`` (new instruction); False if none runs."""
+    session = ctx.bridge.session
+    if session is None or session.state.is_final:
+        return False
+    ctx.bridge.ensure_session(ctx.factory, ctx.key)
+    return True
 
 
 def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
@@ -257,6 +300,11 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     component, which ``webrtc_compat`` must be told.
     """
     webrtc_compat.install()  # before anything of streamlit-webrtc runs in this session
+    if shutdown.draining():  # SIGTERM: no new voice session; keep showing the conversation
+        webrtc_compat.note_page_run(False)
+        st.warning(shutdown.DRAINING_MESSAGE)
+        live_panel()
+        return None
     dataset = state.current_dataset()
     if dataset is None:
         webrtc_compat.note_page_run(False)
@@ -284,6 +332,9 @@ def submit_question(ctx: TalkContext, question: str) -> None:
     """Send a typed question: to the running session, or a new text-only one."""
     text = question.strip()
     if not text:
+        return
+    if shutdown.draining():
+        ctx.transcript.add_error(shutdown.DRAINING_MESSAGE)
         return
     try:
         ctx.bridge.send_text(text, ctx.factory, ctx.key)
@@ -313,6 +364,7 @@ def render_voice(ctx: TalkContext, *, processing: bool,
         logger.exception("The voice component failed")
         st.error(f"The voice connection failed ({type(exc).__name__}). Press START to try again.")
         return None
+    shutdown.register_stream(bridge, streamer)
     try:
         bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
                            factory=ctx.factory, key=ctx.key)
@@ -338,12 +390,25 @@ def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> No
         st.caption("The chart cannot be drawn: no dataset is loaded.")
         return
     try:
+        df = _chart_source(entry.chart, df)
         chart = _chart(dataset_key, json.dumps(entry.chart, sort_keys=True), df)
     except ChartSpecError as exc:
         # e.g. drawn for a dataset that has since been replaced
         st.caption(f"The chart cannot be drawn for the current dataset: {exc}")
         return
     st.altair_chart(chart, width="stretch")
+
+
+def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
+    """What a chart draws from: a table of the set, or its query's result; else ``df``."""
+    frame = tables.chart_frame(spec)
+    if frame is not None:
+        return frame
+    if spec.get("query"):  # a query chart over the single table: its ToolBox re-reads it
+        dataset = state.current_dataset()
+        if dataset is not None:
+            return _toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
+    return df
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -355,6 +420,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
     """The conversation so far, in the ``transcript`` container."""
     df = dataset.table.df if dataset is not None else None
     dataset_key = dataset.cache_key if dataset is not None else ""
+    table_set = tables.current_table_set()
+    if table_set is not None:  # charts of a set draw from its tables, whichever one is viewed
+        dataset_key = table_set.key
     with st.container(key=TRANSCRIPT_KEY):
         if not transcript.entries:
             st.caption("Press START and speak, or type a question below.")
@@ -403,14 +471,33 @@ def render_last_reply(bridge: VoiceBridge) -> None:
 @st.fragment(run_every=POLL_SECONDS)
 def live_panel() -> None:
     """Badge, level meter and transcript, refreshed from the session every POLL_SECONDS."""
+    if shutdown.draining():
+        render_draining()
+        return
     bridge = get_bridge()
     transcript = get_transcript()
     bridge.check_stream()
     transcript.apply(bridge.poll_events())
+    relay = ice.relay_watch(VOICE_KEY)
+    if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
+        transcript.add_error(f"Voice could not connect: {relay}.")
+        bridge.stop_session()
     render_badge(bridge.status())
     render_level(bridge)
     render_transcript(transcript, state.current_dataset())
     render_last_reply(bridge)
+
+
+def render_draining() -> None:
+    """The conversation while the server shuts down: the notice, the badge ``closed``."""
+    transcript = get_transcript()
+    bridge = st.session_state.get(BRIDGE_STATE_KEY)
+    if isinstance(bridge, VoiceBridge):
+        transcript.apply(bridge.poll_events())
+        if shutdown.acknowledge(bridge):
+            transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
+    render_badge("closed")
+    render_transcript(transcript, state.current_dataset())
 
 
 def instruction_in_use(ctx: TalkContext) -> tuple[str, bool]:
@@ -439,4 +526,6 @@ def render_record(ctx: TalkContext) -> None:
     instruction, _ = instruction_in_use(ctx)
     with st.sidebar:
         st.subheader("Conversation record")
-        record.render_downloads(ctx.transcript, ctx.dataset, instruction, ctx.config.model)
+        df = ctx.dataset.table.df
+        record.render_downloads(ctx.transcript, ctx.dataset, instruction, ctx.config.model,
+                                chart_source=lambda spec: _chart_source(spec, df))

@@ -132,16 +132,21 @@ def test_loader_warnings_are_shown() -> None:
         assert warning in shown
 
 
-def test_a_workbook_with_two_sheets_offers_a_sheet_selector() -> None:
+def test_a_workbook_with_two_sheets_loads_both_as_tables() -> None:
     at = _upload(_started(), "book.xlsx", _workbook(), XLSX_MIME)
     assert at.main.subheader[0].value == "book.xlsx — Q1"
-    sheet = at.selectbox[0]
-    assert sheet.label == "Sheet" and sheet.options == ["Q1", "Q2"]
-    sheet.set_value("Q2").run()
+    ticks = at.checkbox
+    assert [plain(t.label) for t in ticks] == ["`q1` — book.xlsx — Q1 (2 rows × 2 columns)",
+                                               "`q2` — book.xlsx — Q2 (3 rows × 2 columns)"]
+    assert all(t.value for t in ticks)
+    viewer = at.selectbox[0]
+    assert viewer.label == "Show table" and viewer.options == ["q1", "q2"]
+    viewer.set_value("q2").run()
     assert not at.exception and not at.error
     assert at.main.subheader[0].value == "book.xlsx — Q2"
-    assert "3 rows × 2 columns" in _sidebar_dataset(at)[1]
     assert at.dataframe[0].value["visits"].tolist() == [5, 6, 7]
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert "`q1` · 2 rows × 2 columns" in sidebar and "`q2` · 3 rows × 2 columns" in sidebar
 
 
 def test_quick_charts_follow_the_chosen_column() -> None:

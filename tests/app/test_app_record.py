@@ -48,7 +48,7 @@ def test_a_sql_call_shows_its_query_rows_and_time(bridges: list[VoiceBridge]) ->
     assert tool.proto.expanded is False
     [code] = tool.code
     assert code.value == STORM_SQL and code.language == "sql"
-    [table] = tool.dataframe
+    [table] = tool.table
     assert list(table.value.columns) == ["keeper", "nights"] and len(table.value) == 16
     caption = " ".join(c.value for c in tool.caption)
     assert "16 rows" in caption and "query took" in caption and " ms" in caption

@@ -116,11 +116,14 @@ def test_custom_vocabulary_is_accepted_and_recorded_from_a_setup_and_a_token(emu
 
 # ---------------------------------------------------------------- tool behaviour and scheduling
 
-def _tool_session(server, model: str, tool: types.Tool, scheduling, *, then_text: str | None = None):
-    """Ask for run_sql; answer the call at once with ``scheduling``; collect messages until the result is spoken.
+def _tool_session(server, model: str, tool: types.Tool, scheduling, *, then_text: str | None = None,
+                  mid_reply: bool = False):
+    """Ask for run_sql; answer the call with ``scheduling``; collect messages until the result is spoken.
 
-    Returns (messages in order, the call). With SILENT, ``then_text`` is asked next, and the
-    collection ends with that question's reply.
+    ``mid_reply``: answer once the interim reply's first audio arrived (it is paced in real
+    time, so the answer lands while it is still being spoken); else answer at once.
+    Returns (messages in order, the call). With ``then_text`` (SILENT), that is asked next,
+    and the collection ends with its reply.
     """
 
     async def scenario():
@@ -129,6 +132,8 @@ def _tool_session(server, model: str, tool: types.Tool, scheduling, *, then_text
             await session.send_realtime_input(text='call run_sql {"sql": "select 1"}')
             seen = await receive_until(session, lambda m: m.tool_call is not None)
             call = seen[-1].tool_call.function_calls[0]
+            if mid_reply:
+                seen += await receive_until(session, lambda m: bool(m.data))
             await session.send_tool_response(function_responses=[types.FunctionResponse(
                 id=call.id, name=call.name, response={"rows": 7}, scheduling=scheduling)])
             if then_text is not None:
@@ -163,7 +168,8 @@ def _events(messages) -> list[str]:
 
 def test_38_calls_are_non_blocking_and_when_idle_waits_for_the_turns_end(emulator_factory):
     server = emulator_factory(realtime=True)
-    messages, call = _tool_session(server, G38, sql_tool(), types.FunctionResponseScheduling.WHEN_IDLE)
+    messages, call = _tool_session(server, G38, sql_tool(), types.FunctionResponseScheduling.WHEN_IDLE,
+                                   mid_reply=True)
     # The reply went on while the call was pending; the result came after that turn's end.
     assert _events(messages) == ["tool_call", "say:Let", "complete", "say:The", "complete"]
     record = server.wait_for(lambda s: s[0]["tool_calls"] and s[0]["tool_calls"][0]["response"])[0]
@@ -174,7 +180,7 @@ def test_38_calls_are_non_blocking_and_when_idle_waits_for_the_turns_end(emulato
 
 def test_38_interrupt_scheduling_cuts_the_reply_for_the_result(emulator_factory):
     server = emulator_factory(realtime=True)
-    messages, _ = _tool_session(server, G38, sql_tool(), "INTERRUPT")
+    messages, _ = _tool_session(server, G38, sql_tool(), "INTERRUPT", mid_reply=True)
     assert _events(messages) == ["tool_call", "say:Let", "interrupted", "complete", "say:The", "complete"]
     text = "".join(m.server_content.output_transcription.text for m in messages
                    if m.server_content and m.server_content.output_transcription)

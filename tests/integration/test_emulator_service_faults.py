@@ -166,7 +166,7 @@ def test_stall_after_tool_response_until_realtime_input(emulator_factory, stall)
 # ---------------------------------------------------------------- transcripts
 
 def test_late_input_transcription_arrives_after_the_reply(emulator_factory):
-    server = emulator_factory(late_input_transcription_s=2.0)
+    server = emulator_factory(late_input_transcription_s=3.0)
 
     async def scenario():
         async with connect(server, config=TRANSCRIBED) as session:

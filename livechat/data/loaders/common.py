@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from livechat.data.loaders.table_finder import TableLayout
+
 
 # Cell texts read as missing: pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES,
 # copied here rather than imported from a private module), so every reader agrees with
@@ -48,6 +50,14 @@ class ReadResult:
     warnings: list[str] = field(default_factory=list)
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
+    # Text formats: the codec the bytes were read with, and the codecs to offer instead.
+    encoding: str | None = None
+    encoding_choices: tuple[str, ...] = ()
+    # Delimited text: the delimiter and the decimal mark the sniffed cells show ("," "." None),
+    # evidence for the number and date conventions of the file's text columns.
+    delimiter: str | None = None
+    decimal_mark: str | None = None
+    layout: TableLayout | None = None  # where the table was found (sheets and delimited text)
 
 
 def fmt_int(n: int) -> str:

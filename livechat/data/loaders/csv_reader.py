@@ -28,14 +28,18 @@ from livechat.data.loaders.common import (
     check_columns,
     fmt_int,
 )
+from livechat.data.loaders.text_table import find_text_table, finish_text_table
 from livechat.data.loaders.text import (
     Dialect,
     TextEncoding,
+    chosen_encoding,
+    count_replaced,
     decode_prefix,
     detect_encoding,
     fallback_encoding,
     sniff_dialect,
     to_utf8,
+    undecodable_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,34 +70,75 @@ class _RaggedRows:
         return "skip"
 
 
-def read_delimited(data: bytes, name: str, *, prefer_tab: bool, limits: Limits) -> ReadResult:
-    """Parse delimited text; raise DataLoadError for anything that is not a table."""
-    encoding = detect_encoding(data, name)
-    result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
-    if encoding.warning:
-        result.warnings.insert(0, encoding.warning)
+def read_delimited(
+    data: bytes,
+    name: str,
+    *,
+    prefer_tab: bool,
+    limits: Limits,
+    encoding: str | None = None,
+    header_row: int | None = None,
+) -> ReadResult:
+    """Parse delimited text; raise DataLoadError for anything that is not a table.
+
+    `encoding` (a Python codec name the analyst picked) overrides detection. The table
+    is looked for below title lines and above notes (`text_table`); `header_row`
+    (1-based line) overrides where its header is."""
+    text_encoding = chosen_encoding(data, encoding) if encoding else detect_encoding(data, name)
+    result = _read_with_encoding(
+        data, name, text_encoding, prefer_tab=prefer_tab, limits=limits, header_row=header_row
+    )
+    if text_encoding.warning:
+        result.warnings.insert(0, text_encoding.warning)
     return result
 
 
 def _read_with_encoding(
-    data: bytes, name: str, encoding: TextEncoding, *, prefer_tab: bool, limits: Limits
+    data: bytes,
+    name: str,
+    encoding: TextEncoding,
+    *,
+    prefer_tab: bool,
+    limits: Limits,
+    header_row: int | None = None,
 ) -> ReadResult:
     utf8 = to_utf8(data, encoding)
+    replaced = count_replaced(utf8, encoding)
     prefix = decode_prefix(utf8)
     if not prefix.strip():
         raise DataLoadError(f"{name} contains no data: it is blank.", filename=name)
     dialect = sniff_dialect(prefix, prefer_tab=prefer_tab)
+    found = find_text_table(utf8, prefix, dialect.delimiter, header_row=header_row, name=name)
+    if found.start or found.end < len(utf8):
+        utf8 = memoryview(utf8)[found.start : found.end]
+        prefix = decode_prefix(utf8)
+        dialect = sniff_dialect(prefix, prefer_tab=prefer_tab)
     check_columns(name, len(dialect.header), limits)
     if not dialect.header:
         raise DataLoadError(f"{name} contains no data: no header row was found.", filename=name)
+    try:
+        result = _parse(utf8, name, prefix, dialect)
+    except _NotUtf8:
+        return _reread_as_8bit(
+            data, name, encoding, prefer_tab=prefer_tab, limits=limits, header_row=header_row
+        )
+    result.encoding = encoding.codec
+    result.encoding_choices = encoding.candidates
+    result.delimiter = dialect.delimiter
+    result.decimal_mark = dialect.decimal_mark
+    if replaced:
+        result.warnings.insert(0, undecodable_note(name, encoding, replaced))
+    return finish_text_table(result, found)
 
+
+def _parse(utf8: bytes | memoryview, name: str, prefix: str, dialect: Dialect) -> ReadResult:
+    """pyarrow, then pyarrow with a ragged-row hook, then pandas (see the module doc).
+    Raises _NotUtf8 when the bytes past the prefix are not UTF-8."""
     try:
         # Fast path: no invalid-row hook (a Python callback slows pyarrow's parser
         # down even when it never fires) and no support for quoted newlines unless
         # the prefix shows some (it costs parallelism). Either problem raises.
         df = _read_arrow(utf8, dialect, None, newlines_in_values=_has_quoted_newline(prefix))
-    except _NotUtf8:
-        return _reread_as_8bit(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
     except pa.ArrowInvalid as exc:
         logger.info("%s: fast CSV parse failed (%s); reading again row by row", name, exc)
     else:
@@ -102,8 +147,6 @@ def _read_with_encoding(
     ragged = _RaggedRows()
     try:
         df = _read_arrow(utf8, dialect, ragged, newlines_in_values=True)
-    except _NotUtf8:
-        return _reread_as_8bit(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
     except pa.ArrowInvalid as exc:
         logger.info("%s: pyarrow CSV reader failed (%s); using the pandas C engine", name, exc)
         return _read_pandas(utf8, name, dialect, None)
@@ -118,7 +161,13 @@ def _read_with_encoding(
 
 
 def _reread_as_8bit(
-    data: bytes, name: str, encoding: TextEncoding, *, prefer_tab: bool, limits: Limits
+    data: bytes,
+    name: str,
+    encoding: TextEncoding,
+    *,
+    prefer_tab: bool,
+    limits: Limits,
+    header_row: int | None,
 ) -> ReadResult:
     """Valid UTF-8 in the sniffed prefix, not further on: typically a cp1252 file
     whose first rows are plain ASCII. Start again with the fallback codec."""
@@ -126,8 +175,11 @@ def _reread_as_8bit(
         raise DataLoadError(f"{name}: text could not be decoded as {encoding.label}.", filename=name)
     logger.info("%s: invalid UTF-8 past the sniffed prefix; retrying as 8-bit", name)
     encoding = fallback_encoding(data, name)
-    result = _read_with_encoding(data, name, encoding, prefer_tab=prefer_tab, limits=limits)
-    result.warnings.insert(0, encoding.warning or "")
+    result = _read_with_encoding(
+        data, name, encoding, prefer_tab=prefer_tab, limits=limits, header_row=header_row
+    )
+    if encoding.warning:
+        result.warnings.insert(0, encoding.warning)
     return result
 
 
@@ -170,9 +222,11 @@ def _read_arrow(
             newlines_in_values=newlines_in_values,
         ),
         convert_options=pacsv.ConvertOptions(
+            column_types={placeholders[i]: pa.string() for i in dialect.text_columns if i < len(placeholders)},
             null_values=NULL_VALUES,
             strings_can_be_null=True,
-            decimal_point="," if dialect.decimal_comma else ".",
+            # Always ".": "3,5" stays text here and `livechat.data.loaders.numbers`
+            # converts it, with the thousands separators pyarrow cannot read, and a note.
         ),
     )
     if any(pa.types.is_binary(typ) for typ in table.schema.types):
@@ -200,12 +254,12 @@ def _read_pandas(
                 sep=dialect.delimiter,
                 header=0,
                 names=[f"c{i}" for i in range(n)],
+                dtype={f"c{i}": str for i in dialect.text_columns if i < n} or None,
                 index_col=False,
                 on_bad_lines="warn",
                 engine="c",
                 encoding="utf-8",
                 encoding_errors="replace",
-                decimal="," if dialect.decimal_comma else ".",
                 low_memory=False,
             )
         except (pd.errors.ParserError, ValueError, UnicodeError) as exc:

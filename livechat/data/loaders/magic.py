@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 ZIP = "zip"
 XLSX = "xlsx"  # a zip holding xl/workbook.xml
+ODS = "ods"  # a zip whose mimetype member names an OpenDocument spreadsheet
 OLE2 = "ole2"  # Compound File Binary: legacy .xls, or an encrypted .xlsx/.docx
 PARQUET = "parquet"
 GZIP = "gzip"
@@ -20,10 +22,12 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted OOXML file is a CFB container with an "EncryptionInfo" stream; directory
 # entry names are stored as UTF-16LE.
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 _DESCRIPTIONS = {
     ZIP: "a zip archive",
     XLSX: "an Excel workbook",
+    ODS: "an OpenDocument spreadsheet (.ods)",
     OLE2: "an old-style Office file (Excel 97-2003 .xls, or a password-protected workbook)",
     PARQUET: "a Parquet file",
     GZIP: "a gzip-compressed file",
@@ -38,7 +42,7 @@ def sniff_kind(data: bytes) -> str | None:
     """
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return XLSX if _zip_has_workbook(data) else ZIP
+        return _zip_kind(data)
     if head.startswith(_OLE2_MAGIC[:4]):
         return OLE2
     if head.startswith(b"PAR1"):
@@ -62,10 +66,19 @@ def is_encrypted_ole2(data: bytes) -> bool:
     return data.startswith(_OLE2_MAGIC[:4]) and data.find(_ENCRYPTION_INFO) >= 0
 
 
-def _zip_has_workbook(data: bytes) -> bool:
+def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "xl/workbook.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            names = set(zf.namelist())
+            if "xl/workbook.xml" in names:
+                return XLSX
+            if "mimetype" in names and "content.xml" in names:
+                with zf.open("mimetype") as member:
+                    mimetype = member.read(100)  # never more: the member could be a bomb
+                if mimetype.strip() == _ODS_MIMETYPE:
+                    return ODS
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, RuntimeError,
+            NotImplementedError, zlib.error):
         # A truncated zip has no readable directory; call it a plain zip.
-        return False
+        return ZIP
+    return ZIP

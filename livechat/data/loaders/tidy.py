@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from livechat.data.loaders.common import NULL_MARKERS
+from livechat.data.loaders.numbers import ColumnConversion
 
 logger = logging.getLogger(__name__)
 
@@ -103,19 +104,44 @@ def normalise_object_columns(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]
     return df, notes
 
 
-def parse_text_dates(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Convert text columns holding unambiguous dates. Returns (df, warnings)."""
+def parse_text_dates(
+    df: pd.DataFrame,
+    *,
+    day_first: bool | None = None,
+    decided: list[ColumnConversion] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Convert text columns holding unambiguous dates. Returns (df, warnings).
+
+    `day_first=True` (the file's numbers are European) settles "03/04/2024", which
+    fits both day-first and month-first, as 3 April; such columns are appended to
+    `decided`. Without it those columns stay text with a warning.
+    """
     notes: list[str] = []
     for position, name in enumerate(df.columns):
         col = df.iloc[:, position]
         if not pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
             continue
-        converted, note = _parse_dates(col)
+        converted, note, example = _parse_dates(col, day_first=day_first)
         if converted is not None:
             df.isetitem(position, converted)
+            if example is not None and decided is not None:
+                decided.append(_date_conversion(str(name), example, converted))
         if note:
             notes.append(f"Column '{name}' {note}")
     return df, notes
+
+
+def _date_conversion(name: str, example: str, converted: pd.Series) -> ColumnConversion:
+    first = converted.dropna().iloc[0]
+    shown = first.strftime("%Y-%m-%d") if first == first.normalize() else first.isoformat(sep=" ")
+    return ColumnConversion(
+        column=name,
+        example=example,
+        value=shown,
+        convention="day first",
+        kind="date",
+        by_file_convention=True,
+    )
 
 
 def _name_text(name: Any) -> str:
@@ -203,19 +229,22 @@ def _as_json_text(col: pd.Series) -> pd.Series:
     return _as_text(col.map(dump))
 
 
-def _parse_dates(col: pd.Series) -> tuple[pd.Series | None, str | None]:
-    """(converted column or None, warning or None) for one text column."""
+def _parse_dates(
+    col: pd.Series, *, day_first: bool | None = None
+) -> tuple[pd.Series | None, str | None, str | None]:
+    """(converted column or None, warning or None, example value when the file's
+    convention decided between day-first and month-first) for one text column."""
     head = col.iloc[: _SAMPLE * 10]
     sample = head[head.notna()].iloc[:_SAMPLE]
     if sample.empty or not _looks_like_date(str(sample.iloc[0]).strip()):
-        return None, None  # cheap exit for the common case: plainly not dates
+        return None, None, None  # cheap exit for the common case: plainly not dates
     sample = sample.str.strip()
     formats = _candidate_formats(sample)
     if not formats:
-        return None, None
+        return None, None, None
     fits = [fmt for fmt in formats if _parses(sample, fmt)]
     if not fits:
-        return None, None
+        return None, None, None
     full = {}
     missing = int(col.isna().sum())
     for fmt in fits:
@@ -223,14 +252,17 @@ def _parse_dates(col: pd.Series) -> tuple[pd.Series | None, str | None]:
         if converted is not None and int(converted.isna().sum()) == missing:
             full[fmt] = converted
     if len(full) == 1:
-        return next(iter(full.values())), None
+        return next(iter(full.values())), None, None
     if len(full) > 1:
         example = sample.iloc[0]
+        day_first_format = next((fmt for fmt in full if fmt.startswith("%d")), None)
+        if day_first and day_first_format is not None:
+            return full[day_first_format], None, str(example)
         return None, (
             f"has dates such as '{example}' that could be day-first or month-first; "
             "it is kept as text."
-        )
-    return None, None
+        ), None
+    return None, None, None
 
 
 def _looks_like_date(value: str) -> bool:

@@ -120,3 +120,13 @@ def test_a_late_user_line_goes_above_the_reply_and_figures_caption_the_reply() -
     assert t.messages() == ["How many keepers?", "Four keepers."]
     assert t.entries[1].figures_caption == "first audio 0.84 s · 1,234 tokens"
     assert t.session_total() == "1 reply · 0 tokens · first audio median 0.84 s"
+
+
+def test_a_notice_from_the_page_is_kept_in_order() -> None:
+    transcript = Transcript()
+    transcript.add_error("first")
+    version = transcript.version
+    transcript.add_notice("The data changed (now: orders).")
+    assert [(e.kind, e.text) for e in transcript.entries] == [
+        ("error", "first"), ("notice", "The data changed (now: orders).")]
+    assert transcript.version == version + 1

@@ -32,7 +32,7 @@ ROWS = 20_000
 REFUSED = r"Only one SELECT or WITH statement is allowed"
 WRITE_INSIDE = r"Only reading is allowed: the query contains a"
 NO_FILES = r"Reading files, the network, extensions or settings is not allowed"
-NO_TABLE = r"not found\. The only table is `data`"
+NO_TABLE = r"not found\. (The only table is `data`|The tables are `sales`, `regions`)"
 NO_FILE_OR_TABLE = f"{NO_FILES}|{NO_TABLE}"  # DuckDB says which depending on whether the file exists
 NO_FUNCTION = r"Scalar Function with name getenv does not exist"
 NESTED_PARSE = r"Expected a single SELECT statement"
@@ -86,6 +86,15 @@ ATTACKS = [
     pytest.param("SELECT length(repeat('x', 4000000000))", STOPPED, id="repeat-4gb"),
     pytest.param("SELECT length(lpad('x', 2000000000, 'y'))", STOPPED, id="lpad-2gb"),
     pytest.param("SELECT list_sum(range(3000000000))", STOPPED, id="range-list-3g"),
+    # A table set: the view `data` and the other tables are read-only too.
+    pytest.param("DROP VIEW data", REFUSED, id="drop-view"),
+    pytest.param("CREATE OR REPLACE VIEW data AS SELECT 1 AS x", REFUSED, id="replace-view"),
+    pytest.param("DELETE FROM regions", REFUSED, id="delete-other-table"),
+    pytest.param("ALTER TABLE regions RENAME TO gone", REFUSED, id="alter-other-table"),
+    pytest.param("WITH t AS (UPDATE regions SET region = 'x' RETURNING 1) SELECT count(*) FROM t",
+                 WRITE_INSIDE, id="update-other-in-cte"),
+    pytest.param("SELECT count(*) FROM data a, data b, data c, data d, regions r",
+                 f"{STOPPED}|Table regions not found", id="cross-join-with-other-table"),
 ]
 
 
@@ -122,11 +131,17 @@ def frame() -> pd.DataFrame:
     return _frame()
 
 
-@pytest.fixture(scope="module")
-def toolbox(workdir: Path, frame: pd.DataFrame) -> Iterator[ToolBox]:
+def _regions() -> pd.DataFrame:
+    return pd.DataFrame({"region": pd.Series(["north", "south", "east", "west"], dtype="str"),
+                         "manager": pd.Series(["Ada", "Bo", "Cy", "Di"], dtype="str")})
+
+
+@pytest.fixture(scope="module", params=["one-table", "table-set"])
+def toolbox(request: pytest.FixtureRequest, workdir: Path, frame: pd.DataFrame) -> Iterator[ToolBox]:
+    """The single-table worker, and the multi-table one (sales is also `data`, plus regions)."""
     old_key = os.environ.get("GEMINI_API_KEY")
     os.environ["GEMINI_API_KEY"] = KEY_SENTINEL  # set before the worker starts
-    box = ToolBox(frame)
+    box = ToolBox(frame) if request.param == "one-table" else ToolBox({"sales": frame, "regions": _regions()})
     try:
         yield box
     finally:
@@ -162,6 +177,9 @@ def test_attack_is_refused_or_stopped_and_harms_nothing(
     # The server keeps serving, and the table is intact.
     after = toolbox.execute("run_sql", {"query": "SELECT count(*) AS n, round(sum(amount), 6) AS s FROM data"})
     assert after.get("rows") == [[ROWS, round(float(original["amount"].sum()), 6)]], after
+    if "regions" in toolbox.table_names:
+        joined = toolbox.execute("run_sql", {"query": "SELECT count(*) FROM sales JOIN regions USING (region)"})
+        assert joined.get("rows") == [[ROWS]], joined
 
 
 def test_the_worker_never_sees_the_api_key(toolbox: ToolBox) -> None:

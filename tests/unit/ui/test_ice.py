@@ -109,3 +109,62 @@ def test_media_constraints_are_audio_only_with_explicit_processing(processing: b
         "video": False,
     }
     assert _kwargs([], processing)["media_stream_constraints"] == media_constraints(processing)
+
+
+# --------------------------------------------------------------------- TURN minting and relay check
+
+from livechat.config import TurnCredentials, TurnSettings  # noqa: E402
+from livechat.ui.ice import (  # noqa: E402
+    NO_RELAY_MESSAGE,
+    RELAY_GATHER_TIMEOUT_S,
+    minted_server,
+    relay_candidate_seen,
+    relay_problem,
+)
+
+HOST = {"candidate": "candidate:1 1 udp 2122260223 10.77.0.2 50000 typ host generation 0", "sdpMid": "0"}
+RELAY = {"candidate": "candidate:2 1 udp 41885439 10.77.0.2 49170 typ relay raddr 10.77.0.2 rport 5000",
+         "sdpMid": "0"}
+
+
+def test_relay_policy_is_passed_to_the_browser_only_with_a_turn_server() -> None:
+    config = rtc_configuration([TURN], policy="relay")
+    assert config == {"iceServers": [TURN], "iceTransportPolicy": "relay"}
+    assert "iceTransportPolicy" not in rtc_configuration([TURN])
+    with pytest.raises(IceConfigError, match="no TURN server is configured"):
+        rtc_configuration([{"urls": ["stun:s:3478"]}], policy="relay")
+
+
+def test_the_minted_entry_carries_the_session_credentials_not_the_secret() -> None:
+    settings = TurnSettings(urls=("turn:10.77.0.2:3478",), secret="long-term-secret")
+    creds = TurnCredentials(username="123:abc", credential="c2lnbmVk", expires_at=123)
+    entry = minted_server(settings, creds)
+    assert entry == {"urls": ["turn:10.77.0.2:3478"], "username": "123:abc", "credential": "c2lnbmVk"}
+    assert "long-term-secret" not in repr(entry)
+
+
+def test_a_relay_candidate_is_recognised_among_trickled_candidates() -> None:
+    assert not relay_candidate_seen(None)
+    assert not relay_candidate_seen({"sdpOffer": {"sdp": "v=0"}, "iceCandidates": {"a": HOST}})
+    assert relay_candidate_seen({"sdpOffer": {"sdp": "v=0"}, "iceCandidates": {"a": HOST, "b": RELAY}})
+
+
+def test_no_relay_candidate_after_the_gathering_time_is_reported() -> None:
+    stuck = {"sdpOffer": {"sdp": "v=0"}, "iceCandidates": {}}
+    late = RELAY_GATHER_TIMEOUT_S + 0.1
+    assert relay_problem(relay_only=True, signalling_for_s=late, component_value=stuck) == NO_RELAY_MESSAGE
+    # not yet, not forced, not signalling, or a relay candidate was found
+    assert relay_problem(relay_only=True, signalling_for_s=1.0, component_value=stuck) is None
+    assert relay_problem(relay_only=False, signalling_for_s=late, component_value=stuck) is None
+    assert relay_problem(relay_only=True, signalling_for_s=None, component_value=stuck) is None
+    found = {"sdpOffer": {"sdp": "v=0"}, "iceCandidates": {"b": RELAY}}
+    assert relay_problem(relay_only=True, signalling_for_s=late, component_value=found) is None
+
+
+def test_uplink_stall_timeout_defaults_to_one_second_and_reads_the_environment() -> None:
+    from livechat.ui.talk import uplink_stall_timeout
+
+    assert uplink_stall_timeout({}) == 1.0
+    assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": "3"}) == 3.0
+    for bad in ("0", "-1", "abc", "999"):
+        assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": bad}) == 1.0

@@ -23,3 +23,10 @@ def test_format_bytes_rejects_a_negative_size_naming_it() -> None:
 def test_format_shape_uses_thousands_separators_and_singulars() -> None:
     assert format_shape(1234, 5) == "1,234 rows × 5 columns"
     assert format_shape(1, 1) == "1 row × 1 column"
+
+
+def test_escape_markdown_makes_file_text_inert() -> None:
+    from livechat.ui.formatting import escape_markdown
+
+    assert escape_markdown("![x](http://e/a.png) *b* `c`") == r"\!\[x\]\(http\://e/a\.png\) \*b\* \`c\`"
+    assert escape_markdown("plain words") == "plain words"

@@ -1,0 +1,64 @@
+"""Which replica serves this browser session, and telling an analyst who was moved.
+
+Behind the load balancer in ``deploy/`` (HAProxy, cookie affinity), every app process is
+a replica with an id (``LIVECHAT_REPLICA_ID``, set by ``deploy/serve``; the host name and
+process id otherwise). HAProxy's affinity cookie (``REPLICA_COOKIE``) names the replica a
+browser was pinned to, and reaches the app with every request. When that replica dies,
+HAProxy sends the browser to another one (``option redispatch``); Streamlit's page
+reconnects there as a brand-new session, with the sample dataset and no conversation.
+Without a word that looks like the app forgot the upload, so ``moved_from()`` notices
+the cookie naming another replica and the shell says what happened.
+
+Runs on the session's script thread.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+
+import streamlit as st
+
+__all__ = ["REPLICA_COOKIE", "REPLICA_ENV", "moved_from", "moved_message", "replica_id"]
+
+REPLICA_ENV = "LIVECHAT_REPLICA_ID"
+# The cookie deploy/haproxy.cfg inserts (``cookie LIVECHAT_REPLICA insert``).
+REPLICA_COOKIE = "LIVECHAT_REPLICA"
+_NOTED_KEY = "livechat.replica.moved_from"
+
+
+def replica_id(env: Mapping[str, str] | None = None) -> str:
+    """This process's replica id: ``LIVECHAT_REPLICA_ID``, else ``<host>-<pid>``."""
+    value = (os.environ if env is None else env).get(REPLICA_ENV, "").strip()
+    return value or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def pinned_elsewhere(cookie: str | None, own: str) -> str | None:
+    """The replica the affinity cookie names when it is not this one, else None."""
+    if not cookie or cookie == own:
+        return None
+    return cookie
+
+
+def moved_message(previous: str, own: str) -> str:
+    """What an analyst moved from replica ``previous`` to ``own`` is told."""
+    return (f"The server you were working on (replica {previous}) stopped, so this page moved to "
+            f"replica {own}. Your upload and conversation stayed behind: reload the page, then "
+            "upload your file again.")
+
+
+def moved_from() -> str | None:
+    """The replica this browser session was moved from, or None (script thread).
+
+    Decided on the session's first run (its websocket's cookie) and remembered for the
+    session, so the message stays until the analyst reloads.
+    """
+    if _NOTED_KEY not in st.session_state:
+        try:
+            cookie = st.context.cookies.get(REPLICA_COOKIE)
+        except Exception:  # no request context (AppTest, bare mode)
+            cookie = None
+        st.session_state[_NOTED_KEY] = pinned_elsewhere(cookie, replica_id())
+    value = st.session_state[_NOTED_KEY]
+    return value if isinstance(value, str) else None

@@ -1,0 +1,375 @@
+"""Table sets in the UI: several uploads or every sheet of a workbook, ticked for the model.
+
+The session keeps a ``CurrentTableSet`` next to ``CurrentDataset`` (``livechat.ui.state``):
+the dataset stays the table shown on the Data page (any table of the set), the set is
+what the model gets (the ticked tables, by SQL name, the first ticked one also as
+``data``). Without a set (one file, one sheet) nothing here changes what the app does.
+
+Here: loading an upload as a set (``load_uploads``), ticks and the table viewer (widget
+callbacks), the set's summary, instruction, tool declarations and ``ToolBox`` (cached per
+selection), the lists on the Data page and in the sidebar, and the Talk page's reaction
+to a changed set (a new session with the new instruction, said in the transcript).
+
+Runs on the session's script thread (page runs and widget callbacks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+import streamlit as st
+
+from livechat.config import ServiceConfig
+from livechat.conversation.transcript import Transcript
+from livechat.data.load import LoadedTable, content_digest
+from livechat.data.tableset import (
+    NamedTable,
+    TableFailure,
+    TableSetLoadError,
+    load_table_set,
+)
+from livechat.data.workbook import nonempty_sheet_names
+from livechat.live.tokens import LiveSettings
+from livechat.summary.prompt import build_system_instruction
+from livechat.summary.tableset import SetTable, TableSetSummary, summarize_tables
+from livechat.summary.token_estimate import estimate_tokens
+from livechat.summary.vocabulary import custom_vocabulary
+from livechat.tools.charts import ChartSpec
+from livechat.tools.toolbox import ToolBox, live_tools
+from livechat.ui import state
+from livechat.ui.cache import ModelView, load_table_cached
+from livechat.ui.formatting import format_shape
+from livechat.ui.state import CurrentDataset, LoadFailure
+
+logger = logging.getLogger(__name__)
+
+_SET_KEY = "livechat.tableset"
+_PROBLEMS_KEY = "livechat.tableset.problems"
+_TALK_SEEN_KEY = "livechat.talk.tables_seen"
+TICK_WIDGET_PREFIX = "livechat.widget.table_tick."
+VIEW_WIDGET_PREFIX = "livechat.widget.table_view."
+_EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+class UploadedFileLike(Protocol):
+    """What Streamlit's ``UploadedFile`` gives us (tests may pass anything like it)."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+@dataclass(frozen=True, eq=False)
+class SetEntry:
+    """One loaded table of the set and the digest of the file it came from."""
+
+    named: NamedTable
+    digest: str
+
+    @property
+    def sql_name(self) -> str:
+        return self.named.sql_name
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.digest}/{self.named.source}/{self.named.sheet or ''}"
+
+
+@dataclass(frozen=True, eq=False)
+class CurrentTableSet:
+    """The loaded tables and which of them the model sees (``selected``, SQL names)."""
+
+    entries: tuple[SetEntry, ...]
+    selected: frozenset[str]
+
+    @property
+    def upload_key(self) -> str:
+        """Identity of the upload (widget keys are per upload, so a new one starts fresh)."""
+        return _digest("|".join(f"{e.cache_key}:{e.sql_name}" for e in self.entries))[:16]
+
+    def chosen(self) -> tuple[SetEntry, ...]:
+        """The ticked tables, in upload order (the first is also ``data``)."""
+        return tuple(e for e in self.entries if e.sql_name in self.selected)
+
+    @property
+    def key(self) -> str:
+        """Identity of what the model sees: the ticked tables' content and names."""
+        return "set:" + _digest("|".join(f"{e.cache_key}:{e.sql_name}" for e in self.chosen()))[:24]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {e.sql_name: e.named.table.df for e in self.chosen()}
+
+    def with_selected(self, names: frozenset[str]) -> CurrentTableSet:
+        return CurrentTableSet(self.entries, names)
+
+    def entry(self, sql_name: str) -> SetEntry | None:
+        return next((e for e in self.entries if e.sql_name == sql_name), None)
+
+
+@dataclass(frozen=True)
+class SetProblems:
+    """What the last set upload could not load (named per file) and the limits it hit."""
+
+    failures: tuple[TableFailure, ...]
+    notes: tuple[str, ...]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ----------------------------------------------------------------------------- state
+
+
+def current_table_set() -> CurrentTableSet | None:
+    """The session's table set, or None (one table: the app works as without sets)."""
+    value = st.session_state.get(_SET_KEY)
+    return value if isinstance(value, CurrentTableSet) else None
+
+
+def clear_table_set() -> None:
+    """Forget the set (a single table was loaded instead)."""
+    st.session_state.pop(_SET_KEY, None)
+    st.session_state.pop(_PROBLEMS_KEY, None)
+
+
+def set_problems() -> SetProblems | None:
+    value = st.session_state.get(_PROBLEMS_KEY)
+    return value if isinstance(value, SetProblems) else None
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def needs_table_set(files: Sequence[UploadedFileLike]) -> bool:
+    """Several files, or one workbook with more than one non-empty sheet."""
+    if len(files) > 1:
+        return True
+    if len(files) == 1 and files[0].name.lower().endswith(_EXCEL):
+        sheets = nonempty_sheet_names(files[0].getvalue(), files[0].name)
+        return sheets is not None and len(sheets) > 1
+    return False
+
+
+def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
+    """Load ``files`` as the session's table set; on total failure keep what was loaded.
+
+    Every table starts ticked; the first becomes the dataset shown on the Data page.
+    Per-file failures and limit notes are kept for the page (``set_problems``).
+    """
+    payloads = [(f.name, f.getvalue()) for f in files]
+    digests = {name: content_digest(data) for name, data in payloads}
+
+    def cached(data: bytes, filename: str, sheet: str | None) -> LoadedTable:
+        return load_table_cached(digests[filename], filename, sheet, _data=data)
+
+    try:
+        result = load_table_set(payloads, loader=cached)
+    except TableSetLoadError as exc:
+        logger.info("Upload of %d file(s) not loaded: %s", len(payloads), exc)
+        state.set_load_failure(LoadFailure(", ".join(n for n, _ in payloads), str(exc)))
+        return None
+    except Exception:  # never a traceback on the analyst's screen
+        logger.exception("Unexpected failure reading %d uploaded file(s)", len(payloads))
+        names = ", ".join(n for n, _ in payloads)
+        state.set_load_failure(LoadFailure(names, (
+            f"Could not read {names}: a file may be damaged or not really a spreadsheet. "
+            "The details were written to the server log.")))
+        return None
+    entries = tuple(SetEntry(named, digests[named.source]) for named in result.tables)
+    table_set = CurrentTableSet(entries, frozenset(e.sql_name for e in entries))
+    st.session_state[_SET_KEY] = table_set
+    st.session_state[_PROBLEMS_KEY] = SetProblems(result.failures, result.notes)
+    _show(entries[0])
+    state.set_load_failure(None)
+    logger.info("Loaded a set of %d table(s), %d failure(s)", len(entries), len(result.failures))
+    return table_set
+
+
+def _show(entry: SetEntry) -> None:
+    """Make ``entry`` the dataset the Data page shows."""
+    state.set_current_dataset(CurrentDataset(table=entry.named.table, digest=entry.digest,
+                                             source=entry.named.source))
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def tick_widget_key(table_set: CurrentTableSet, entry: SetEntry) -> str:
+    return f"{TICK_WIDGET_PREFIX}{table_set.upload_key}.{entry.sql_name}"
+
+
+def view_widget_key(table_set: CurrentTableSet) -> str:
+    return f"{VIEW_WIDGET_PREFIX}{table_set.upload_key}"
+
+
+def on_tick(sql_name: str, widget_key: str) -> None:
+    """Tick callback: show or hide one table from the model (never the last one)."""
+    table_set = current_table_set()
+    if table_set is None:
+        return
+    ticked = bool(st.session_state.get(widget_key))
+    selected = set(table_set.selected)
+    if ticked:
+        selected.add(sql_name)
+    else:
+        selected.discard(sql_name)
+    if not selected:  # the model needs at least one table: keep this one
+        st.session_state[widget_key] = True
+        return
+    st.session_state[_SET_KEY] = table_set.with_selected(frozenset(selected))
+
+
+def on_view_change(widget_key: str) -> None:
+    """Viewer callback: show another table of the set on the Data page."""
+    table_set = current_table_set()
+    entry = table_set.entry(str(st.session_state.get(widget_key))) if table_set else None
+    if entry is not None:
+        _show(entry)
+
+
+def render_table_list(table_set: CurrentTableSet) -> None:
+    """The Data page's table list: a tick per table (seen by the model), SQL name, source."""
+    problems = set_problems()
+    if problems is not None:
+        for failure in problems.failures:
+            st.warning(f"Not loaded: {failure.message}")
+        for note in problems.notes:
+            st.warning(note)
+    chosen = table_set.chosen()
+    st.markdown(f"**Tables** ({len(chosen)} of {len(table_set.entries)} shown to the model; "
+                f"`{chosen[0].sql_name}` is also `data` in SQL)")
+    for entry in table_set.entries:
+        df = entry.named.table.df
+        key = tick_widget_key(table_set, entry)
+        st.checkbox(
+            f"`{entry.sql_name}` — {_escape(entry.named.table.name)} ({format_shape(len(df), len(df.columns))})",
+            value=entry.sql_name in table_set.selected,
+            key=key,
+            on_change=on_tick,
+            args=(entry.sql_name, key),
+            help="Untick to keep this table from the model: it leaves the instruction and SQL.",
+        )
+    names = [e.sql_name for e in table_set.entries]
+    current = state.current_dataset()
+    shown = next((e.sql_name for e in table_set.entries
+                  if current is not None and e.named.table is current.table), names[0])
+    key = view_widget_key(table_set)
+    st.selectbox("Show table", options=names, index=names.index(shown), key=key,
+                 on_change=on_view_change, args=(key,),
+                 help="Which table the tabs below show; the model sees every ticked table.")
+
+
+def render_sidebar_tables(table_set: CurrentTableSet) -> None:
+    """The sidebar's list of the tables in the conversation (inside ``st.sidebar``)."""
+    chosen = table_set.chosen()
+    st.markdown(f"**{len(chosen)} tables in the conversation**")
+    for entry in chosen:
+        df = entry.named.table.df
+        st.caption(f"`{entry.sql_name}` · {format_shape(len(df), len(df.columns))}")
+    hidden = len(table_set.entries) - len(chosen)
+    if hidden:
+        st.caption(f"{hidden} more unticked on the Data page (not shown to the model).")
+
+
+def _escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+
+
+# ----------------------------------------------------------------------------- what the model gets
+
+
+def _set_tables(table_set: CurrentTableSet) -> list[SetTable]:
+    return [SetTable(e.sql_name, e.named.table.df, e.named.table.name) for e in table_set.chosen()]
+
+
+@st.cache_data(show_spinner="Summarising the tables for the model…", max_entries=32)
+def _summary(key: str, budget: int, _tables: list[SetTable]) -> TableSetSummary:
+    return summarize_tables(_tables, budget_tokens=budget)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _model_view(key: str, budget: int, _tables: list[SetTable]) -> ModelView:
+    summary = _summary(key, budget, _tables)
+    instruction = build_system_instruction(summary)
+    return ModelView(summary, instruction, estimate_tokens(instruction))
+
+
+def model_view(table_set: CurrentTableSet, budget: int) -> ModelView:
+    """Summary, exact instruction and its size for the ticked tables under ``budget``."""
+    return _model_view(table_set.key, budget, _set_tables(table_set))
+
+
+@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=8)
+def _toolbox(key: str, _frames: dict[str, pd.DataFrame]) -> ToolBox:
+    # As livechat.ui.talk._toolbox: one per selection, shared by the sessions using it;
+    # the sandbox's finalizer kills the worker once nothing holds the ToolBox.
+    return ToolBox(_frames)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _tools(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[Any, ...]:
+    return tuple(live_tools(_frames))
+
+
+def toolbox(table_set: CurrentTableSet) -> ToolBox:
+    """The ToolBox over the ticked tables (one SQL worker holding them all)."""
+    return _toolbox(table_set.key, table_set.frames())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _vocabulary(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[str, ...]:
+    return custom_vocabulary(_frames)
+
+
+def vocabulary(table_set: CurrentTableSet) -> tuple[str, ...]:
+    """The transcription vocabulary of the ticked tables (names, columns, categories)."""
+    return _vocabulary(table_set.key, table_set.frames())
+
+
+def talk_wiring(table_set: CurrentTableSet, budget: int,
+                config: ServiceConfig) -> tuple[LiveSettings, ToolBox, str]:
+    """Settings (instruction, declarations), ToolBox and session key for the ticked tables."""
+    settings = LiveSettings(
+        model=config.model,
+        system_instruction=model_view(table_set, budget).instruction,
+        tools=_tools(table_set.key, table_set.frames()),
+        custom_vocabulary=vocabulary(table_set),
+    )
+    key = f"{table_set.key}|{budget}|{config.base_url or ''}|{config.model}"
+    return settings, toolbox(table_set), key
+
+
+def chart_frame(spec: dict[str, Any]) -> pd.DataFrame | None:
+    """The rows a transcript chart of a table set draws from; None without a set.
+
+    Raises ``ChartSpecError`` when the spec no longer fits (e.g. the set changed since).
+    """
+    table_set = current_table_set()
+    if table_set is None:
+        return None
+    return toolbox(table_set).chart_frame(ChartSpec.from_dict(spec))
+
+
+def note_set_change(identity: str, names: Sequence[str], *, restart: Callable[[], bool],
+                    transcript: Transcript) -> None:
+    """On the Talk page: when what the model sees changed since this page last ran, say so
+    in the transcript (kept visible) and start the new session now if one is running.
+
+    ``identity`` is the set's key (or the single dataset's cache key); ``restart`` starts
+    the new session (called only when a session is live).
+    """
+    seen = st.session_state.get(_TALK_SEEN_KEY)
+    st.session_state[_TALK_SEEN_KEY] = identity
+    if seen is None or seen == identity or not transcript.entries:
+        return
+    restarted = restart()
+    listed = ", ".join(names)
+    when = "A new session started" if restarted else "The next question starts a new session"
+    transcript.add_notice(f"The data changed (now: {listed}). {when} with the new "
+                          "instruction; the conversation above was about the previous data.")
