@@ -259,7 +259,7 @@ class InputSender:
                 await link.session.send_realtime_input(text=text)
                 self._queue.text_sent(text)
                 link.awaiting_reply = True
-                link.typed_echo, link.echo_seen = text, ""
+                link.typed_echoes.append(text)
                 self._transcript.add_complete("user", text)
                 self.on_input("typed")
                 continue

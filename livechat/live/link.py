@@ -8,6 +8,7 @@ it. Loop thread only: nothing here is locked.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -42,9 +43,10 @@ class Link:
     awaiting_reply: bool = False  # a typed question was sent; its answer has not ended
     # A turn completed after the last resumption handle: the handle misses that turn.
     handle_stale: bool = False
-    # The typed question whose inputTranscription echo (if the service sends one) is
-    # swallowed, and how much of that echo has arrived so far.
-    typed_echo: str | None = None
+    # Typed questions whose inputTranscription echo (if the service sends one) is swallowed,
+    # oldest first (an echo may come late, after the next question was typed: LIVE_PROTOCOL
+    # §8.5), and how much of the oldest one's echo has arrived so far.
+    typed_echoes: deque[str] = field(default_factory=lambda: deque(maxlen=4))
     echo_seen: str = ""
     # Tool calls of this connection not answered yet, and the ids of those whose result
     # waits for the sender (responses go out before any other input).

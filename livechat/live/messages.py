@@ -103,11 +103,12 @@ class MessageHandler:
             self._transcript.finish_all()
             self._reply.end_of_turn()
             link.awaiting_reply = False
-            if link.echo_seen:
+            if link.echo_seen and link.typed_echoes:
                 # The echo arrived in this turn and is whole by now. One that has not
                 # started yet is kept: a question typed during a reply is echoed after the
                 # interrupted turn's turnComplete, at the start of its own turn.
-                link.typed_echo, link.echo_seen = None, ""
+                link.typed_echoes.popleft()
+                link.echo_seen = ""
             link.handle_stale = True
             self._policy.turn_completed()
             self._counters.add("turns_completed")
@@ -150,13 +151,30 @@ class MessageHandler:
 
 
 def swallow_echo(link: Link, chunk: str) -> bool:
-    """True when ``chunk`` is the service transcribing our own typed question back."""
-    if link.typed_echo is None:
+    """True when ``chunk`` is the service transcribing one of our typed questions back.
+
+    Echoes come in the order the questions were sent, possibly late (after the next one was
+    typed); a question whose echo never comes is skipped when a later one's echo starts.
+    """
+    if not link.typed_echoes:
         return False
     seen = link.echo_seen + chunk
-    expected = " ".join(link.typed_echo.split())
-    if expected.startswith(" ".join(seen.split())):
+    if _norm(link.typed_echoes[0]).startswith(_norm(seen)):
         link.echo_seen = seen
+        if _norm(seen) == _norm(link.typed_echoes[0]):
+            link.typed_echoes.popleft()
+            link.echo_seen = ""
         return True
-    link.typed_echo = None  # real speech: stop matching
+    for index in range(1, len(link.typed_echoes)):
+        if _norm(link.typed_echoes[index]).startswith(_norm(chunk)):
+            for _ in range(index):
+                link.typed_echoes.popleft()
+            link.echo_seen = ""
+            return swallow_echo(link, chunk)
+    link.typed_echoes.clear()  # real speech: stop matching
+    link.echo_seen = ""
     return False
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())

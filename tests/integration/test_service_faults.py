@@ -334,3 +334,21 @@ def test_a_go_away_deadline_1011_mid_reply_is_a_move_not_a_failure(emulator_fact
     # No handle existed yet (the first turn never completed): a seeded new session, no error.
     assert recorder.notices() == [NEW_SESSION_NOTICE] and recorder.errors() == []
     assert recorder.finals("user") == ["Tell me everything about the keepers.", "Still there?"]
+
+
+def test_late_echoes_of_typed_questions_never_show_twice(emulator_factory) -> None:
+    # Typed text is transcribed back too; late (like the spoken lines), the first question's
+    # echo arrives after the second was typed.
+    # Replies paced in real time (seconds long): both echoes, 0.5 s late, arrive during the
+    # second question's reply.
+    server = emulator_factory(realtime=True, late_input_transcription_s=0.5)
+    session, recorder = _start(server, G38)
+    try:
+        session.send_text("First typed?")
+        session.send_text("Second typed?")
+        recorder.wait_for(recorder.answered("Second typed?"), 30, "the second answered")
+        recorder.ask("Third typed?", timeout=30)
+    finally:
+        assert_ended_cleanly(session)
+    _no_final_error(recorder)
+    assert recorder.finals("user") == ["First typed?", "Second typed?", "Third typed?"]
