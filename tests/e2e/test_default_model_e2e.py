@@ -8,7 +8,8 @@
   (stall after tool responses, input transcripts 12 s late, usage at generation start,
   empty frames, multipart messages, input refused during blocking calls, unresumable
   updates during calls): a spoken question, a typed question, a tool call, an injected
-  mid-call 1008 and 1007; every question answered, one transcript, per-turn captions.
+  mid-call 1008 and 1007 (the question in flight at each close is lost with that
+  connection; the next one is answered), one transcript, per-turn captions.
 """
 
 from __future__ import annotations
@@ -93,10 +94,18 @@ def like_service_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E
         emulator.stop()
 
 
-def test_like_service_run(like_service_stack, browser_factory, single_question_wav):
+@pytest.fixture(scope="module")
+def one_question_wav(e2e_assets):
+    """The spoken question once, then quiet for the rest of the test (the fake microphone
+    loops its file: with the shorter ``single_question_wav`` the question comes again)."""
+    return harness.make_speech_wav(e2e_assets, harness.SPEECH_TEXT, name="speech-once.wav",
+                                   pad_before=2.0, pad_after=150.0)
+
+
+def test_like_service_run(like_service_stack, browser_factory, one_question_wav):
     stack = like_service_stack
     emulator = stack.emulator
-    tab = browser_factory(single_question_wav).new_page()
+    tab = browser_factory(one_question_wav).new_page()
     tab.open_talk(stack.app.url)
     known = stack.session_ids()
 
@@ -115,21 +124,29 @@ def test_like_service_run(like_service_stack, browser_factory, single_question_w
     tab.ask(f"call run_sql {json.dumps({'query': 'SELECT count(*) AS n FROM data'})}")
     tab.wait_for_transcript("The run_sql tool returned:", timeout_s=30)
 
-    # Injected mid-call closes: 1008 (3.1's routine abort) and 1007 (2.5's audio content type).
-    for code, reason, question in ((1008, "The operation was aborted", "And after the first drop?"),
-                                   (1007, CONTENT_TYPE_AUDIO, "And after the second drop?")):
+    # Injected mid-call closes: 1008 (3.1's routine abort) and 1007 (2.5's audio content type),
+    # each a few messages into the reply to a question; the next question is answered.
+    for code, reason, trigger, follow_up in (
+            (1008, "The operation was aborted", "Before the first drop?", "After the first drop?"),
+            (1007, CONTENT_TYPE_AUDIO, "Before the second drop?", "After the second drop?")):
         sent = emulator.sessions()[-1]["server_messages"]
         emulator.set_options(close_after_messages=sent + 3, close_code=code, close_reason=reason)
-        tab.ask(question)
         connections = len(_new(stack, known))
+        tab.ask(trigger)
         emulator.wait_for(lambda ss: len(_new(stack, known)) > connections, timeout=30)
         emulator.set_options(close_after_messages=None, close_reason=None)
-        tab.wait_for_transcript(f'You said: "{question}"', timeout_s=40)
+        tab.wait_for_transcript("Reconnected", timeout_s=30)
+        tab.ask(follow_up)
+        tab.wait_for_transcript(f'You said: "{follow_up}"', timeout_s=40)
 
     text = squash(tab.transcript_text())
-    # One transcript: every question once, in order, and every answer.
-    for question in ("How many lighthouses are there?", "And after the first drop?", "And after the second drop?"):
-        assert text.count(f'You said: "{question}"') == 1, text[-3000:]
+    # One transcript: every question once, in order, and the answers after each drop.
+    questions = ["How many lighthouses are there?", "Before the first drop?", "After the first drop?",
+                 "Before the second drop?", "After the second drop?"]
+    positions = [text.index(q) for q in questions]
+    assert positions == sorted(positions), text[-3000:]
+    for question in questions:
+        assert text.count(f"{question}") == text.count(f'You said: "{question}"') + 1, question
     assert text.index(squash(heard)) < text.index("How many lighthouses are there?")
     # Per-turn captions and the conversation total.
     assert "first audio" in text and "tokens" in text and "This conversation:" in text
