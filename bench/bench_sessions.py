@@ -114,7 +114,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from livechat.voice.bridge import DEFAULT_UPLINK_CHUNK_MS, VoiceBridge  # noqa: E402
-from livechat.config import ServiceConfig  # noqa: E402
+from livechat.config import DEFAULT_MODEL, ServiceConfig  # noqa: E402
 from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
 from livechat.emulator import channel as emulator_channel  # noqa: E402
 from livechat.emulator import conversation as emulator_conversation  # noqa: E402
@@ -124,7 +124,9 @@ from livechat.live.tokens import LiveSettings  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*experimental.*")
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+MODEL = DEFAULT_MODEL  # the app's default (gemini-3.8-live); --model changes it
+# Emulator options of this run (--like-service adds the reported service behaviours for MODEL).
+_EMULATOR_OPTIONS: dict[str, Any] = {"realtime": True}
 API_KEY = "bench-key"
 FRAME_S = 0.02
 IN_RATE = 48_000
@@ -463,7 +465,7 @@ class _ThreadEmulator:
     def __init__(self) -> None:
         _MARKS.clear()
         _CHANNEL_TAGS.clear()
-        self.server = EmulatorServer(API_KEY, options=EmulatorOptions(realtime=True)).start()
+        self.server = EmulatorServer(API_KEY, options=EmulatorOptions(**_EMULATOR_OPTIONS)).start()
         self.base_url, self.ca_file = self.server.base_url, self.server.ca_file
 
     def thread_cpu(self) -> float:
@@ -487,6 +489,8 @@ class _ProcessEmulator:
 
     def __init__(self) -> None:
         command = [sys.executable, __file__, "--serve-emulator"]
+        if _EMULATOR_OPTIONS.get("like_service"):
+            command.append("--like-service")
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         info = json.loads(self.proc.stdout.readline())
@@ -533,7 +537,7 @@ def _thread_cpu(native_id: int) -> float:
 def serve_emulator() -> int:
     """Child-process mode: run the hooked emulator until told to stop (stdin commands)."""
     _install_hooks()
-    server = EmulatorServer(API_KEY, options=EmulatorOptions(realtime=True)).start()
+    server = EmulatorServer(API_KEY, options=EmulatorOptions(**_EMULATOR_OPTIONS)).start()
     print(json.dumps({"base_url": server.base_url, "ca_file": server.ca_file}), flush=True)
     try:
         for line in sys.stdin:
@@ -645,8 +649,17 @@ def main() -> int:
                              "N in lockstep")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval() for this process in seconds (Python's default: 0.005)")
+    parser.add_argument("--like-service", action="store_true",
+                        help="the emulator with every behaviour the public reports describe for the "
+                             "model (--like-service of livechat.emulator)")
+    parser.add_argument("--model", default=None, help=f"the Live model (default {DEFAULT_MODEL})")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global MODEL
+    if args.model:
+        MODEL = args.model
+    if args.like_service:
+        _EMULATOR_OPTIONS["like_service"] = True
     if args.serve_emulator:
         return serve_emulator()
     if args.switch_interval is not None:
@@ -659,6 +672,7 @@ def main() -> int:
     _install_hooks()
     print(f"bench_sessions: {seconds:g} s of real-time audio per N, {os.cpu_count()} CPUs, "
           f"uplink 48 kHz stereo 20 ms frames, downlink 24 kHz mono 20 ms frames")
+    print(f"model {MODEL}; emulator {'--like-service' if args.like_service else 'defaults'}")
     print(f"media driver: {'a feeder and a reader thread per session' if args.driver == 'threads' else 'one asyncio loop for all sessions'}; "
           f"emulator: {'a thread of this process (it competes for our GIL)' if args.emulator == 'thread' else 'a child process (default)'}; "
           f"uplink chunks {args.uplink_chunk_ms} ms; GIL switch interval {sys.getswitchinterval() * 1000:g} ms")

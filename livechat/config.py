@@ -30,7 +30,9 @@ from livechat import redact
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+# The Live API's stable default since 2026-09 (ai.google.dev/gemini-api/docs/models/gemini-3.8-live);
+# its rules are a row of livechat/live/models.py.
+DEFAULT_MODEL = "gemini-3.8-live"
 API_VERSION = "v1alpha"
 
 # websockets' own defaults (ping every 20 s, give up after 20 s without a pong) would drop a

@@ -7,7 +7,7 @@ import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.data.tableset import MAX_TABLES
-from livechat.ui import cache, shell, state, tables
+from livechat.ui import cache, model_panel, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
@@ -189,3 +189,7 @@ with tab_model:
     else:
         st.caption("Nothing was left out: everything fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)
+    vocabulary = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(current)
+    st.markdown(f"**Transcription vocabulary** ({len(vocabulary)} words and phrases)")
+    st.caption(model_panel.vocabulary_note(model_panel.configured_model()))
+    st.code("\n".join(vocabulary), language=None)

@@ -12,6 +12,7 @@ from livechat.ui import ice, replica, runtime, shell
 from livechat.ui.diagnostics import package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
+from livechat.ui.model_panel import render_model_section
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 
@@ -26,6 +27,7 @@ except ConfigError as exc:
 st.subheader("Voice endpoint")
 st.markdown(f"**Endpoint mode:** {endpoint_label(configured)}")
 st.markdown(f"**Model:** `{configured.model}`")
+render_model_section(configured.model)
 st.markdown(f"**API key:** {'set' if configured.has_api_key else 'not set'}")
 st.markdown(
     f"**CA file:** `{configured.ca_file}`" if configured.ca_file else "**CA file:** none (system trust store)"

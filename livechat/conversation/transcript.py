@@ -27,6 +27,7 @@ from livechat.live.events import (
     ToolCallFinished,
     ToolCallStarted,
     TranscriptUpdate,
+    TurnFigures,
     Usage,
 )
 
@@ -54,6 +55,19 @@ class Entry:
     result: dict[str, Any] | None = None
     cancelled: bool = False
     chart: dict[str, Any] | None = None  # ChartSpec.to_dict() of a successful show_chart
+    # Per-turn figures of a model reply (TurnFigures): seconds to its first audio, tokens.
+    first_audio_s: float | None = None
+    tokens: int | None = None
+
+    @property
+    def figures_caption(self) -> str | None:
+        """``first audio 0.84 s · 1,234 tokens`` for a reply with figures, else None."""
+        parts = []
+        if self.first_audio_s is not None:
+            parts.append(f"first audio {self.first_audio_s:.2f} s")
+        if self.tokens is not None:
+            parts.append(f"{self.tokens:,} tokens")
+        return " · ".join(parts) or None
 
     @property
     def tool_failed(self) -> bool:
@@ -71,7 +85,10 @@ class Transcript:
         self.entries: list[Entry] = []
         self._messages: dict[tuple[int, int], Entry] = {}
         self._tools: dict[tuple[int, str], Entry] = {}
-        self.tokens_used = 0  # total tokens the service reported, all sessions
+        self.tokens_used = 0  # total tokens the service reported (once per turn), all sessions
+        self.first_audio_s: list[float] = []  # every reply's time to first audio, all sessions
+        self._keys: dict[int, tuple[int, int]] = {}  # id(message entry) -> (serial, turn_id)
+        self._trimmed: dict[int, int] = {}  # serial -> highest turn_id trimmed away
         self.version = 0  # bumped on every change, so callers can skip redundant work
 
     def apply(self, events: Iterable[TaggedEvent]) -> bool:
@@ -105,6 +122,9 @@ class Transcript:
         self.entries.clear()
         self._messages.clear()
         self._tools.clear()
+        self._keys.clear()
+        self._trimmed.clear()
+        self.first_audio_s.clear()
         self.version += 1
 
     # ------------------------------------------------------------------ internals
@@ -115,7 +135,8 @@ class Transcript:
             if entry is None:
                 entry = Entry("message", event.text, role=event.role, final=event.final)
                 self._messages[(serial, event.turn_id)] = entry
-                self._append(entry)
+                self._keys[id(entry)] = (serial, event.turn_id)
+                self._insert_message(entry, serial, event.turn_id)
                 return True
             if entry.text == event.text and entry.final == event.final:
                 return False
@@ -157,10 +178,51 @@ class Transcript:
         if isinstance(event, Usage):
             self.tokens_used += max(0, event.total)
             return False
+        if isinstance(event, TurnFigures):
+            if event.first_audio_s is not None:
+                self.first_audio_s.append(event.first_audio_s)
+            entry = self._messages.get((serial, event.turn_id)) if event.turn_id is not None else None
+            if entry is None:
+                return event.first_audio_s is not None  # the session total changed
+            entry.first_audio_s, entry.tokens = event.first_audio_s, event.tokens
+            return True
         return False  # StateChanged and anything newer: the badge shows state
 
     def _append(self, entry: Entry) -> None:
         self.entries.append(entry)
+
+    def _insert_message(self, entry: Entry, serial: int, turn_id: int) -> None:
+        """Place a new message in its session's utterance order (``turn_id``).
+
+        A user line transcribed late (after the model's reply, LIVE_PROTOCOL §8.5) carries
+        an id below the reply's: it goes above that reply, not under it.
+        """
+        before: int | None = None
+        if turn_id <= self._trimmed.get(serial, 0):
+            self.entries.append(entry)  # its neighbours were trimmed away: nothing to go above
+            return
+        for position in range(len(self.entries) - 1, -1, -1):
+            key = self._keys.get(id(self.entries[position]))
+            if key is None or key[0] != serial:
+                continue
+            if key[1] < turn_id:
+                break
+            before = position  # a later utterance of the same session: go above it
+        if before is None:
+            self.entries.append(entry)
+        else:
+            self.entries.insert(before, entry)
+
+    def session_total(self) -> str | None:
+        """``3 replies · 4,210 tokens · first audio median 0.82 s`` for the Talk page, or None."""
+        replies = sum(1 for e in self.entries if e.kind == "message" and e.role == "model")
+        if not replies and not self.tokens_used:
+            return None
+        parts = [f"{replies} {'reply' if replies == 1 else 'replies'}", f"{self.tokens_used:,} tokens"]
+        if self.first_audio_s:
+            ordered = sorted(self.first_audio_s)
+            parts.append(f"first audio median {ordered[len(ordered) // 2]:.2f} s")
+        return " · ".join(parts)
 
     def _trim(self) -> None:
         excess = len(self.entries) - self._max
@@ -169,7 +231,11 @@ class Transcript:
         dropped = self.entries[:excess]
         del self.entries[:excess]
         gone = {id(e) for e in dropped}
+        for key in (self._keys.get(id(e)) for e in dropped):
+            if key is not None:
+                self._trimmed[key[0]] = max(self._trimmed.get(key[0], 0), key[1])
         self._messages = {k: e for k, e in self._messages.items() if id(e) not in gone}
+        self._keys = {k: v for k, v in self._keys.items() if k not in gone}
         self._tools = {k: e for k, e in self._tools.items() if id(e) not in gone}
 
 

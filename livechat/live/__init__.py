@@ -30,6 +30,13 @@ _EXPORTS = {
     "ToolCallStarted": "events",
     "TranscriptUpdate": "events",
     "Usage": "events",
+    "TurnFigures": "events",
+    "MODELS": "models",
+    "ModelInfo": "models",
+    "model_info": "models",
+    "known_model": "models",
+    "CLOSE_RULES": "errors",
+    "classify_close": "errors",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -82,11 +82,29 @@ class ToolCallFinished:
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts the service reported with a completed turn."""
+    """Token counts of one completed turn, counted once: the last non-empty usage block the
+    service sent during the turn (it may send one at generation start, on tool calls and an
+    empty one on turnComplete; LIVE_PROTOCOL.md §8.5)."""
 
     prompt: int
     response: int
     total: int
+
+
+@dataclass(frozen=True)
+class TurnFigures:
+    """What one reply cost, shown as a caption under it.
+
+    ``turn_id`` is the model utterance's ``TranscriptUpdate.turn_id`` (None when the reply
+    had no transcript). ``first_audio_s``: from the end of the analyst's speech (or the
+    typed question being sent) to the reply's first audio handed to playback; None when the
+    reply answered no input (a tool result, proactive audio). ``tokens``: the turn's total,
+    counted once (None when the service reported none). Like pipecat's TTFB and LiveKit's TTFT.
+    """
+
+    turn_id: int | None
+    first_audio_s: float | None
+    tokens: int | None
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,7 @@ Event = (
     | ToolCallStarted
     | ToolCallFinished
     | Usage
+    | TurnFigures
     | Interrupted
     | ErrorEvent
     | Notice
@@ -136,5 +155,6 @@ __all__ = [
     "ToolCallFinished",
     "ToolCallStarted",
     "TranscriptUpdate",
+    "TurnFigures",
     "Usage",
 ]

@@ -23,16 +23,14 @@ from google import genai
 from google.genai import errors, types
 
 from livechat import redact
+from livechat.live.models import CLASSIC_VOICES, model_info
 
 logger = logging.getLogger(__name__)
 
 # The 30 prebuilt voices of the native-audio models (LIVE_PROTOCOL.md section 4).
-KNOWN_VOICES: tuple[str, ...] = (
-    "Achernar", "Achird", "Algenib", "Algieba", "Alnilam", "Aoede", "Autonoe", "Callirrhoe",
-    "Charon", "Despina", "Enceladus", "Erinome", "Fenrir", "Gacrux", "Iapetus", "Kore",
-    "Laomedeia", "Leda", "Orus", "Pulcherrima", "Puck", "Rasalgethi", "Sadachbia",
-    "Sadaltager", "Schedar", "Sulafat", "Umbriel", "Vindemiatrix", "Zephyr", "Zubenelgenubi",
-)
+KNOWN_VOICES: tuple[str, ...] = CLASSIC_VOICES
+# The service's bound on custom vocabulary is not public; ours keeps every token small.
+MAX_CUSTOM_VOCABULARY = 200
 
 # The service refuses expiry times 20 h or more in the future.
 _MAX_LIFETIME = timedelta(hours=20)
@@ -85,6 +83,9 @@ class LiveSettings:
     compression_trigger_tokens: int = 25_600
     compression_target_tokens: int = 12_800
     resumption_handle: str | None = None
+    # Words the input transcription should recognise (column names, category values); sent
+    # only to models whose row in livechat/live/models.py documents custom_vocabulary.
+    custom_vocabulary: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -94,10 +95,19 @@ class LiveSettings:
                 "system_instruction must be a str, got "
                 f"{type(self.system_instruction).__name__}"
             )
-        if self.voice not in KNOWN_VOICES:
+        if not model_info(self.model).accepts_voice(self.voice):
+            catalog = " or a catalog id such as en-us-tavi" if model_info(self.model).catalog_voices else ""
             raise SettingsError(
-                f"voice must be one of the {len(KNOWN_VOICES)} prebuilt voices, got {self.voice!r}"
+                f"voice must be one of the {len(KNOWN_VOICES)} prebuilt voices{catalog} for "
+                f"{self.model}, got {self.voice!r}"
             )
+        if not isinstance(self.custom_vocabulary, tuple) or not all(
+                isinstance(word, str) and word for word in self.custom_vocabulary):
+            raise SettingsError("custom_vocabulary must be a tuple of non-empty strings, got "
+                                f"{self.custom_vocabulary!r}")
+        if len(self.custom_vocabulary) > MAX_CUSTOM_VOCABULARY:
+            raise SettingsError(f"custom_vocabulary must hold at most {MAX_CUSTOM_VOCABULARY} "
+                                f"entries, got {len(self.custom_vocabulary)}")
         if not isinstance(self.tools, tuple):
             # A list would make the frozen settings mutable and unhashable by accident.
             raise SettingsError(f"tools must be a tuple, got {type(self.tools).__name__}")
@@ -110,12 +120,16 @@ class LiveSettings:
 
 
 def build_live_config(settings: LiveSettings) -> types.LiveConnectConfig:
-    """The model-independent session config locked into a token for ``settings``.
+    """The session config locked into a token for ``settings``, shaped by the model's row.
 
     Always asks for session resumption (carrying ``settings.resumption_handle`` when set) so
     the service sends resumption handles, and for sliding-window context compression so an
-    audio session is not capped at 15 minutes.
+    audio session is not capped at 15 minutes. AUDIO only (every supported model's one
+    modality; text comes from output transcription); no thinking, proactivity or affective
+    dialog fields (3.8 refuses them). Tool behaviours are kept only where the model takes
+    them, and the custom vocabulary only where it is documented (``livechat.live.models``).
     """
+    rules = model_info(settings.model)
     config = types.LiveConnectConfig(
         response_modalities=[types.Modality.AUDIO],
         system_instruction=settings.system_instruction,
@@ -133,12 +147,48 @@ def build_live_config(settings: LiveSettings) -> types.LiveConnectConfig:
         ),
     )
     if settings.input_transcription:
-        config.input_audio_transcription = types.AudioTranscriptionConfig()
+        vocabulary = list(settings.custom_vocabulary) if rules.custom_vocabulary else None
+        config.input_audio_transcription = types.AudioTranscriptionConfig(
+            custom_vocabulary=vocabulary or None)
     if settings.output_transcription:
         config.output_audio_transcription = types.AudioTranscriptionConfig()
     if settings.tools:
-        config.tools = list(settings.tools)
+        config.tools = [_tool_for(tool, async_tools=rules.async_tools) for tool in settings.tools]
     return config
+
+
+def _tool_for(tool: types.Tool, *, async_tools: bool) -> types.Tool:
+    """``tool`` as the model takes it: without ``behavior`` where calls are synchronous only.
+
+    3.1 Flash Live documents synchronous calls only (LIVE_PROTOCOL §4, model page) and the
+    2.5 native-audio pages document no ``behavior``: a field the service may refuse is not
+    sent; their calls block, the documented default.
+    """
+    if async_tools or not tool.function_declarations:
+        return tool
+    return tool.model_copy(update={"function_declarations": [
+        declaration.model_copy(update={"behavior": None})
+        for declaration in tool.function_declarations
+    ]})
+
+
+def tool_behaviors(settings: LiveSettings) -> dict[str, str]:
+    """Each declared function's effective behaviour on ``settings.model``.
+
+    ``"BLOCKING"`` or ``"NON_BLOCKING"``: the declared one where the model takes
+    declarations' behaviour, else the model's default (google-genai ``types.Behavior``:
+    unspecified keeps the default).
+    """
+    rules = model_info(settings.model)
+    found: dict[str, str] = {}
+    for tool in settings.tools:
+        for declaration in tool.function_declarations or []:
+            declared = declaration.behavior if rules.async_tools else None
+            if declared in (types.Behavior.BLOCKING, types.Behavior.NON_BLOCKING):
+                found[declaration.name or ""] = declared.value
+            else:
+                found[declaration.name or ""] = rules.default_tool_behavior
+    return found
 
 
 def build_token_config(

@@ -26,6 +26,7 @@ _EXPORTS = {
     "instruction_first_line": "prompt",
     "INSTRUCTION_OVERHEAD_TOKENS": "prompt",
     "PromptError": "prompt",
+    "custom_vocabulary": "vocabulary",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

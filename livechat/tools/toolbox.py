@@ -52,11 +52,13 @@ from livechat.tools.sql_wire import compact_json, json_safe
 from livechat.tools.columns import ColumnNotFoundError, column_kind, resolve_column, sql_type_name
 
 __all__ = [
+    "TOOL_BEHAVIOR",
     "TOOL_NAMES",
     "ToolBox",
     "describe_column",
     "function_declarations",
     "live_tools",
+    "response_scheduling",
     "run_sql",
     "show_chart",
 ]
@@ -76,6 +78,20 @@ CHART_CACHE_ENTRIES = 32  # query results kept so the Talk page can redraw their
 
 # What a ToolBox and the declarations take: one DataFrame, or SQL name -> DataFrame.
 TableSource = pd.DataFrame | Mapping[str, pd.DataFrame]
+
+# How each tool's call behaves on models with asynchronous calls (3.8: NON_BLOCKING is the
+# default there, BLOCKING still accepted per declaration; models that only run calls
+# synchronously get the declarations without it, see livechat/live/tokens.py).
+TOOL_BEHAVIOR: dict[str, types.Behavior] = {
+    # A query takes up to 5 s (the sandbox's cap): non-blocking, so the model can say
+    # "let me check" and keep listening while it runs, instead of going silent.
+    "run_sql": types.Behavior.NON_BLOCKING,
+    # Statistics of one column come from pandas in milliseconds, and they are the whole
+    # answer: waiting is the better experience (no "let me check" longer than the wait).
+    "describe_column": types.Behavior.BLOCKING,
+    # The chart is drawn in the dashboard: the conversation need not wait for it.
+    "show_chart": types.Behavior.NON_BLOCKING,
+}
 
 
 # --------------------------------------------------------------------------- declarations
@@ -124,6 +140,7 @@ def function_declarations(df: TableSource | None = None) -> list[types.FunctionD
         table = "The table is named data."
     run_sql_decl = types.FunctionDeclaration(
         name="run_sql",
+        behavior=TOOL_BEHAVIOR["run_sql"],
         description=(
             "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
             f"table and get exact answers. {table} Put double quotes around column names with "
@@ -142,6 +159,7 @@ def function_declarations(df: TableSource | None = None) -> list[types.FunctionD
     )
     describe_decl = types.FunctionDeclaration(
         name="describe_column",
+        behavior=TOOL_BEHAVIOR["describe_column"],
         description=(
             "Exact statistics for one column of the uploaded table: count, nulls, distinct "
             "values; min, max, mean, standard deviation and quantiles for numbers; most "
@@ -155,6 +173,7 @@ def function_declarations(df: TableSource | None = None) -> list[types.FunctionD
     )
     chart_decl = types.FunctionDeclaration(
         name="show_chart",
+        behavior=TOOL_BEHAVIOR["show_chart"],
         description=(
             "Draw a chart of the uploaded table in the dashboard, beside the conversation. "
             "bar: aggregate y per x value (top 50). line: y over x (dates or numbers). "
@@ -203,6 +222,7 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
     short = f"The tables are {', '.join(names)}; {first} is also named data; columns as listed for run_sql."
     run_sql_decl = types.FunctionDeclaration(
         name="run_sql",
+        behavior=TOOL_BEHAVIOR["run_sql"],
         description=(
             "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
             f"tables and get exact answers; JOIN tables on their shared key columns. {text} "
@@ -220,6 +240,7 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
     )
     describe_decl = types.FunctionDeclaration(
         name="describe_column",
+        behavior=TOOL_BEHAVIOR["describe_column"],
         description=(
             "Exact statistics for one column of one table: count, nulls, distinct values; min, "
             "max, mean, standard deviation and quantiles for numbers; most frequent values for "
@@ -234,6 +255,7 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
     )
     chart_decl = types.FunctionDeclaration(
         name="show_chart",
+        behavior=TOOL_BEHAVIOR["show_chart"],
         description=(
             "Draw a chart in the dashboard, beside the conversation, from one table (table) or "
             "from the result of a read-only SQL query (query, e.g. a join). "
@@ -269,6 +291,19 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
 def live_tools(df: TableSource | None = None) -> list[types.Tool]:
     """``[Tool(function_declarations=...)]`` for ``LiveConnectConfig.tools``."""
     return [types.Tool(function_declarations=function_declarations(df))]
+
+
+def response_scheduling(name: str, result: dict[str, Any]) -> types.FunctionResponseScheduling:
+    """When the model should use a non-blocking call's result (3.8 ``FunctionResponse.scheduling``).
+
+    ``WHEN_IDLE`` for query results: the model finishes the sentence it is saying ("let me
+    check…") and then answers; ``INTERRUPT`` would cut that sentence off mid-word. A chart
+    that was drawn is ``SILENT``: the analyst sees it, and the model already said it is
+    drawing it; a chart that failed is ``WHEN_IDLE`` so the model can say why.
+    """
+    if name == "show_chart" and "error" not in result:
+        return types.FunctionResponseScheduling.SILENT
+    return types.FunctionResponseScheduling.WHEN_IDLE
 
 
 # --------------------------------------------------------------------------- the tools

@@ -34,6 +34,7 @@ from livechat.data.profile import ChartCandidates, chart_candidates, profile_col
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
+from livechat.summary.vocabulary import custom_vocabulary
 from livechat.ui.columns import column_config_for
 from livechat.ui.progress import LoadProgress
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
@@ -191,6 +192,16 @@ def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
         dataset.cache_key, dataset.table.name, budget, dataset.table.df,
         dataset.table.conversions, _source_notes(dataset),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
+def _vocabulary(key: str, _df: pd.DataFrame) -> tuple[str, ...]:
+    return custom_vocabulary(_df)
+
+
+def dataset_vocabulary(dataset: CurrentDataset) -> tuple[str, ...]:
+    """The transcription vocabulary of ``dataset`` (column names, frequent categories)."""
+    return _vocabulary(dataset.cache_key, dataset.table.df)
 
 
 def dataset_instruction(dataset: CurrentDataset, budget: int) -> str:

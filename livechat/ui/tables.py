@@ -38,6 +38,7 @@ from livechat.live.tokens import LiveSettings
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.tableset import SetTable, TableSetSummary, summarize_tables
 from livechat.summary.token_estimate import estimate_tokens
+from livechat.summary.vocabulary import custom_vocabulary
 from livechat.tools.charts import ChartSpec
 from livechat.tools.toolbox import ToolBox, live_tools
 from livechat.ui import state
@@ -321,6 +322,16 @@ def toolbox(table_set: CurrentTableSet) -> ToolBox:
     return _toolbox(table_set.key, table_set.frames())
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _vocabulary(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[str, ...]:
+    return custom_vocabulary(_frames)
+
+
+def vocabulary(table_set: CurrentTableSet) -> tuple[str, ...]:
+    """The transcription vocabulary of the ticked tables (names, columns, categories)."""
+    return _vocabulary(table_set.key, table_set.frames())
+
+
 def talk_wiring(table_set: CurrentTableSet, budget: int,
                 config: ServiceConfig) -> tuple[LiveSettings, ToolBox, str]:
     """Settings (instruction, declarations), ToolBox and session key for the ticked tables."""
@@ -328,6 +339,7 @@ def talk_wiring(table_set: CurrentTableSet, budget: int,
         model=config.model,
         system_instruction=model_view(table_set, budget).instruction,
         tools=_tools(table_set.key, table_set.frames()),
+        custom_vocabulary=vocabulary(table_set),
     )
     key = f"{table_set.key}|{budget}|{config.base_url or ''}|{config.model}"
     return settings, toolbox(table_set), key

@@ -47,7 +47,7 @@ from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
-from livechat.tools.toolbox import ToolBox, live_tools
+from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.audio.playback import PlaybackStats
@@ -64,6 +64,7 @@ BADGE_KEY = "session-state"
 TRANSCRIPT_KEY = "transcript"
 CHAT_PLACEHOLDER = "Ask about your data"
 TOOL_LABEL_PREFIX = "Tool: "
+SESSION_TOTAL_PREFIX = "This conversation: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
@@ -82,6 +83,9 @@ TRANSLATIONS = {"select_device": talk_style.MIC_LABEL}
 # The reply stream's <audio> plays without a player bar: nothing to pause or seek in a live stream.
 AUDIO_HTML_ATTRS = {"autoPlay": True, "controls": False}
 POLL_SECONDS = 0.4
+FIGURES_HELP = ("First audio: from the end of your question (speech or typed) to the reply's "
+                "first audio queued for playback. Tokens: the turn's usage as the service "
+                "reported it, counted once per turn.")
 _OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
 _PROCESSING_FIELDS = ("echoCancellation", "noiseSuppression", "autoGainControl")
 
@@ -160,7 +164,8 @@ def session_factory(
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
-                           tool_executor=tool_executor, name=name)
+                           tool_executor=tool_executor, name=name,
+                           tool_scheduling=response_scheduling)
 
     return make
 
@@ -248,11 +253,13 @@ def _tools(key: str, _df: pd.DataFrame) -> tuple[Any, ...]:
 
 
 def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> LiveSettings:
-    """Model, instruction (summary under ``budget``, tools on) and tool declarations."""
+    """Model, instruction (summary under ``budget``, tools on), tool declarations and the
+    transcription vocabulary (sent only where the model's row says it is supported)."""
     return LiveSettings(
         model=config.model,
         system_instruction=cache.dataset_instruction(dataset, budget),
         tools=_tools(dataset.cache_key, dataset.table.df),
+        custom_vocabulary=cache.dataset_vocabulary(dataset),
     )
 
 
@@ -471,6 +478,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                     st.text(entry.text)
                     if entry.interrupted:
                         st.caption("(interrupted)")
+                    figures = entry.figures_caption
+                    if figures:
+                        st.caption(figures, help=FIGURES_HELP)
             elif entry.kind == "tool":
                 with st.expander(tool_label(entry), expanded=False):
                     record.render_tool_work(tool_work(index, entry))
@@ -479,6 +489,9 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) ->
                 st.error(with_next_step(entry.text))
             else:
                 st.info(entry.text)
+        total = transcript.session_total()
+        if total:
+            st.caption(f"{SESSION_TOTAL_PREFIX}{total}", help=FIGURES_HELP)
 
 
 def render_level(bridge: VoiceBridge, status: str) -> None:

@@ -194,3 +194,13 @@ def test_the_budget_survives_a_visit_to_another_page() -> None:
     at.switch_page("pages/data.py").run()
     assert at.number_input(key=state.BUDGET_WIDGET_KEY).value == 1_500
     assert "of 1,500 tokens" in _progress_text(at)
+
+
+def test_what_the_model_sees_includes_the_transcription_vocabulary() -> None:
+    from livechat.summary.vocabulary import custom_vocabulary
+
+    sample = load_sample()
+    at = _started()
+    assert at.code[1].value == "\n".join(custom_vocabulary(sample.df))
+    assert "storm night" in at.code[1].value.splitlines()
+    assert any("custom vocabulary" in c.value and "gemini-3.8-live" in c.value for c in at.caption)

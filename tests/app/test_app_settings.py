@@ -184,3 +184,22 @@ def test_an_emulator_that_cannot_start_is_reported_without_a_traceback(monkeypat
     at = _settings(at)
     assert any("offline emulator did not start" in e.value for e in at.main.error)
     assert runtime.running_emulator_urls() == ()
+
+
+@pytest.mark.parametrize("model, status, warning, note", [
+    (None, "Status: GA (the default)", None, None),
+    ("gemini-3.1-flash-live-preview", "Status: legacy preview", None, "legacy preview since 3.8"),
+    ("gemini-2.5-flash-native-audio-preview-12-2025", "Status: preview", None, "is a preview model"),
+    ("gemini-9.9-live", "Status: not in our table", "is not in this app's table", None),
+])
+def test_the_settings_page_shows_the_models_status_and_rules(
+        monkeypatch: pytest.MonkeyPatch, model: str | None, status: str, warning: str | None,
+        note: str | None) -> None:
+    if model is not None:
+        monkeypatch.setenv("GEMINI_MODEL", model)
+    at = _settings(new_app().run())
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"**Model:** `{model or 'gemini-3.8-live'}`" in text
+    assert status in text and "Tool calls:" in text
+    assert not warning or any(warning in w.value for w in at.warning)
+    assert not note or any(note in i.value for i in at.info)

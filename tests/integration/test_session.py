@@ -150,7 +150,10 @@ def test_a_tool_call_runs_off_the_loop_and_is_answered(emulator) -> None:
     assert recorder.finals("model")[0].startswith("The run_sql tool returned:")
 
 
-def test_a_cancelled_tool_call_is_not_answered(emulator) -> None:
+def test_a_cancelled_tool_call_is_not_answered(emulator_factory) -> None:
+    # Input is held while a blocking call is pending (issue 16), so the service's own
+    # interruption cancels the call here (the emulator's spurious barge-in, 3 s in).
+    server = emulator_factory(spurious_interrupt_after_s=3.0)
     df = _keepers()
     release = threading.Event()
     calls: list[str] = []
@@ -160,7 +163,7 @@ def test_a_cancelled_tool_call_is_not_answered(emulator) -> None:
         release.wait(10)  # still running when the model cancels the call
         return {"rows": [[1]]}
 
-    session = LiveSession(config=service_config(emulator),
+    session = LiveSession(config=service_config(server),
                           settings=live_settings(tools=tuple(live_tools(df))),
                           tool_executor=slow_tool)
     try:
@@ -168,18 +171,55 @@ def test_a_cancelled_tool_call_is_not_answered(emulator) -> None:
         session.send_text('call run_sql {"query": "SELECT 1"}')
         recorder.wait_for(lambda ev: any(isinstance(e, ToolCallStarted) for e in ev), 10,
                           "tool call started")
-        recorder.ask("Never mind, how many rows?")  # new input cancels the pending call
-        release.set()
         recorder.wait_for(lambda ev: any(isinstance(e, ToolCallFinished) for e in ev), 10,
                           "tool call finished")
+        release.set()
+        answer = recorder.ask("Never mind, how many rows?")
     finally:
         release.set()
         assert_ended_cleanly(session)
     [finished] = [e for e in recorder.events if isinstance(e, ToolCallFinished)]
     assert finished.cancelled and finished.result is None
-    [call] = emulator.sessions()[0]["tool_calls"]
+    [call] = server.sessions()[0]["tool_calls"]
     assert call["cancelled"] and call["response"] is None
     assert calls == ["run_sql"]
+    assert "Never mind, how many rows?" in answer
+
+
+def test_a_question_typed_during_a_blocking_call_waits_for_its_response(emulator) -> None:
+    # The service closes with 1008 on input while a blocking call is unanswered
+    # (autonomous-os #231; livekit/agents #4545): the question goes after the response.
+    df = _keepers()
+    release = threading.Event()
+
+    def slow_tool(name: str, args: dict) -> dict:
+        release.wait(10)
+        return {"rows": [[4]]}
+
+    session = LiveSession(config=service_config(emulator),
+                          settings=live_settings(tools=tuple(live_tools(df))),
+                          tool_executor=slow_tool)
+    try:
+        recorder = _running(session)
+        session.send_text('call describe_column {"column": "keeper"}')
+        recorder.wait_for(lambda ev: any(isinstance(e, ToolCallStarted) for e in ev), 10,
+                          "tool call started")
+        session.send_text("And how many stations?")
+        release.set()
+        recorder.wait_for(lambda _: any("how many stations" in t for t in recorder.finals("model")),
+                          20, "the held question answered")
+    finally:
+        release.set()
+        assert_ended_cleanly(session)
+    [finished] = [e for e in recorder.events if isinstance(e, ToolCallFinished)]
+    assert not finished.cancelled and finished.result == {"rows": [[4]]}
+    record = emulator.sessions()[0]
+    [call] = record["tool_calls"]
+    # The question reached the service only after the response: it did not cancel the call
+    # (it may cut the reply about the result short, as a new question does).
+    assert not call["cancelled"]
+    assert [turn["input"] for turn in record["turns"] if turn["kind"] == "text"][-1] == "And how many stations?"
+    assert not any(isinstance(e, ErrorEvent) for e in recorder.events)
 
 
 def test_a_new_question_mid_reply_interrupts_and_flushes_playback(emulator_factory) -> None:

@@ -110,6 +110,18 @@ def test_max_entries_must_be_a_positive_integer(bad: object) -> None:
         Transcript(max_entries=bad)  # type: ignore[arg-type]
 
 
+def test_a_late_user_line_goes_above_the_reply_and_figures_caption_the_reply() -> None:
+    from livechat.live.events import TurnFigures
+
+    t = Transcript()
+    t.apply(_tag(TranscriptUpdate(2, "model", "Four keepers.", True),
+                 TurnFigures(2, 0.84, 1234),
+                 TranscriptUpdate(1, "user", "How many keepers?", True)))
+    assert t.messages() == ["How many keepers?", "Four keepers."]
+    assert t.entries[1].figures_caption == "first audio 0.84 s · 1,234 tokens"
+    assert t.session_total() == "1 reply · 0 tokens · first audio median 0.84 s"
+
+
 def test_a_notice_from_the_page_is_kept_in_order() -> None:
     transcript = Transcript()
     transcript.add_error("first")
