@@ -116,6 +116,8 @@ def turns(entries: Sequence[Entry] | Iterable[Entry]) -> list[Turn]:
         if entry.kind == "message":
             current.answers.append(entry.text)
             current.interrupted = current.interrupted or entry.interrupted
+            if entry.figures_caption:
+                current.figures.append(entry.figures_caption)
         elif entry.kind == "tool":
             current.tools.append(tool_work(index, entry))
         elif entry.kind == "error":

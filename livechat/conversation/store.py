@@ -13,7 +13,6 @@ use one store.
 
 from __future__ import annotations
 
-import copy
 import secrets
 import threading
 import time
@@ -87,8 +86,9 @@ class RecordStore:
                 return None
             transcript, dataset, saved_at = found
             # A copy: the old page may still be alive (a second tab), and two script
-            # threads must never share one mutable transcript.
-            return StoredRecord(copy.deepcopy(transcript), dataset, saved_at)
+            # threads must never share one mutable transcript. Only the history: the new
+            # page's sessions number their turns afresh.
+            return StoredRecord(transcript.history_copy(), dataset, saved_at)
 
     def __len__(self) -> int:
         with self._lock:

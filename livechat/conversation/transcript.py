@@ -15,7 +15,8 @@ runs), which Streamlit runs one at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from livechat.voice.bridge import TaggedEvent
@@ -116,6 +117,29 @@ class Transcript:
     def messages(self, role: Role | None = None) -> list[str]:
         """The texts of the message entries (of ``role`` if given), oldest first."""
         return [e.text for e in self.entries if e.kind == "message" and (role is None or e.role == role)]
+
+    def history_copy(self) -> "Transcript":
+        """A new transcript holding a deep copy of this one's entries and totals, and nothing
+        of its sessions' bookkeeping.
+
+        For a page that starts over with someone else's history (a reload): its bridge
+        numbers sessions from 1 again, so the keys of the old sessions' turns must not be
+        there for the new events to land on. A call still running in the old session can no
+        longer finish: it is shown cancelled.
+        """
+        copy = Transcript(max_entries=self._max)
+        copy.entries = [replace(e, args=dict(e.args),
+                                            result=deepcopy(e.result), chart=deepcopy(e.chart))
+                        for e in self.entries]
+        for entry in copy.entries:
+            if entry.kind == "tool" and not entry.final:
+                entry.final, entry.cancelled = True, True
+            elif entry.kind == "message":
+                entry.final = True
+        copy.tokens_used = self.tokens_used
+        copy.first_audio_s = list(self.first_audio_s)
+        copy.version = self.version + 1
+        return copy
 
     def clear(self) -> None:
         """Forget the whole history."""

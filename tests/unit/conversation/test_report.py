@@ -27,6 +27,7 @@ from livechat.live.events import (
     ToolCallFinished,
     ToolCallStarted,
     TranscriptUpdate,
+    TurnFigures,
 )
 from livechat.tools.charts import ChartRenderError, ChartSpec, build_chart, chart_png
 from livechat.voice.bridge import TaggedEvent
@@ -77,6 +78,17 @@ def test_turns_group_questions_answers_tools_and_notices() -> None:
     assert chart_turn.tools[0].chart == CHART and chart_turn.tools[0].sql is None
     assert refused.tools[0].error == "Only read-only queries are allowed."
     assert refused.errors == ["The connection dropped. Reconnecting…"]
+
+
+def test_per_turn_figures_reach_the_turn_and_the_report() -> None:
+    t = Transcript()
+    t.apply([TaggedEvent(1, TranscriptUpdate(1, "user", "How many?", True)),
+             TaggedEvent(1, TranscriptUpdate(2, "model", "About three thousand.", True)),
+             TaggedEvent(1, TurnFigures(turn_id=2, first_audio_s=0.84, tokens=1234))])
+    (turn,) = turns(t.entries)
+    assert turn.figures == ["first audio 0.84 s · 1,234 tokens"]
+    assert "_first audio 0.84 s · 1,234 tokens_" in markdown_report([turn], CONTEXT)
+    assert '<p class="figures">first audio 0.84 s · 1,234 tokens</p>' in html_report([turn], CONTEXT)
 
 
 def test_a_pending_call_is_marked_not_lost() -> None:

@@ -11,7 +11,7 @@ from livechat.conversation.store import (
     valid_conversation_id,
 )
 from livechat.conversation.transcript import Transcript
-from livechat.live.events import TranscriptUpdate
+from livechat.live.events import ToolCallStarted, TranscriptUpdate
 from livechat.voice.bridge import TaggedEvent
 
 
@@ -77,3 +77,20 @@ def test_ids_are_random_and_only_id_shaped_values_are_looked_up() -> None:
     assert a != b and valid_conversation_id(a) and valid_conversation_id(b)
     for bad in (None, "", "short", "x" * 65, "../../etc/passwd-xxxxxxx", "a b c d e f g h i j k", 12345):
         assert not valid_conversation_id(bad)
+
+
+def test_a_restored_record_takes_new_sessions_turns_as_new_entries() -> None:
+    # After a reload the new page's bridge numbers its sessions from 1 again: the old
+    # session's turn (1, 1) must not be overwritten by the new session's turn (1, 1).
+    store = RecordStore()
+    original = _said("old question")
+    original.apply([TaggedEvent(1, ToolCallStarted("fc_1", "run_sql", {"query": "SELECT 1"}))])
+    store.save("b" * 22, original, "d")
+    restored = store.restore("b" * 22)
+    assert restored is not None
+    history = restored.transcript
+    history.apply([TaggedEvent(1, TranscriptUpdate(1, "user", "new question", True))])
+    assert history.messages() == ["old question", "new question"]
+    pending = [e for e in history.entries if e.kind == "tool"]
+    assert pending[0].final and pending[0].cancelled  # cannot finish in the new page
+    assert original.entries[1].final is False  # the original is untouched
