@@ -7,10 +7,12 @@ May import: data, summary and the cross-cutting helpers.
 from livechat._exports import lazy_exports
 
 _EXPORTS = {
-    "TOOL_NAMES": "toolbox",
+    "TOOL_NAMES": "declarations",
+    "TOOL_BEHAVIOR": "declarations",
+    "response_scheduling": "declarations",
     "ToolBox": "toolbox",
-    "function_declarations": "toolbox",
-    "live_tools": "toolbox",
+    "function_declarations": "declarations",
+    "live_tools": "declarations",
     "ChartSpec": "charts",
     "ChartRenderError": "charts",
     "chart_png": "charts",

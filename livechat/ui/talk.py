@@ -20,7 +20,6 @@ streamlit-webrtc here, run on aiortc's loop (see ``livechat.voice.bridge``).
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import os
@@ -28,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_webrtc import (
@@ -41,19 +39,21 @@ from streamlit_webrtc import (
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
 from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
-from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
+from livechat.tools.charts import ChartSpec
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
-from livechat.conversation.record import tool_work
-from livechat.conversation.transcript import Entry, Transcript
+from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, talk_style, webrtc_compat
-from livechat.ui.next_steps import Situation, page_message, with_next_step
+from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat
+from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
+# Part of the page's DOM contract, defined with the transcript view; named here too.
+from livechat.ui.transcript_view import TOOL_LABEL_PREFIX, TRANSCRIPT_KEY, tool_label  # noqa: F401
+
 from livechat.ui.talk_status import meter_live, model_speaking, pill_for
 
 logger = logging.getLogger(__name__)
@@ -61,10 +61,7 @@ logger = logging.getLogger(__name__)
 # --- the DOM contract -------------------------------------------------------------------
 VOICE_KEY = "voice"
 BADGE_KEY = "session-state"
-TRANSCRIPT_KEY = "transcript"
 CHAT_PLACEHOLDER = "Ask about your data"
-TOOL_LABEL_PREFIX = "Tool: "
-SESSION_TOTAL_PREFIX = "This conversation: "
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
@@ -83,9 +80,6 @@ TRANSLATIONS = {"select_device": talk_style.MIC_LABEL}
 # The reply stream's <audio> plays without a player bar: nothing to pause or seek in a live stream.
 AUDIO_HTML_ATTRS = {"autoPlay": True, "controls": False}
 POLL_SECONDS = 0.4
-FIGURES_HELP = ("First audio: from the end of your question (speech or typed) to the reply's "
-                "first audio queued for playback. Tokens: the turn's usage as the service "
-                "reported it, counted once per turn.")
 _OFF_WORDS = frozenset({"off", "0", "false", "no", "disabled"})
 _PROCESSING_FIELDS = ("echoCancellation", "noiseSuppression", "autoGainControl")
 
@@ -175,23 +169,6 @@ def level_fraction(rms: float) -> float:
     if rms <= 0.0:
         return 0.0
     return min(1.0, max(0.0, (20.0 * math.log10(rms) + 60.0) / 60.0))
-
-
-def tool_label(entry: Entry) -> str:
-    """``Tool: <name>`` plus how the call went, for the expander label."""
-    if not entry.final:
-        outcome = "running…"
-    elif entry.cancelled:
-        outcome = "cancelled"
-    elif entry.tool_failed:
-        outcome = "failed"
-    else:
-        outcome = "done"
-    return f"{TOOL_LABEL_PREFIX}{_escape_markdown(entry.tool or '?')} ({outcome})"
-
-
-def _escape_markdown(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
 
 
 # ----------------------------------------------------------------------------- session-state handles
@@ -428,22 +405,6 @@ def render_status(bridge: VoiceBridge, status: str) -> None:
             st.caption(caption, width="content")
 
 
-def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str) -> None:
-    if entry.chart is None:
-        return
-    if df is None:
-        st.caption("The chart cannot be drawn: no dataset is loaded.")
-        return
-    try:
-        df = _chart_source(entry.chart, df)
-        chart = _chart(dataset_key, json.dumps(entry.chart, sort_keys=True), df)
-    except ChartSpecError as exc:
-        # e.g. drawn for a dataset that has since been replaced
-        st.caption(f"The chart cannot be drawn for the current dataset: {exc}")
-        return
-    st.altair_chart(chart, width="stretch")
-
-
 def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
     """What a chart draws from: a table of the set, or its query's result; else ``df``."""
     frame = tables.chart_frame(spec)
@@ -454,44 +415,6 @@ def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
         if dataset is not None:
             return _toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
     return df
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _chart(dataset_key: str, spec_json: str, _df: pd.DataFrame) -> alt.Chart:
-    return build_chart(_df, ChartSpec.from_dict(json.loads(spec_json)))
-
-
-def render_transcript(transcript: Transcript, dataset: CurrentDataset | None) -> None:
-    """The conversation so far, in the ``transcript`` container."""
-    df = dataset.table.df if dataset is not None else None
-    dataset_key = dataset.cache_key if dataset is not None else ""
-    table_set = tables.current_table_set()
-    if table_set is not None:  # charts of a set draw from its tables, whichever one is viewed
-        dataset_key = table_set.key
-    with st.container(key=TRANSCRIPT_KEY):
-        if not transcript.entries:
-            st.caption("Press START and speak, or type a question below.")
-        for index, entry in enumerate(transcript.entries):
-            if entry.kind == "message":
-                with st.chat_message("user" if entry.role == "user" else "assistant"):
-                    # Plain text: a transcript is not Markdown, and must show as said.
-                    st.text(entry.text)
-                    if entry.interrupted:
-                        st.caption("(interrupted)")
-                    figures = entry.figures_caption
-                    if figures:
-                        st.caption(figures, help=FIGURES_HELP)
-            elif entry.kind == "tool":
-                with st.expander(tool_label(entry), expanded=False):
-                    record.render_tool_work(tool_work(index, entry))
-                _render_chart(entry, df, dataset_key)
-            elif entry.kind == "error":
-                st.error(with_next_step(entry.text))
-            else:
-                st.info(entry.text)
-        total = transcript.session_total()
-        if total:
-            st.caption(f"{SESSION_TOTAL_PREFIX}{total}", help=FIGURES_HELP)
 
 
 def render_level(bridge: VoiceBridge, status: str) -> None:
@@ -535,7 +458,7 @@ def live_panel() -> None:
     status = bridge.status()
     render_status(bridge, status)
     render_level(bridge, status)
-    render_transcript(transcript, state.current_dataset())
+    transcript_view.render_transcript(transcript, state.current_dataset(), chart_source=_chart_source)
     render_last_reply(bridge)
 
 
@@ -548,7 +471,7 @@ def render_draining() -> None:
         if shutdown.acknowledge(bridge):
             transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
     render_badge("closed")
-    render_transcript(transcript, state.current_dataset())
+    transcript_view.render_transcript(transcript, state.current_dataset(), chart_source=_chart_source)
 
 
 def instruction_in_use(ctx: TalkContext) -> tuple[str, bool]:
