@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from livechat.data.load import DataLoadError, list_sheets, load_table
 from livechat.data.loaders import magic
+from tests.unit.data.test_data import xlsx_bytes
 
 ROWS = [
     ["id", "name", "amount", "when", "ok"],
@@ -47,18 +48,6 @@ def ods_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     with pd.ExcelWriter(buf, engine="odf") as writer:
         for title, frame in sheets.items():
             frame.to_excel(writer, sheet_name=title, index=False)
-    return buf.getvalue()
-
-
-def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
     return buf.getvalue()
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from openpyxl import Workbook
 
 from livechat.data.load import DataLoadError, load_table
 from livechat.data.sql_names import sql_keywords, sql_table_name, unique_sql_names
@@ -18,18 +17,7 @@ from livechat.data.tableset import (
     load_table_set,
 )
 from livechat.data.workbook import nonempty_sheet_names
-
-
-def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+from tests.unit.data.test_data import xlsx_bytes
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
