@@ -49,11 +49,9 @@ class CallBook:
     async def wait(self, call_id: str) -> Any:
         """The response of blocking call ``call_id`` (raises ``CancelledError`` if it was cancelled)."""
         try:
-            response = await self._futures[call_id]
+            return await self._futures[call_id]
         finally:
             self._futures.pop(call_id, None)
-        self._record.update_tool_call(call_id, response=response)
-        return response
 
     def answer(self, response: Any) -> tuple[str, str | None]:
         """Take one function response: ``("blocking", None)``, ``("background", name)`` or ``("stale", None)``.
@@ -70,6 +68,9 @@ class CallBook:
         future = self._blocking.pop(call_id, None)
         if future is not None and not future.done():
             future.set_result(response.get("response"))
+            # Recorded on arrival: the waiting turn may be interrupted before it reads the result,
+            # and the service did receive it.
+            self._record.update_tool_call(call_id, response=response.get("response"))
             return "blocking", None
         return "stale", None
 

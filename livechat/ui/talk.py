@@ -202,6 +202,10 @@ def get_bridge() -> VoiceBridge:
     bridge = st.session_state.get(BRIDGE_STATE_KEY)
     if isinstance(bridge, VoiceBridge) and not bridge.closed:
         return bridge
+    if isinstance(bridge, VoiceBridge):
+        # Closed by the navigation watch: the last events of its session (the reply it was
+        # giving, the error that ended it) still belong to this conversation.
+        get_transcript().apply(bridge.poll_events())
     count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
     st.session_state[_BRIDGE_COUNTER_KEY] = count
     bridge = VoiceBridge(name=f"voice-{count}", stall_timeout_s=uplink_stall_timeout())

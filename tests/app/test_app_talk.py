@@ -210,3 +210,21 @@ def test_tool_labels_start_with_the_tool_name_and_say_how_it_went() -> None:
     assert [talk.tool_label(e) for e in (running, failed, cancelled, done)] == [
         "Tool: run\\_sql (running…)", "Tool: run\\_sql (failed)", "Tool: run\\_sql (cancelled)",
         "Tool: describe\\_column (done)"]
+
+
+def test_a_reply_that_arrived_before_the_bridge_was_closed_still_reaches_the_transcript(
+        bridges: list[VoiceBridge]) -> None:
+    # streamlit-webrtc's SessionShutdownObserver closes the bridge from its own thread
+    # (tab closed, page left); whatever the session said before that is the analyst's.
+    at = _talk(bridges)
+    _ask(at, "What did the keeper log?")
+    bridge = _bridge(at)
+    assert bridge.wait_for_replies(1, REPLY_TIMEOUT_S)
+    bridge.close()
+    at.run()
+    assert not at.exception
+    replies = [text for name, text in _messages(at) if name == "assistant"]
+    assert replies and replies[0].startswith('You said: "What did the keeper log?')
+    new_bridge = _bridge(at)
+    assert new_bridge is not bridge and not new_bridge.closed
+    bridges.append(new_bridge)

@@ -108,6 +108,7 @@ class AppServer:
         self._log_file = open(self.log_path, "ab")
         bootstrap = ("import logging, runpy; "
                      "logging.getLogger('streamlit_webrtc.component').setLevel(logging.DEBUG); "
+                     "logging.getLogger('streamlit_webrtc.shutdown').setLevel(logging.DEBUG); "
                      "runpy.run_module('streamlit', run_name='__main__', alter_sys=True)")
         command = [sys.executable, "-c", bootstrap, "run", "app.py",
                    "--server.address", "127.0.0.1", "--server.port", str(port),

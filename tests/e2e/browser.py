@@ -243,7 +243,20 @@ class TalkPage:
             if needle in squash(text):
                 return text
             self.page.wait_for_timeout(200)  # poll the DOM; the page updates every 0.3-0.5 s
-        raise HarnessError(f"the transcript did not show {needle!r} within {timeout_s:.0f} s; it shows:\n{text[-2000:]}")
+        raise HarnessError(f"the transcript did not show {needle!r} within {timeout_s:.0f} s; it shows:\n"
+                           f"{text[-2000:]}\n{self.page_diagnosis()}")
+
+    def page_diagnosis(self) -> str:
+        """The badge, any exception box and whether the page is still running, for a failure message."""
+        def read(selector: str) -> str:
+            try:
+                locator = self.page.locator(selector)
+                return " | ".join(t.strip() for t in locator.all_inner_texts())[:1500] or "(none)"
+            except Exception as exc:  # the page may be gone; the diagnosis must not hide the failure
+                return f"(unreadable: {type(exc).__name__})"
+        badge, errors = read(".st-key-session-state"), read('[data-testid="stException"]')
+        running = read('[data-testid="stStatusWidget"]')
+        return f"page diagnosis: badge {badge!r}; exceptions {errors!r}; status widget {running!r}; url {self.page.url}"
 
     def ask(self, text: str) -> None:
         """Type ``text`` into the chat input and send it."""

@@ -163,5 +163,11 @@ def _explain_failures(request: pytest.FixtureRequest) -> Iterator[None]:
             f"{request.node.nodeid}: streamlit-webrtc reset a context as stale: {lines[:3]}"))
     report = getattr(request.node, "e2e_report_call", None)
     if report is not None and report.failed:
+        # The voice lifecycle first (bridges, sessions, page-navigation closes, errors): CI
+        # excerpts keep the head and tail of long output, and these lines explain most failures.
+        key = [line for line in new_log.splitlines()
+               if any(word in line for word in ("voice bridge", "navigat", "shutdown detected", "ERROR",
+                                                "WARNING", "Traceback"))]
+        print(f"\n--- voice lifecycle in the app log ({len(key)} lines) ---\n" + "\n".join(key[-40:]))
         print(f"\n--- app log tail ({stack.app.log_path}) ---\n{stack.app.log_tail(120)}")
         print(f"--- emulator sessions ---\n{harness.sessions_summary(stack.emulator.sessions())}")
