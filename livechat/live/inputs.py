@@ -34,6 +34,7 @@ from google.genai import types
 from livechat.audio.pcm import PcmStreamResampler
 from livechat.live.link import Link, Outcome
 from livechat.live.metrics import SessionCounters
+from livechat.live.questions import TypedQuestions
 from livechat.live.seeding import TranscriptTracker
 from livechat.live.tool_calls import ToolRunner
 
@@ -210,6 +211,7 @@ class InputSender:
         tools: ToolRunner,
         transcript: TranscriptTracker,
         counters: SessionCounters,
+        questions: TypedQuestions | None = None,
         input_after_tool_response: str | None = None,
         on_input: Callable[[InputKind], None] | None = None,
     ) -> None:
@@ -217,12 +219,16 @@ class InputSender:
         self._tools = tools
         self._transcript = transcript
         self._counters = counters
+        self._questions = questions if questions is not None else TypedQuestions()
+        self._again: deque[str] = deque()  # typed questions a lost connection left unanswered
         self._after_response = input_after_tool_response
         self.on_input: Callable[[InputKind], None] = on_input or (lambda kind: None)
         self._speech = SpeechGate()
 
     async def pump(self, link: Link) -> Outcome:
         """Send tool responses, questions and microphone audio on ``link`` until it closes."""
+        # Questions the last connection took down with it go first (livechat.live.questions).
+        self._again.extend(self._questions.take_unanswered())
         self._queue.wake_now()  # flush whatever queued up before this connection
         try:
             while True:
@@ -252,15 +258,21 @@ class InputSender:
                 # service closes with 1008 on realtimeInput then (autonomous-ai/autonomous-os
                 # #231, PR #237; livekit/agents #4545). Questions and audio wait (bounded).
                 return
-            text = self._queue.peek_text()
+            again = self._again[0] if self._again else None
+            text = again if again is not None else self._queue.peek_text()
             if text is not None:
                 # realtimeInput.text, not clientContent: mixing clientContent with streamed
                 # audio has been reported to end sessions (LIVE_PROTOCOL 2.4).
                 await link.session.send_realtime_input(text=text)
-                self._queue.text_sent(text)
+                if again is not None:
+                    self._again.popleft()  # already in the transcript once
+                    self._counters.add("texts_asked_again")
+                else:
+                    self._queue.text_sent(text)
+                    self._transcript.add_complete("user", text)
+                self._questions.sent(text)
                 link.awaiting_reply = True
                 link.typed_echoes.append(text)
-                self._transcript.add_complete("user", text)
                 self.on_input("typed")
                 continue
             batch = self._queue.take_audio()

@@ -15,6 +15,7 @@ from livechat.live.inputs import InputKind
 from livechat.live.link import Link
 from livechat.live.metrics import SessionCounters, TurnClock
 from livechat.live.outbox import EventOutbox
+from livechat.live.questions import TypedQuestions
 from livechat.live.reconnect import ReconnectPolicy
 from livechat.live.reply_audio import ReplyAudio
 from livechat.live.seeding import TranscriptTracker
@@ -37,6 +38,7 @@ class MessageHandler:
         tools: ToolRunner,
         policy: ReconnectPolicy,
         clock: TurnClock,
+        questions: TypedQuestions | None = None,
     ) -> None:
         self._name = name
         self._outbox = outbox
@@ -46,6 +48,7 @@ class MessageHandler:
         self._tools = tools
         self._policy = policy
         self._clock = clock
+        self._questions = questions if questions is not None else TypedQuestions()
 
     def _emit(self, event: Event) -> None:
         self._outbox.emit(event)
@@ -63,6 +66,7 @@ class MessageHandler:
             self._clock.usage(usage.prompt_token_count or 0, usage.response_token_count or 0,
                               usage.total_token_count or 0)
         if msg.tool_call is not None:
+            self._questions.reply_started()
             self._tools.start(link, msg.tool_call)
         if msg.tool_call_cancellation is not None:
             self._tools.cancel(link, msg.tool_call_cancellation.ids or [])
@@ -84,6 +88,7 @@ class MessageHandler:
                 # A fresh transcript during a reply is the analyst talking over it.
                 self._barge_in_locally()
         if content.interrupted:
+            self._questions.turn_ended()
             # Barge-in: flush playback now (unless local evidence already did, for this reply).
             if self._reply.interrupt():
                 self._counters.add("interruptions")
@@ -93,12 +98,15 @@ class MessageHandler:
             for part in content.model_turn.parts or []:
                 blob = part.inline_data
                 if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
+                    self._questions.reply_started()
                     if self._reply.play(blob.data, blob.mime_type or ""):
                         self._outbox.set_state(SessionState.RESPONDING, "Answering")
         if content.output_transcription is not None and content.output_transcription.text:
+            self._questions.reply_started()
             self._transcript.add("model", content.output_transcription.text)
             self._outbox.set_state(SessionState.RESPONDING, "Answering")
         if content.turn_complete:
+            self._questions.turn_ended()
             reply_id = self._transcript.open_id("model")
             self._transcript.finish_all()
             self._reply.end_of_turn()

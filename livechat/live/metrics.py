@@ -19,6 +19,7 @@ _INITIAL: dict[str, float] = {
     "audio_seconds_sent": 0.0,
     "texts_sent": 0,
     "texts_dropped": 0,
+    "texts_asked_again": 0,  # typed questions re-sent after a lost connection
     "events_dropped": 0,
     "connections": 0,
     "reconnects": 0,

@@ -70,6 +70,7 @@ from livechat.live.loop import SharedLoop, live_loop
 from livechat.live.messages import MessageHandler
 from livechat.live.metrics import SessionCounters, TurnClock
 from livechat.live.outbox import EventOutbox
+from livechat.live.questions import TypedQuestions
 from livechat.live.reconnect import ReconnectPolicy
 from livechat.live.reply_audio import REPLY_RATE, ReplyAudio, ReplyAudioSink
 from livechat.live.seeding import TranscriptTracker
@@ -186,9 +187,10 @@ class LiveSession:
             behaviors=tool_behaviors(settings), default_behavior=rules.default_tool_behavior,
             scheduling=tool_scheduling,
         )
+        questions = TypedQuestions()  # asked again after a lost connection
         sender = InputSender(
             queue=self._inputs, tools=self._tools, transcript=self._transcript,
-            counters=self._counters,
+            counters=self._counters, questions=questions,
             input_after_tool_response=(POST_TOOL_RESPONSE_INPUT
                                        if rules.needs_input_after_tool_response else None),
         )
@@ -202,7 +204,7 @@ class LiveSession:
             name=name, outbox=self._outbox, counters=self._counters,
             transcript=self._transcript,
             reply_audio=ReplyAudio(audio_sink, on_first_audio=turn_clock.reply_audio),
-            tools=self._tools, policy=self._policy, clock=turn_clock,
+            tools=self._tools, policy=self._policy, clock=turn_clock, questions=questions,
         )
         sender.on_input = messages.note_input
         self._link = ConnectionLoop(

@@ -234,6 +234,12 @@ class TalkPage:
         locator = self.page.locator(".st-key-transcript")
         return locator.first.inner_text(timeout=10_000) if locator.count() else ""
 
+    def user_messages(self) -> list[str]:
+        """The analyst's entries in the transcript (user avatar), in order, squashed."""
+        messages = self.page.locator('.st-key-transcript [data-testid="stChatMessage"]').filter(
+            has=self.page.locator('[data-testid="stChatMessageAvatarUser"]'))
+        return [squash(text) for text in messages.locator('[data-testid="stChatMessageContent"]').all_inner_texts()]
+
     def wait_for_transcript(self, needle: str, timeout_s: float) -> str:
         """Wait until the transcript contains ``needle``; return the transcript text."""
         deadline = time.monotonic() + timeout_s

@@ -78,14 +78,20 @@ def test_a_mid_call_close_that_is_not_about_the_setup_is_resumed(emulator, model
         session.send_text("Second question?")
         recorder.wait_for(lambda _: RECONNECTED_NOTICE in recorder.notices(), 20, "reconnected")
         emulator.set_options(close_after_messages=None, close_reason=None)
+        # The question whose reply the close cut is asked again on the resumed connection.
+        recorder.wait_for(recorder.answered("Second question?"), 20, "the cut question answered")
         recorder.wait_state(SessionState.READY)
         recorder.ask("Third question?")
+        asked_again = session.stats()["texts_asked_again"]
     finally:
         assert_ended_cleanly(session)
     _no_final_error(recorder)
     assert [e.code for e in recorder.errors()] == [code]
     first, second = emulator.wait_for(lambda s: len(s) == 2 and all(r["ended"] for r in s))
     assert second["resumed_from"] == first["id"]
+    assert [t["input"] for t in second["turns"]][:1] == ["Second question?"]
+    assert asked_again == 1
+    # One transcript: each question once, though the second went out twice.
     assert recorder.finals("user") == ["First question?", "Second question?", "Third question?"]
 
 
