@@ -19,10 +19,13 @@ Excel case (--excel): a 200,000 × 8 workbook (ints, floats, text, dates, boolea
 written with XlsxWriter) timed the same way against pd.read_excel(engine="calamine");
 acceptance: ratio <= 1.3. Then, in a fresh process, the peak resident memory added
 while load_table reads a bigger workbook (--excel-mb, default 200 MB of .xlsx), printed
-against the memory of the resulting DataFrame (acceptance: <= 3x).
+against the memory of the resulting DataFrame (acceptance: <= 3x), with the load time.
+--memory-baseline measures the same, each in its own process, for load_table reading
+the sheet whole (the path below excel_reader.PIECES_OVER_CELLS) and for
+pd.read_excel(engine="calamine").
 
 Usage: .venv/bin/python bench/bench_load.py [--quick] [--rows N] [--repeats N] [--strict]
-       .venv/bin/python bench/bench_load.py --excel [--excel-rows N] [--excel-mb MB] [--strict]
+       .venv/bin/python bench/bench_load.py --excel [--excel-rows N] [--excel-mb MB] [--memory-baseline] [--strict]
   --quick   100,000 rows (the number and detection figures keep their sizes)
   --strict  exit 1 when a figure is above its acceptance limit
 """
@@ -255,17 +258,31 @@ def generate_workbook(path: Path, rows: int, repeat: int = 1) -> None:
     wb.close()
 
 
+_MEMORY_READERS = {
+    "load_table": "load_table",
+    "whole": "load_table, sheet parsed whole",
+    "pandas": "pd.read_excel(engine='calamine')",
+}
+
+
 def _measure_memory(path: Path, reader: str) -> None:
-    """Child process: peak RSS added while `reader` reads `path`, and the frame's size."""
+    """Child process: peak RSS added while `reader` reads `path`, the frame's size and
+    the load time."""
+    from livechat.data.loaders import excel_reader
+
     data = path.read_bytes()
+    if reader == "whole":
+        excel_reader.PIECES_OVER_CELLS = 2**62  # the path of sheets under the threshold
     gc.collect()
+    t0 = time.perf_counter()
     with PeakRss(lambda: ["self"], interval_s=0.01) as peak:
         if reader == "pandas":
             df = pd.read_excel(io.BytesIO(data), engine="calamine")
         else:
             df = load_table(data, path.name, max_bytes=max(MAX_UPLOAD_BYTES, len(data))).df
+    seconds = time.perf_counter() - t0
     frame = int(df.memory_usage(deep=True, index=True).sum())
-    print(json.dumps({"added": peak.added, "frame": frame, "shape": list(df.shape)}))
+    print(json.dumps({"added": peak.added, "frame": frame, "shape": list(df.shape), "seconds": seconds}))
 
 
 def _memory_child(path: Path, reader: str) -> dict[str, object] | None:
@@ -328,16 +345,15 @@ def excel_case(args: argparse.Namespace) -> int:
                 f"generated {big_rows:,} rows × {len(EXCEL_COLUMNS) * repeat} columns: "
                 f"{size / 1e6:,.1f} MB in {t_gen:.1f} s"
             )
-            for reader in ("load_table", "pandas") if args.memory_baseline else ("load_table",):
+            for reader in _MEMORY_READERS if args.memory_baseline else ("load_table",):
                 got = _memory_child(big, reader)
                 if got is None:
                     return 1
                 times = got["added"] / got["frame"]  # type: ignore[operator]
-                label = "load_table" if reader == "load_table" else "pd.read_excel(engine='calamine')"
                 verdict = "ok" if times <= ACCEPT_MEMORY else "OVER LIMIT"
                 print(
-                    f"{label}: peak memory added while loading {size / 1e6:,.1f} MB "
-                    f"({got['shape'][0]:,} rows × {got['shape'][1]} columns): "  # type: ignore[index]
+                    f"{_MEMORY_READERS[reader]}: peak memory added while loading {size / 1e6:,.1f} MB "
+                    f"({got['shape'][0]:,} rows × {got['shape'][1]} columns) in {got['seconds']:.1f} s: "  # type: ignore[index]
                     f"{got['added'] / 1e6:,.0f} MB; DataFrame {got['frame'] / 1e6:,.0f} MB; "  # type: ignore[operator]
                     f"{times:.2f}x" + (f" (acceptance <= {ACCEPT_MEMORY}: {verdict})" if reader == "load_table" else "")
                 )
@@ -355,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--excel", action="store_true", help="the workbook case instead of the CSV one")
     parser.add_argument("--excel-rows", type=int, default=200_000, help="rows of the timed workbook")
     parser.add_argument("--excel-mb", type=float, default=200, help="size of the memory workbook (0: skip)")
-    parser.add_argument("--memory-baseline", action="store_true", help="also measure pd.read_excel's peak")
+    parser.add_argument(
+        "--memory-baseline", action="store_true", help="also measure the whole-sheet path's and pd.read_excel's peaks"
+    )
     parser.add_argument("--measure-memory", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--reader", default="load_table", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -77,9 +77,11 @@ class TypedColumns:
                 col = parts[0]
             else:
                 col = pd.concat(parts, ignore_index=True)
-            self.parts[j] = []
+            self.parts[j] = []  # each column's chunks go as soon as it is one array
             columns[j] = _integral(col)
-        return pd.DataFrame(columns)
+        # copy=False keeps a block per column: the default would consolidate the columns
+        # of each dtype into one 2-D block, a copy of most of the frame at its peak.
+        return pd.DataFrame(columns, copy=False)
 
 
 def _typed(values: tuple[Any, ...]) -> pd.Series:

@@ -11,13 +11,35 @@ import html
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 
-__all__ = ["xlsx_dimensions"]
+__all__ = ["DeclaredSheet", "declared_sheets", "xlsx_dimensions"]
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+
+
+@dataclass(frozen=True)
+class DeclaredSheet:
+    """A worksheet's zip member and the cell range its `<dimension>` declares (0-based,
+    inclusive). The range is the writer's word: cells may lie outside it, and
+    formatting-only cells inside it hold no value."""
+
+    part: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def rows(self) -> int:
+        return self.last_row - self.first_row + 1
+
+    @property
+    def cols(self) -> int:
+        return self.last_col - self.first_col + 1
 
 
 def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
@@ -26,6 +48,11 @@ def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
     far over the cell limit (a few MB of zip can declare millions of cells) is refused
     without allocating it. Sheets without the element are left out (calamine's own
     grid size is checked after parsing). Best effort: {} for anything unexpected."""
+    return {title: (sheet.rows, sheet.cols) for title, sheet in declared_sheets(data).items()}
+
+
+def declared_sheets(data: bytes) -> dict[str, DeclaredSheet]:
+    """Each worksheet's part and declared range, by title (see `xlsx_dimensions`)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             workbook = zf.read("xl/workbook.xml")
@@ -35,7 +62,7 @@ def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
                 attrs = dict(_ATTR.findall(m.group(1)))
                 target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
                 targets[attrs.get(b"Id", b"")] = target if target.startswith("xl/") else "xl/" + target
-            found: dict[str, tuple[int, int]] = {}
+            found: dict[str, DeclaredSheet] = {}
             for m in _SHEET_TAG.finditer(workbook):
                 attrs = dict(_ATTR.findall(m.group(1)))
                 rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
@@ -48,10 +75,14 @@ def xlsx_dimensions(data: bytes) -> dict[str, tuple[int, int]]:
                 if dim is None:
                     continue
                 c0, r0, c1, r1 = dim.groups()
-                rows = int(r1 or r0) - int(r0) + 1
-                cols = _column_number(c1 or c0) - _column_number(c0) + 1
                 title = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-                found[title] = (rows, cols)
+                found[title] = DeclaredSheet(
+                    part=part,
+                    first_row=int(r0) - 1,
+                    first_col=_column_number(c0) - 1,
+                    last_row=int(r1 or r0) - 1,
+                    last_col=_column_number(c1 or c0) - 1,
+                )
             return found
     except Exception:  # a damaged file: calamine reports it properly
         return {}
