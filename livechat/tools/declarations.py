@@ -95,38 +95,25 @@ def function_declarations(df: TableSource | None = None) -> list[types.FunctionD
                  f"Columns: {_columns_text(df)}.")
     else:
         table = "The table is named data."
-    run_sql_decl = types.FunctionDeclaration(
-        name="run_sql",
-        behavior=TOOL_BEHAVIOR["run_sql"],
+    run_sql_decl = _one_text_parameter(
+        "run_sql", "query",
         description=(
             "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
             f"table and get exact answers. {table} Put double quotes around column names with "
             "spaces, capitals or symbols. Aggregate in SQL (GROUP BY, count, sum, avg, "
             "date_trunc, strftime, window functions): at most 50 rows come back and the query "
             "is stopped after 5 seconds. No files, settings or other tables."),
-        parameters=types.Schema(
-            type=types.Type.OBJECT,
-            properties={"query": types.Schema(
-                type=types.Type.STRING,
-                description="One SELECT statement over the table data, e.g. "
-                            'SELECT "Region", sum("Sales") AS sales FROM data GROUP BY 1 '
-                            "ORDER BY 2 DESC LIMIT 10")},
-            required=["query"],
-        ),
+        parameter=("One SELECT statement over the table data, e.g. "
+            'SELECT "Region", sum("Sales") AS sales FROM data GROUP BY 1 '
+            "ORDER BY 2 DESC LIMIT 10"),
     )
-    describe_decl = types.FunctionDeclaration(
-        name="describe_column",
-        behavior=TOOL_BEHAVIOR["describe_column"],
+    describe_decl = _one_text_parameter(
+        "describe_column", "column",
         description=(
             "Exact statistics for one column of the uploaded table: count, nulls, distinct "
             "values; min, max, mean, standard deviation and quantiles for numbers; most "
             f"frequent values for text; the date range for dates. {table}"),
-        parameters=types.Schema(
-            type=types.Type.OBJECT,
-            properties={"column": types.Schema(
-                type=types.Type.STRING, description="The column name exactly as listed.")},
-            required=["column"],
-        ),
+        parameter="The column name exactly as listed.",
     )
     chart_decl = types.FunctionDeclaration(
         name="show_chart",
@@ -165,38 +152,24 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
     text = _tables_text(tables)
     # The column list rides once (in run_sql): the declarations are in every token.
     short = f"The tables are {', '.join(names)}; {first} is also named data; columns as listed for run_sql."
-    run_sql_decl = types.FunctionDeclaration(
-        name="run_sql",
-        behavior=TOOL_BEHAVIOR["run_sql"],
+    run_sql_decl = _one_text_parameter(
+        "run_sql", "query",
         description=(
             "Run one read-only DuckDB SQL query (SELECT or WITH ... SELECT) over the uploaded "
             f"tables and get exact answers; JOIN tables on their shared key columns. {text} "
             "Put double quotes around column names with spaces, capitals or symbols. Aggregate "
             "in SQL (GROUP BY, count, sum, avg, date_trunc, strftime, window functions): at most "
             "50 rows come back and the query is stopped after 5 seconds. No files or settings."),
-        parameters=types.Schema(
-            type=types.Type.OBJECT,
-            properties={"query": types.Schema(
-                type=types.Type.STRING,
-                description=f"One SELECT statement over the tables {', '.join(names)}, e.g. "
-                            f"SELECT count(*) AS n FROM {first}")},
-            required=["query"],
-        ),
+        parameter=(f"One SELECT statement over the tables {', '.join(names)}, e.g. "
+            f"SELECT count(*) AS n FROM {first}"),
     )
-    describe_decl = types.FunctionDeclaration(
-        name="describe_column",
-        behavior=TOOL_BEHAVIOR["describe_column"],
+    describe_decl = _one_text_parameter(
+        "describe_column", "column",
         description=(
             "Exact statistics for one column of one table: count, nulls, distinct values; min, "
             "max, mean, standard deviation and quantiles for numbers; most frequent values for "
             f"text; the date range for dates. {short}"),
-        parameters=types.Schema(
-            type=types.Type.OBJECT,
-            properties={"column": types.Schema(
-                type=types.Type.STRING,
-                description=f"table.column, exactly as listed, e.g. {example_column}.")},
-            required=["column"],
-        ),
+        parameter=f"table.column, exactly as listed, e.g. {example_column}.",
     )
     chart_decl = types.FunctionDeclaration(
         name="show_chart",
@@ -219,6 +192,21 @@ def _set_declarations(tables: dict[str, pd.DataFrame]) -> list[types.FunctionDec
         ),
     )
     return [run_sql_decl, describe_decl, chart_decl]
+
+
+def _one_text_parameter(name: str, parameter_name: str, *, description: str,
+                        parameter: str) -> types.FunctionDeclaration:
+    """A declaration whose one required parameter is a string (run_sql, describe_column)."""
+    return types.FunctionDeclaration(
+        name=name,
+        behavior=TOOL_BEHAVIOR[name],
+        description=description,
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={parameter_name: types.Schema(type=types.Type.STRING, description=parameter)},
+            required=[parameter_name],
+        ),
+    )
 
 
 def _chart_axes() -> dict[str, types.Schema]:
