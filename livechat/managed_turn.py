@@ -228,9 +228,10 @@ class Schedule:
 
 @dataclass(frozen=True)
 class MintedIce:
-    """One mint: the servers, when they were minted, and when their credentials expire."""
+    """One mint: the servers (hidden from ``repr``: they hold credentials), when they were
+    minted, and when their credentials expire."""
 
-    servers: tuple[dict[str, Any], ...]
+    servers: tuple[dict[str, Any], ...] = field(repr=False)
     minted_at: float
     expires_at: float
 

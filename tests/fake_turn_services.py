@@ -22,9 +22,12 @@ requests too, refused), so a test can also prove that nothing was looked up.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import ssl
 import threading
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +41,29 @@ HOSTS = (CLOUDFLARE_HOST, TWILIO_HOST)
 LOCAL = "127.0.0.1,localhost,::1"
 # Where the minted servers say the relay is: never contacted by unit and app tests.
 RELAY_URLS = ("turn:turn.fake.test:3478?transport=udp", "turns:turn.fake.test:5349?transport=tcp")
+
+
+# The secrets streamlit-webrtc reads; tests start without them.
+PAIR_NAMES = ("CLOUDFLARE_TURN_KEY_ID", "CLOUDFLARE_TURN_KEY_API_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+# Valid credentials of the fakes (long enough for log redaction).
+CLOUDFLARE_PAIR = ("cf-key-id-0123456789", "cf-api-token-secret-0123456789")
+TWILIO_PAIR = ("AC0123456789abcdef", "twilio-auth-token-secret-0123")
+
+
+@contextlib.contextmanager
+def faked_providers(workdir: Path, monkeypatch: Any) -> Iterator["FakeTurnServices"]:
+    """Started fakes with this process's HTTPS sent through them (``monkeypatch`` undoes
+    the environment) and none of the four secrets set; stopped afterwards."""
+    for name in PAIR_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    with FakeTurnServices(workdir, cloudflare=CLOUDFLARE_PAIR, twilio=TWILIO_PAIR) as fake:
+        for name, value in fake.environment().items():
+            monkeypatch.setenv(name, value)
+        urllib.request.install_opener(None)  # urlopen caches the proxies it read
+        try:
+            yield fake
+        finally:
+            urllib.request.install_opener(None)
 
 
 @dataclass(frozen=True)

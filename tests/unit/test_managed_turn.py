@@ -30,25 +30,17 @@ from livechat.managed_turn import (
     resolve_managed_turn,
 )
 from livechat.ui import ice
-from tests.fake_turn_services import RELAY_URLS, FakeTurnServices
+from tests.fake_turn_services import CLOUDFLARE_PAIR, RELAY_URLS, TWILIO_PAIR, FakeTurnServices, faked_providers
 
-CF = ("cf-key-id-0123456789", "cf-api-token-secret-0123456789")
-TW = ("AC0123456789abcdef", "twilio-auth-token-secret-0123")
-NAMES = ("CLOUDFLARE_TURN_KEY_ID", "CLOUDFLARE_TURN_KEY_API_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+CF, TW = CLOUDFLARE_PAIR, TWILIO_PAIR
 NOW = 1_800_000_000.0
 
 
 @pytest.fixture
 def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTurnServices]:
     """The fake providers, with this process's HTTPS sent through them."""
-    for name in NAMES:
-        monkeypatch.delenv(name, raising=False)
-    with FakeTurnServices(tmp_path, cloudflare=CF, twilio=TW) as fake:
-        for name, value in fake.environment().items():
-            monkeypatch.setenv(name, value)
-        urllib.request.install_opener(None)  # urlopen caches the proxies it read
+    with faked_providers(tmp_path, monkeypatch) as fake:
         yield fake
-    urllib.request.install_opener(None)
 
 
 def _unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
