@@ -73,17 +73,17 @@ def _text(secrets: Mapping[str, Any], env: Mapping[str, str], name: str) -> str 
 def resolve_managed_turn(secrets: Mapping[str, Any], env: Mapping[str, str]) -> ManagedTurn | None:
     """The first service whose pair is set (secrets win over the environment), or None.
 
-    Both values are registered for log redaction. A pair with one half missing (and no
+    Every value found is registered for log redaction. A pair with one half missing (and no
     complete pair) raises ``ConfigError`` naming the missing secret: streamlit-webrtc only
     logs that, and the app would then have no relay.
     """
+    pairs = [(service, _text(secrets, env, service.id_name), _text(secrets, env, service.token_name))
+             for service in MANAGED_SERVICES]
+    for value in (v for _, account, token in pairs for v in (account, token) if v):
+        redact.register_secret(value)  # the unused pair too: it is still a secret
     half: list[str] = []
-    for service in MANAGED_SERVICES:
-        account = _text(secrets, env, service.id_name)
-        token = _text(secrets, env, service.token_name)
+    for service, account, token in pairs:
         if account and token:
-            redact.register_secret(account)
-            redact.register_secret(token)
             return ManagedTurn(service, account, token)
         if account or token:
             present, missing = ((service.id_name, service.token_name) if account

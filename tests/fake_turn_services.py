@@ -83,13 +83,14 @@ class FakeTurnServices:
     """
 
     def __init__(self, workdir: Path, *, cloudflare: tuple[str, str], twilio: tuple[str, str],
-                 relay_urls: tuple[str, ...] = RELAY_URLS) -> None:
+                 relay_urls: tuple[str, ...] = RELAY_URLS, with_stun: bool = True) -> None:
         material = generate_tls_material(workdir / "fake-turn-tls", hosts=HOSTS)
         self.ca_file = str(material.ca_file)
         self._tls = server_ssl_context(material)
         self.cloudflare = cloudflare
         self.twilio = twilio
         self.relay_urls = relay_urls
+        self.with_stun = with_stun  # off for a browser test: a STUN server it cannot reach costs seconds
         self.mode = "ok"
         self.requests: list[Recorded] = []
         self.connects: list[str] = []
@@ -149,9 +150,9 @@ class FakeTurnServices:
                     or record.authorization != f"Bearer {token}"):
                 return 401, {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]}
             username, credential = self._next_credentials("cf")
+            stun = [{"urls": ["stun:stun.cloudflare.com:3478"]}] if self.with_stun else []
             return 201, {"iceServers": [
-                {"urls": ["stun:stun.cloudflare.com:3478"]},
-                {"urls": list(self.relay_urls), "username": username, "credential": credential},
+                *stun, {"urls": list(self.relay_urls), "username": username, "credential": credential},
             ]}
         sid, token = self.twilio
         basic = base64.b64encode(f"{sid}:{token}".encode()).decode()
@@ -161,7 +162,8 @@ class FakeTurnServices:
             return 401, {"code": 20003, "message": "Authenticate", "status": 401,
                          "more_info": "https://www.twilio.com/docs/errors/20003"}
         username, credential = self._next_credentials("tw")
-        servers = [{"url": "stun:global.stun.twilio.com:3478", "urls": "stun:global.stun.twilio.com:3478"}]
+        servers = ([{"url": "stun:global.stun.twilio.com:3478", "urls": "stun:global.stun.twilio.com:3478"}]
+                   if self.with_stun else [])
         servers += [{"url": url, "urls": url, "username": username, "credential": credential}
                     for url in self.relay_urls]
         return 201, {"account_sid": sid, "ttl": "3600", "username": username, "password": credential,
