@@ -47,14 +47,6 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTu
     assert not any(name in os.environ for name in PAIR_NAMES), "a secret leaked into the environment"
 
 
-@pytest.fixture
-def bridges() -> Iterator[list[VoiceBridge]]:
-    seen: list[VoiceBridge] = []
-    yield seen
-    for bridge in seen:
-        bridge.close()
-
-
 def _app(secrets: dict[str, str]) -> AppTest:
     at = new_app()
     for name, value in secrets.items():
