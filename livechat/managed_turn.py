@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livechat import redact
-from livechat.config import ConfigError, TurnSettings, _secret_or_env
+from livechat.config import ConfigError, TurnSettings, secret_or_env
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ManagedTurn:
 
 
 def _text(secrets: Mapping[str, Any], env: Mapping[str, str], name: str) -> str | None:
-    value = _secret_or_env(secrets, name, env, name)
+    value = secret_or_env(secrets, name, env, name)
     if value is None:
         return None
     text = str(value).strip()
@@ -94,17 +94,17 @@ def resolve_managed_turn(secrets: Mapping[str, Any], env: Mapping[str, str]) -> 
     return None
 
 
-def managed_turn_in_use(*, static_servers: bool, turn: TurnSettings,
-                        managed: ManagedTurn | None) -> ManagedTurn | None:
-    """The managed service to mint from, when no other source is configured.
+def managed_turn_in_use(*, static_servers: bool, turn: TurnSettings, secrets: Mapping[str, Any],
+                        env: Mapping[str, str]) -> ManagedTurn | None:
+    """The managed service to mint from: only when no other source is configured.
 
     Static ``ice_servers`` and ``turn_urls`` + ``turn_secret`` are the operator's explicit
-    choice and win; a managed pair beside them is ignored. Without any source the app
-    uses host candidates only and looks nothing up on the internet.
+    choice and win; a managed pair beside them is not even read (so half a pair there is
+    no error). Without any source the app uses host candidates only and looks nothing up.
     """
     if static_servers or turn.mints_credentials:
         return None
-    return managed
+    return resolve_managed_turn(secrets, env)
 
 
 # ----------------------------------------------------------------------------- failures

@@ -4,8 +4,6 @@ Layout only. Shows whether a key is set, never the key; the CA file by path; ICE
 by count, never their credentials; a managed TURN service (Cloudflare, Twilio) by name.
 """
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -46,9 +44,8 @@ try:
     managed = ice.managed_turn_status()
     if managed is not None:  # names the service, never a credential
         st.markdown(f"**TURN:** {managed.label}")
-        if managed.minted is not None:
-            st.markdown(f"**TURN servers:** {len(managed.minted.servers)} minted, valid until "
-                        f"{time.strftime('%H:%M UTC', time.gmtime(managed.minted.expires_at))}")
+        if managed.servers_text is not None:
+            st.markdown(f"**TURN servers:** {managed.servers_text}")
         if managed.error is not None:
             st.error(f"TURN: {managed.error}")
     else:

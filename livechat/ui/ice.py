@@ -56,7 +56,6 @@ from livechat.managed_turn import (
     MintedIce,
     Schedule,
     managed_turn_in_use,
-    resolve_managed_turn,
 )
 from livechat.ui import runtime
 
@@ -271,8 +270,7 @@ def _helper_mint(managed: ManagedTurn) -> Callable[[], Any]:
 
 def _managed_in_use(secrets: Mapping[str, Any], *, static_servers: bool,
                     settings: TurnSettings) -> ManagedTurn | None:
-    return managed_turn_in_use(static_servers=static_servers, turn=settings,
-                               managed=resolve_managed_turn(secrets, os.environ))
+    return managed_turn_in_use(static_servers=static_servers, turn=settings, secrets=secrets, env=os.environ)
 
 
 def _minted(managed: ManagedTurn, now: float) -> MintedIce:
@@ -286,6 +284,14 @@ class ManagedStatus:
     label: str  # "Cloudflare, via streamlit-webrtc, renewed every hour"
     minted: MintedIce | None
     error: str | None
+
+    @property
+    def servers_text(self) -> str | None:
+        """"2 minted, valid until 14:05 UTC" (no credential), or None before a mint."""
+        if self.minted is None:
+            return None
+        until = time.strftime("%H:%M UTC", time.gmtime(self.minted.expires_at))
+        return f"{len(self.minted.servers)} minted, valid until {until}"
 
 
 def managed_turn_status(*, now: float | None = None) -> ManagedStatus | None:

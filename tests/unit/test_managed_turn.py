@@ -79,7 +79,8 @@ def test_the_names_streamlit_webrtc_reads_in_its_order() -> None:
 
 
 def test_half_a_pair_names_the_missing_secret_not_the_value() -> None:
-    with pytest.raises(ConfigError, match="CLOUDFLARE_TURN_KEY_ID is set but CLOUDFLARE_TURN_KEY_API_TOKEN is not") as info:
+    missing = "CLOUDFLARE_TURN_KEY_ID is set but CLOUDFLARE_TURN_KEY_API_TOKEN is not"
+    with pytest.raises(ConfigError, match=missing) as info:
         resolve_managed_turn({"CLOUDFLARE_TURN_KEY_ID": CF[0]}, {})
     assert CF[0] not in str(info.value)
     with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not"):
@@ -96,15 +97,26 @@ def test_the_secrets_are_hidden_and_redacted() -> None:
     assert redact.redact_text(f"token {TW[1]} sid {TW[0]}") == f"token {redact.MASK} sid {redact.MASK}"
 
 
+COTURN = TurnSettings(urls=("turn:t.example.org:3478",), secret="coturn-secret")
+CLOUDFLARE_SECRETS = {"CLOUDFLARE_TURN_KEY_ID": CF[0], "CLOUDFLARE_TURN_KEY_API_TOKEN": CF[1]}
+
+
 @pytest.mark.parametrize(("static", "turn", "expected"), [
     (False, TurnSettings(), CLOUDFLARE_TURN),  # only the pair: the managed service
     (True, TurnSettings(), None),  # static ice_servers win
-    (False, TurnSettings(urls=("turn:t.example.org:3478",), secret="coturn-secret"), None),  # coturn wins
+    (False, COTURN, None),  # coturn's shared secret wins
 ])
 def test_the_managed_service_is_used_only_without_another_source(static: bool, turn: TurnSettings,
                                                                   expected: ManagedTurn | None) -> None:
-    assert managed_turn_in_use(static_servers=static, turn=turn, managed=CLOUDFLARE_TURN) == expected
-    assert managed_turn_in_use(static_servers=static, turn=turn, managed=None) is None
+    assert managed_turn_in_use(static_servers=static, turn=turn, secrets=CLOUDFLARE_SECRETS, env={}) == expected
+    assert managed_turn_in_use(static_servers=static, turn=turn, secrets={}, env={}) is None
+
+
+def test_half_a_pair_beside_another_source_is_not_an_error() -> None:
+    half = {"TWILIO_ACCOUNT_SID": TW[0]}
+    assert managed_turn_in_use(static_servers=False, turn=COTURN, secrets=half, env={}) is None
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN is not"):
+        managed_turn_in_use(static_servers=False, turn=TurnSettings(), secrets=half, env={})
 
 
 # ----------------------------------------------------------------------------- minting
