@@ -7,7 +7,8 @@ skips with the reason elsewhere.
 
 * ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
   and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
-  which tell their sessions apart by the ids they did not see before.
+  which tell their sessions apart by the ids they did not see before. A module adds to the
+  app's environment by overriding ``app_extra_env`` (module scope; ``{}`` by default).
 * ``browser_factory(wav)`` (function): Chromium with a fresh profile and a fake
   microphone looping ``wav``; all closed after the test (screenshots first if it failed).
 * ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
