@@ -310,6 +310,9 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     except ice.IceConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.ICE, str(exc)))
+    except ice.ManagedTurnError as exc:  # no relay: no component, rather than connecting for ever
+        webrtc_compat.note_page_run(False)
+        st.error(page_message(Situation.RELAY, str(exc)))
     except ConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.CONFIG, str(exc)))
