@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from livechat.conversation.saved import (
+    RecordSnapshots,
     new_conversation_id,
-    record_snapshot,
     transcript_from_saved,
     valid_conversation_id,
 )
@@ -55,6 +55,8 @@ _NOTE_KEY = "livechat.talk.restore_note"
 _SAVED_VERSION_KEY = "livechat.store.saved_version"
 _SAVED_TABLES_KEY = "livechat.store.saved_tables"
 _RESTORED_KEY = "livechat.store.restored"
+_SNAPSHOTS_KEY = "livechat.store.snapshots"
+_DELETED_KEY = "livechat.store.deleted"  # deleted here, maybe not yet by the writer: not listed
 _LIST_LIMIT = 20
 _FLUSH_BEFORE_RESTORE_S = 2.0  # this process's own pending writes first (read your writes)
 
@@ -265,7 +267,10 @@ def save_progress() -> None:
         writer.submit(lambda store: store.save_members(current, rows, title=title), key=f"members:{current}")
         st.session_state[_SAVED_TABLES_KEY] = rows
     if record_changed or tables_changed:
-        snapshot = record_snapshot(transcript)
+        snapshots = st.session_state.get(_SNAPSHOTS_KEY)
+        if not isinstance(snapshots, RecordSnapshots):
+            snapshots = st.session_state[_SNAPSHOTS_KEY] = RecordSnapshots()
+        snapshot = snapshots.take(transcript)
         writer.submit(lambda store: store.save_record(current, title=title, questions=snapshot.questions,
                                                       totals=snapshot.totals, entries=snapshot.entries),
                       key=f"record:{current}")
@@ -304,6 +309,7 @@ def on_delete() -> None:
     current = conversation_id()
     if current is not None:
         store_writer().submit(lambda store: store.delete_conversation(current))
+        st.session_state[_DELETED_KEY] = st.session_state.get(_DELETED_KEY, frozenset()) | {current}
     _start_new()
 
 
@@ -349,7 +355,9 @@ def render_sidebar_conversations() -> None:
     """The sidebar's "Conversations": most recent first, reopen, new, delete (inside st.sidebar)."""
     st.subheader("Conversations")
     writer = store_writer()
-    rows = writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+    deleted = st.session_state.get(_DELETED_KEY, frozenset())
+    rows = [r for r in writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+            if r.id not in deleted]
     current = conversation_id()
     left, right = st.columns(2)
     left.button("New conversation", key="livechat.widget.conversation.new", on_click=on_new,
