@@ -55,6 +55,7 @@ _NOTE_KEY = "livechat.talk.restore_note"
 _SAVED_VERSION_KEY = "livechat.store.saved_version"
 _SAVED_TABLES_KEY = "livechat.store.saved_tables"
 _RESTORED_KEY = "livechat.store.restored"
+_PROBLEMS_KEY = "livechat.store.table_problems"  # restored tables that could not be opened
 _SNAPSHOTS_KEY = "livechat.store.snapshots"
 _DELETED_KEY = "livechat.store.deleted"  # deleted here, maybe not yet by the writer: not listed
 _LIST_LIMIT = 20
@@ -222,9 +223,9 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
         transcript, current = transcript_from_saved(saved.entries, saved.totals), str(wanted)
         problems = _restore_tables(saved)
         text = f"Restored the conversation from before the page was reloaded (about {saved.row.title})."
-        if problems:
-            text += " These tables could not be opened: " + "; ".join(problems) + "."
         st.session_state[_NOTE_KEY] = (transcript.version, text)
+        if problems:
+            st.session_state[_PROBLEMS_KEY] = tuple(problems)
         st.session_state[_RESTORED_KEY] = True
         st.session_state[_SAVED_VERSION_KEY] = transcript.version
         st.session_state[_SAVED_TABLES_KEY] = tuple(m.row for m in _members())
@@ -294,7 +295,7 @@ def _start_new() -> None:
     transcript, current = Transcript(), new_conversation_id()
     st.session_state[_TRANSCRIPT_KEY] = transcript
     st.session_state[_ID_KEY] = current
-    for key in (_SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY):
+    for key in (_SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY, _PROBLEMS_KEY):
         st.session_state.pop(key, None)
     st.query_params[QUERY_PARAM] = current
 
@@ -315,7 +316,8 @@ def on_delete() -> None:
 
 def on_open(target: str) -> None:
     """A listed conversation's callback: open it in this session (record and tables)."""
-    for key in (_TRANSCRIPT_KEY, _ID_KEY, _SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY):
+    for key in (_TRANSCRIPT_KEY, _ID_KEY, _SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY,
+                _PROBLEMS_KEY):
         st.session_state.pop(key, None)
     st.query_params[QUERY_PARAM] = target  # the shell's next call to session_transcript opens it
 
@@ -334,7 +336,13 @@ def clear_restore_note() -> None:
 
 
 def render_store_warning() -> None:
-    """On every page while the store is down: that conversations are not being saved."""
+    """On every page: stored tables that could not be opened, and while the store is down,
+    that conversations are not being saved."""
+    problems = st.session_state.get(_PROBLEMS_KEY)
+    if problems:
+        st.warning("These tables of the conversation could not be opened: " + "; ".join(problems)
+                   + ". Upload them again to use them; the rest of the conversation is here.",
+                   icon=":material/broken_image:")
     status = store_writer().status()
     if not status.saving:
         st.warning(f"Conversations are not being saved: {status.reason}. The app keeps working; "
