@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +135,10 @@ class ConversationStore:
         self._chunk = chunk_bytes
         self._written: dict[str, list[Mapping[str, Any]]] = {}  # conversation -> entries written
         self._lock = threading.Lock()
+        # The in-process database (retention 0) is one connection shared by every thread:
+        # one transaction at a time, or two threads would interleave their statements.
+        shared = engine.dialect.name == "sqlite" and (engine.url.database or ":memory:") == ":memory:"
+        self._serial: threading.RLock | None = threading.RLock() if shared else None
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> ConversationStore:
@@ -162,11 +166,12 @@ class ConversationStore:
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StoreError(_reason(exc)) from exc
+        with self._serial if self._serial is not None else nullcontext():
+            try:
+                with self.engine.begin() as connection:
+                    yield connection
+            except SQLAlchemyError as exc:
+                raise StoreError(_reason(exc)) from exc
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers."""
