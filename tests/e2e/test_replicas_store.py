@@ -99,10 +99,9 @@ def test_a_killed_replicas_analyst_finds_tables_and_record_on_the_other(store_fl
         tab.close()
         tab = browser.new_page()
         tab.page.goto(url, wait_until="domcontentloaded")  # the reload: HAProxy picks the other replica
-        tab.wait_for_component()
+        text = tab.wait_for_transcript("How many crates in all?", timeout_s=60)
         other = _cookie_replica(tab)
         assert other is not None and other != replica
-        text = tab.wait_for_transcript("How many crates in all?", timeout_s=30)
         assert "call run_sql" in text
         tab.page.get_by_text("Restored the conversation").first.wait_for(timeout=15_000)
         sidebar = tab.page.locator('[data-testid="stSidebar"]')

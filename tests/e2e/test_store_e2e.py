@@ -96,8 +96,7 @@ def test_tables_and_record_survive_reload_and_restart_then_delete(browser_factor
 
             # (a) A reload: the same record, and the same table (not the sample) on both pages.
             tab.page.reload(wait_until="domcontentloaded")
-            tab.wait_for_component()
-            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=30)
+            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=60)
             assert "call run_sql" in text
             tab.page.get_by_text("Restored the conversation").first.wait_for(timeout=10_000)
             assert tab.page.locator('[data-testid="stSidebar"]').get_by_text("harbour_store.csv").count() > 0
@@ -114,8 +113,7 @@ def test_tables_and_record_survive_reload_and_restart_then_delete(browser_factor
                                                 extra_env=env).start()
         with harness.app_failure_context(second, emulator):
             tab.goto(second.url, f"/talk?conversation={conversation}")
-            tab.wait_for_component()
-            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=30)
+            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=60)
             assert "call run_sql" in text
             # The restored table answers a new question's SQL: no upload happened here.
             result = _ask_sql(tab, emulator, len(_sql_results(emulator)))
