@@ -14,7 +14,6 @@ Keeps no state; called on the store writer's thread (encode) and page runs (deco
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -38,7 +37,7 @@ class SnapshotError(ValueError):
 def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
     """``(parquet_bytes, description)`` of ``table``."""
     arrow = pa.Table.from_pandas(table.df, preserve_index=False)
-    sink = io.BytesIO()
+    sink = pa.BufferOutputStream()  # Arrow's own buffer: no Python-level writes, no final copy
     pq.write_table(arrow, sink, compression=_COMPRESSION)
     meta = {
         "format": FORMAT,
@@ -54,7 +53,7 @@ def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
         "rows": int(table.df.shape[0]),
         "columns": int(table.df.shape[1]),
     }
-    return sink.getvalue(), meta
+    return sink.getvalue().to_pybytes(), meta
 
 
 def decode_table(data: bytes, meta: dict[str, Any]) -> LoadedTable:
@@ -62,7 +61,7 @@ def decode_table(data: bytes, meta: dict[str, Any]) -> LoadedTable:
     if meta.get("format") != FORMAT:
         raise SnapshotError(f"stored in an unknown format ({meta.get('format')!r})")
     try:
-        df = pq.read_table(io.BytesIO(data)).to_pandas()
+        df = pq.read_table(pa.BufferReader(data)).to_pandas()  # zero-copy reads, off the GIL
     except (pa.ArrowException, OSError) as exc:
         raise SnapshotError(f"its stored copy is damaged ({exc})") from exc
     if df.shape != (meta.get("rows"), meta.get("columns")):
