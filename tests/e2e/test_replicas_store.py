@@ -20,7 +20,7 @@ import pytest
 from livechat.store import ConversationStore
 from livechat.store.engine import make_engine
 from tests.e2e import harness
-from tests.e2e.fleet import Fleet, fleet_unavailable_reason
+from tests.e2e.fleet import Fleet, fleet_unavailable_reason, replica_env
 from tests.e2e.harness import voice_sessions
 from tests.e2e.test_replicas import _cookie_replica, _FleetLog, _replica_on_settings
 
@@ -41,10 +41,7 @@ def store_fleet(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> It
     database = postgres_server.new_database()
     key = harness.random_api_key()
     emulator = harness.start_emulator(key)
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("GEMINI_", "GOOGLE_", "STREAMLIT_", "LIVECHAT_TURN", "LIVECHAT_ICE"))}
-    env.update({"GEMINI_API_KEY": key, "GEMINI_BASE_URL": emulator.base_url, "GEMINI_CA_FILE": emulator.ca_file,
-                "PYTHONUNBUFFERED": "1", "LIVECHAT_DATABASE_URL": database})
+    env = replica_env(emulator, key, LIVECHAT_DATABASE_URL=database)
     fleet = Fleet(tmp_path_factory.mktemp("store-fleet"), env, replicas=2)
     try:
         fleet.start()
