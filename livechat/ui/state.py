@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from livechat.data.load import LoadedTable
+from livechat.summary.definitions import Definitions
 
 DEFAULT_BUDGET = 8_000
 MIN_BUDGET = 500
@@ -26,6 +27,8 @@ BUDGET_STEP = 500
 _DATASET_KEY = "livechat.dataset"
 _BUDGET_KEY = "livechat.instruction_budget"
 _LOAD_ERROR_KEY = "livechat.load_error"
+_DEFINITIONS_KEY = "livechat.definitions"
+_DEFINITIONS_ERROR_KEY = "livechat.definitions_error"
 UPLOAD_WIDGET_KEY = "livechat.widget.upload"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
 _SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
@@ -117,6 +120,35 @@ def set_load_failure(failure: LoadFailure | None) -> None:
         st.session_state.pop(_LOAD_ERROR_KEY, None)
     else:
         st.session_state[_LOAD_ERROR_KEY] = failure
+
+
+def definitions() -> Definitions:
+    """The analyst's terms and trusted queries for the loaded tables (empty at first).
+
+    One place for the whole table set (or the one table): kept when tables are ticked,
+    another sheet or header row is chosen; replaced by a new upload.
+    """
+    value = st.session_state.get(_DEFINITIONS_KEY)
+    return value if isinstance(value, Definitions) else Definitions()
+
+
+def set_definitions(value: Definitions) -> None:
+    """Replace the definitions of the loaded tables."""
+    st.session_state[_DEFINITIONS_KEY] = value
+
+
+def definitions_error() -> str | None:
+    """Why the last definitions (a file, an edit, a saved query) were refused, or None."""
+    value = st.session_state.get(_DEFINITIONS_ERROR_KEY)
+    return value if isinstance(value, str) else None
+
+
+def set_definitions_error(message: str | None) -> None:
+    """Record (or clear, with None) why definitions were refused."""
+    if message is None:
+        st.session_state.pop(_DEFINITIONS_ERROR_KEY, None)
+    else:
+        st.session_state[_DEFINITIONS_ERROR_KEY] = message
 
 
 def check_budget(value: object) -> int:

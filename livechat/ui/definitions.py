@@ -1,0 +1,293 @@
+"""The analyst's definitions in the app: what the model gets from them, and the Data page.
+
+One place builds what the model sees from the loaded tables *and* their definitions
+(``model_view``, ``wire``): the instruction (the summary at the budget the definitions
+leave, then the definitions section after the data block), the transcription vocabulary
+(the analyst's words first), the declarations (``run_trusted_query`` when some trusted
+query runs), the tool executor (trusted queries through the same ToolBox) and the session
+key (new definitions, new session). The definitions themselves live in one session slot
+(``state.definitions``); trusted queries are marked broken for the tables as they are now
+(``active``), never dropped.
+
+Data page: ``.definitions.yaml`` files uploaded beside the data (``split_files``,
+``apply_files``), the table of terms (``st.data_editor``), the trusted queries with their
+broken marks, and a download of the same YAML. Every change is checked whole before it
+is applied: a refusal says which line and why, and nothing of it is kept.
+
+Runs on the session's script thread (page runs and widget callbacks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from livechat.live.tokens import MAX_CUSTOM_VOCABULARY, LiveSettings
+from livechat.summary.definitions import (
+    Definitions,
+    DefinitionsError,
+    Problem,
+    definitions_from_rows,
+    dump_definitions,
+    is_definitions_file,
+    parse_definitions,
+)
+from livechat.summary.definitions_section import DefinitionsSection, plan_budget
+from livechat.summary.prompt import build_system_instruction
+from livechat.summary.token_estimate import estimate_tokens
+from livechat.summary.vocabulary import with_terms
+from livechat.tools.declarations import TableSource, live_tools
+from livechat.tools.toolbox import ToolBox
+from livechat.tools.trusted import TrustedQueryRunner, check_definitions, mark_broken
+from livechat.ui import cache, state, tables
+from livechat.ui.cache import ModelView
+from livechat.ui.formatting import escape_markdown
+from livechat.ui.state import CurrentDataset
+from livechat.ui.tables import CurrentTableSet, UploadedFileLike
+
+logger = logging.getLogger(__name__)
+
+TERMS_WIDGET_PREFIX = "livechat.widget.definitions.terms."
+TERM_COLUMNS = ("name", "meaning", "sql", "aliases")
+Executor = Callable[[str, dict[str, Any] | None], dict[str, Any]]
+
+
+# ----------------------------------------------------------------------------- the tables
+
+
+def model_source(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, TableSource]:
+    """(identity, tables) of what the model sees: the ticked tables of a set, or the table."""
+    if table_set is not None:
+        return table_set.key, table_set.frames()
+    return dataset.cache_key, dataset.table.df
+
+
+def current_source() -> tuple[str, TableSource] | None:
+    """``model_source`` of the session's loaded tables, or None before any."""
+    dataset = state.current_dataset()
+    return model_source(dataset, tables.current_table_set()) if dataset is not None else None
+
+
+@st.cache_data(show_spinner="Checking the trusted queries against the tables…", max_entries=32)
+def _checked(key: str, digest: str, _definitions: Definitions, _source: TableSource) -> Definitions:
+    return mark_broken(_definitions, _source)
+
+
+def active(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> Definitions:
+    """The definitions with every trusted query marked broken (or not) for these tables."""
+    definitions = state.definitions()
+    if not definitions.trusted_queries:
+        return definitions
+    key, source = model_source(dataset, table_set)
+    return _checked(key, definitions.digest, definitions, source)
+
+
+# ----------------------------------------------------------------------------- what the model sees
+
+
+@dataclass(frozen=True)
+class DefinedView:
+    """The model view with the definitions: the instruction, and the section it holds."""
+
+    view: ModelView
+    section: DefinitionsSection
+    summary_budget: int
+
+
+def model_view(dataset: CurrentDataset, table_set: CurrentTableSet | None, budget: int) -> DefinedView:
+    """Summary, instruction and its size for what the model sees, definitions included.
+
+    The summary gets what the definitions section leaves of ``budget`` (it gives way first).
+    """
+    definitions = active(dataset, table_set)
+    summary_budget, section = plan_budget(budget, definitions)
+    if table_set is not None:
+        base = tables.model_view(table_set, summary_budget)
+    else:
+        base = cache.dataset_model_view(dataset, summary_budget)
+    if not section.text:
+        return DefinedView(base, section, summary_budget)
+    instruction = build_system_instruction(base.summary, definitions=section.text)
+    return DefinedView(ModelView(base.summary, instruction, estimate_tokens(instruction)), section, summary_budget)
+
+
+def analyst_words(definitions: Definitions) -> list[str]:
+    """Every term's name and aliases, in order."""
+    return [word for term in definitions.terms for word in term.words]
+
+
+def vocabulary(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, ...]:
+    """The transcription vocabulary: the analyst's words first, then names and values."""
+    base = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(dataset)
+    return with_terms(base, analyst_words(state.definitions()), max_entries=MAX_CUSTOM_VOCABULARY)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _tools(key: str, questions: tuple[str, ...], _source: TableSource) -> tuple[Any, ...]:
+    return tuple(live_tools(_source, trusted=questions))
+
+
+def wire(settings: LiveSettings, toolbox: ToolBox, key: str, dataset: CurrentDataset,
+         table_set: CurrentTableSet | None, budget: int) -> tuple[LiveSettings, Executor, str]:
+    """The Talk page's settings, tool executor and session key with the definitions in.
+
+    Without definitions everything stays as given (``toolbox.execute``, the same key).
+    """
+    definitions = active(dataset, table_set)
+    if not definitions:
+        return settings, toolbox.execute, key
+    source_key, source = model_source(dataset, table_set)
+    questions = tuple(q.question for q in definitions.runnable)
+    settings = dataclasses.replace(
+        settings,
+        system_instruction=model_view(dataset, table_set, budget).view.instruction,
+        tools=_tools(source_key, questions, source) if questions else settings.tools,
+        custom_vocabulary=vocabulary(dataset, table_set),
+    )
+    runner = TrustedQueryRunner(toolbox, definitions)
+    return settings, runner.execute, f"{key}|definitions:{definitions.digest}"
+
+
+# ----------------------------------------------------------------------------- changes
+
+
+def _refusal(exc: DefinitionsError, what: str) -> str:
+    return f"{what} not applied: " + "; ".join(str(p) for p in exc.problems[:8]) + (
+        f"; and {len(exc.problems) - 8} more" if len(exc.problems) > 8 else "")
+
+
+def apply(definitions: Definitions, what: str) -> bool:
+    """Check ``definitions`` against the loaded tables and keep them, or keep the old ones
+    and say why (``state.definitions_error``). True when applied."""
+    source = current_source()
+    try:
+        if source is None:
+            raise DefinitionsError([Problem(None, "no tables are loaded")])
+        checked = check_definitions(definitions, source[1])
+    except DefinitionsError as exc:
+        state.set_definitions_error(_refusal(exc, what))
+        return False
+    except Exception:  # never a traceback on the analyst's screen
+        logger.exception("Definitions could not be checked")
+        state.set_definitions_error(f"{what} not applied: the check failed; the details are in the server log.")
+        return False
+    state.set_definitions(checked)
+    state.set_definitions_error(None)
+    return True
+
+
+def split_files(files: Sequence[UploadedFileLike]) -> tuple[list[UploadedFileLike], list[UploadedFileLike]]:
+    """(data files, definitions files) of one upload."""
+    definitions = [f for f in files if is_definitions_file(f.name)]
+    return [f for f in files if not is_definitions_file(f.name)], definitions
+
+
+def apply_files(files: Sequence[UploadedFileLike], *, new_tables: bool) -> None:
+    """Read the uploaded definitions file (the last one if several) for the loaded tables.
+
+    With ``new_tables`` and no file, the new tables start without definitions.
+    """
+    if not files:
+        if new_tables:
+            state.set_definitions(Definitions())
+            state.set_definitions_error(None)
+        return
+    upload = files[-1]
+    try:
+        parsed = parse_definitions(upload.getvalue())
+    except DefinitionsError as exc:
+        if new_tables:
+            state.set_definitions(Definitions())
+        state.set_definitions_error(_refusal(exc, upload.name))
+        return
+    if not apply(parsed, upload.name) and new_tables:
+        state.set_definitions(Definitions())
+
+
+def save_trusted_query(question: str, sql: str) -> bool:
+    """Widget callback: keep ``sql`` as the trusted query for ``question`` (checked first)."""
+    try:
+        updated = state.definitions().with_trusted_query(question, sql)
+    except DefinitionsError as exc:
+        state.set_definitions_error(_refusal(exc, "The trusted query"))
+        return False
+    return apply(updated, "The trusted query")
+
+
+def _on_save_terms(widget_key: str, rows: list[dict[str, Any]]) -> None:
+    current = state.definitions()
+    try:
+        updated = definitions_from_rows(rows, current.trusted_queries)
+    except DefinitionsError as exc:
+        state.set_definitions_error(_refusal(exc, "The terms"))
+        return
+    if apply(updated, "The terms"):
+        st.session_state.pop(widget_key, None)
+
+
+def _on_delete_trusted(question: str) -> None:
+    current = state.definitions()
+    state.set_definitions(dataclasses.replace(
+        current, trusted_queries=tuple(q for q in current.trusted_queries if q.question != question)))
+
+
+# ----------------------------------------------------------------------------- Data page
+
+
+def terms_frame(definitions: Definitions) -> pd.DataFrame:
+    """The terms as the editor's rows (aliases as comma-separated text)."""
+    rows = [{"name": t.name, "meaning": t.meaning, "sql": t.sql or "", "aliases": ", ".join(t.aliases)}
+            for t in definitions.terms]
+    return pd.DataFrame(rows, columns=list(TERM_COLUMNS)).astype("string")
+
+
+def download_name(dataset: CurrentDataset) -> str:
+    """``sales.definitions.yaml`` for ``sales.csv``: the name the upload recognises."""
+    stem = dataset.source.rsplit(".", 1)[0] or "tables"
+    return f"{stem}.definitions.yaml"
+
+
+def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> None:
+    """The Data page's "Definitions" tab: terms, trusted queries, download (a refusal is
+    shown at the top of the page)."""
+    definitions = active(dataset, table_set)
+    st.markdown(
+        "**Terms**: what your words mean, with an optional SQL expression and the aliases you say. "
+        "The model gets them after the data, and they join the transcription vocabulary. Upload a "
+        "`.definitions.yaml` beside the data to fill this in (see the README for the format).")
+    widget_key = TERMS_WIDGET_PREFIX + definitions.digest
+    edited = st.data_editor(
+        terms_frame(definitions), key=widget_key, num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Term", required=True, max_chars=80),
+            "meaning": st.column_config.TextColumn("Meaning (one sentence)", max_chars=300),
+            "sql": st.column_config.TextColumn("SQL (optional)", max_chars=2000),
+            "aliases": st.column_config.TextColumn("Aliases (comma-separated)"),
+        })
+    rows = edited.to_dict("records") if isinstance(edited, pd.DataFrame) else []
+    st.button("Save the terms", key="livechat.widget.definitions.save_terms", on_click=_on_save_terms,
+              args=(widget_key, rows), icon=":material/save:",
+              help="Checked whole against the tables first: SQL that does not run is refused.")
+    st.markdown("**Trusted queries**: saved from the Talk page (\"Save as trusted query\" under a "
+                "run_sql call) or from the file. The model runs them with run_trusted_query.")
+    if not definitions.trusted_queries:
+        st.caption("None yet.")
+    for number, query in enumerate(definitions.trusted_queries):
+        with st.container(border=True):
+            st.markdown(f"**{escape_markdown(query.question)}**")
+            st.code(query.sql, language="sql", wrap_lines=True)
+            if query.broken:
+                st.warning(f"Broken: it no longer runs on these tables ({query.broken}). It is kept; "
+                           "the model is not offered it until the tables fit it again.")
+            st.button("Remove", key=f"livechat.widget.definitions.remove.{number}",
+                      on_click=_on_delete_trusted, args=(query.question,), icon=":material/delete:")
+    st.download_button(
+        "Download the definitions (.definitions.yaml)", data=dump_definitions(state.definitions()),
+        file_name=download_name(dataset), mime="application/x-yaml", on_click="ignore",
+        icon=":material/download:", key="livechat.widget.definitions.download")
