@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livechat.ui.conversations import render_sidebar_conversations
 from livechat.ui.formatting import format_shape
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import current_table_set, render_sidebar_tables
@@ -43,6 +44,7 @@ def render_sidebar(
             st.caption(f"Model: `{model}`")
         if config_problem:
             st.error(config_problem)
+        render_sidebar_conversations()
 
 
 def _escape(text: str) -> str:

@@ -191,6 +191,13 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
     return table_set
 
 
+def adopt_table_set(table_set: CurrentTableSet, shown: SetEntry) -> None:
+    """Make ``table_set`` the session's set (restored from the store), showing ``shown``."""
+    st.session_state[_SET_KEY] = table_set
+    st.session_state.pop(_PROBLEMS_KEY, None)
+    _show(shown)
+
+
 def _show(entry: SetEntry) -> None:
     """Make ``entry`` the dataset the Data page shows."""
     state.set_current_dataset(CurrentDataset(table=entry.named.table, digest=entry.digest,

@@ -48,8 +48,8 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import (cache, definitions, definitions_talk, ice, record, runtime, shutdown, state, tables,
-                         talk_style, transcript_view, webrtc_compat)
+from livechat.ui import (cache, conversations, definitions, definitions_talk, ice, record, runtime, shutdown,
+                         state, tables, talk_style, transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -470,6 +470,7 @@ def live_panel() -> None:
     if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
         transcript.add_error(f"Voice could not connect: {relay}.")
         bridge.stop_session()
+    conversations.save_progress()  # the fragment's changes, without waiting for a full run
     status = bridge.status()
     render_status(bridge, status)
     render_level(bridge, status)
@@ -485,6 +486,7 @@ def render_draining() -> None:
         transcript.apply(bridge.poll_events())
         if shutdown.acknowledge(bridge):
             transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
+        conversations.save_progress()
     render_badge("closed")
     transcript_view.render_transcript(transcript, state.current_dataset(), chart_source=_chart_source)
 
