@@ -109,15 +109,15 @@ def on_upload_change() -> None:
     if not files:
         state.set_load_failure(None)
         if definition_files and state.current_dataset() is not None:
-            definitions.apply_files(definition_files, new_tables=False)
+            definitions.apply_files(definition_files)
         return
     if tables.needs_table_set(files):
         if tables.load_uploads(files) is not None:
-            definitions.apply_files(definition_files, new_tables=True)
+            definitions.apply_files(definition_files)
         return
     if load_bytes(files[0].getvalue(), files[0].name) is not None:
         tables.clear_table_set()
-        definitions.apply_files(definition_files, new_tables=True)
+        definitions.apply_files(definition_files)
 
 
 def on_encoding_change(widget_key: str) -> None:

@@ -5,9 +5,12 @@ One place builds what the model sees from the loaded tables *and* their definiti
 leave, then the definitions section after the data block), the transcription vocabulary
 (the analyst's words first), the declarations (``run_trusted_query`` when some trusted
 query runs), the tool executor (trusted queries through the same ToolBox) and the session
-key (new definitions, new session). The definitions themselves live in one session slot
-(``state.definitions``); trusted queries are marked broken for the tables as they are now
-(``active``), never dropped.
+key (new definitions, new session). The definitions live in one session slot
+(``state.kept_definitions``) under the key of the loaded tables (``definitions_key``) and
+are kept with the table set in the store (``set_extras``, written by the background
+writer), so they return with a reopened conversation and with the same tables uploaded
+again. Trusted queries are marked broken for the tables as they are now (``active``),
+never dropped.
 
 Data page: ``.definitions.yaml`` files uploaded beside the data (``split_files``,
 ``apply_files``), the table of terms (``st.data_editor``), the trusted queries with their
@@ -20,6 +23,7 @@ Runs on the session's script thread (page runs and widget callbacks).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +49,7 @@ from livechat.summary.vocabulary import with_terms
 from livechat.tools.declarations import TableSource, live_tools
 from livechat.tools.toolbox import ToolBox
 from livechat.tools.trusted import TrustedQueryRunner, check_definitions, mark_broken
-from livechat.ui import cache, state, tables
+from livechat.ui import cache, conversations, state, tables
 from livechat.ui.cache import ModelView
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.state import CurrentDataset
@@ -55,6 +59,9 @@ logger = logging.getLogger(__name__)
 
 TERMS_WIDGET_PREFIX = "livechat.widget.definitions.terms."
 TERM_COLUMNS = ("name", "meaning", "sql", "aliases")
+_EXTRA_NAME = "definitions"  # the store's per-table-set entry (set_extras.name)
+_EXTRA_FORMAT = "definitions-yaml-1"
+_UNREACHABLE = object()  # the store's read default: down or not open yet
 Executor = Callable[[str, dict[str, Any] | None], dict[str, Any]]
 
 
@@ -74,6 +81,72 @@ def current_source() -> tuple[str, TableSource] | None:
     return model_source(dataset, tables.current_table_set()) if dataset is not None else None
 
 
+def definitions_key(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> str:
+    """The key the definitions are kept under: the loaded tables' content, not the ticks.
+
+    A set: every table's digest, source, sheet and SQL name (``upload_key``); one table:
+    its digest and sheet. The same tables uploaded again, or restored with a
+    conversation, find their definitions under the same key; ticking tables or choosing
+    another header row keeps them (and re-checks the trusted queries).
+    """
+    if table_set is not None:
+        identity = "set:" + table_set.upload_key
+    else:
+        identity = f"table:{dataset.digest}/{dataset.table.sheet or ''}"
+    return "definitions:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+
+
+def current_definitions(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> Definitions:
+    """The definitions of the loaded tables: the session's, else the store's, else none.
+
+    The store is read once per change of tables (the session then holds the result).
+    """
+    key = definitions_key(dataset, table_set)
+    kept = state.kept_definitions()
+    if kept is not None and kept.key == key:
+        return kept.definitions
+    body = conversations.store_writer().read(lambda store: store.get_extra(key, _EXTRA_NAME), _UNREACHABLE)
+    if body is _UNREACHABLE:
+        return Definitions()  # not held: the next run asks the store again
+    definitions = _stored(key, body)
+    state.set_kept_definitions(state.KeptDefinitions(key, definitions))
+    return definitions
+
+
+def _stored(key: str, body: Any) -> Definitions:
+    if not isinstance(body, dict) or not isinstance(body.get("yaml"), str):
+        return Definitions()
+    try:
+        return parse_definitions(body["yaml"])
+    except DefinitionsError as exc:  # written by an older version, say: start without them
+        logger.warning("Stored definitions %s not read: %s", key[:20], exc)
+        return Definitions()
+
+
+def keep(definitions: Definitions) -> None:
+    """Make ``definitions`` those of the loaded tables: in the session, and in the store
+    with the table set (written by the background writer; never waits)."""
+    dataset = state.current_dataset()
+    if dataset is None:
+        return
+    key = definitions_key(dataset, tables.current_table_set())
+    state.set_kept_definitions(state.KeptDefinitions(key, definitions))
+    body = {"format": _EXTRA_FORMAT, "yaml": dump_definitions(definitions)}
+
+    def job(store: Any) -> None:
+        if definitions:
+            store.put_extra(key, _EXTRA_NAME, body)
+        else:
+            store.delete_extra(key, _EXTRA_NAME)
+
+    conversations.store_writer().submit(job, key=f"extra:{key}:{_EXTRA_NAME}")
+
+
+def _session_definitions() -> Definitions:
+    dataset = state.current_dataset()
+    return current_definitions(dataset, tables.current_table_set()) if dataset is not None else Definitions()
+
+
 @st.cache_data(show_spinner="Checking the trusted queries against the tables…", max_entries=32)
 def _checked(key: str, digest: str, _definitions: Definitions, _source: TableSource) -> Definitions:
     return mark_broken(_definitions, _source)
@@ -81,7 +154,7 @@ def _checked(key: str, digest: str, _definitions: Definitions, _source: TableSou
 
 def active(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> Definitions:
     """The definitions with every trusted query marked broken (or not) for these tables."""
-    definitions = state.definitions()
+    definitions = current_definitions(dataset, table_set)
     if not definitions.trusted_queries:
         return definitions
     key, source = model_source(dataset, table_set)
@@ -125,7 +198,7 @@ def analyst_words(definitions: Definitions) -> list[str]:
 def vocabulary(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, ...]:
     """The transcription vocabulary: the analyst's words first, then names and values."""
     base = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(dataset)
-    return with_terms(base, analyst_words(state.definitions()), max_entries=MAX_CUSTOM_VOCABULARY)
+    return with_terms(base, analyst_words(current_definitions(dataset, table_set)), max_entries=MAX_CUSTOM_VOCABULARY)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -177,7 +250,7 @@ def apply(definitions: Definitions, what: str) -> bool:
         logger.exception("Definitions could not be checked")
         state.set_definitions_error(f"{what} not applied: the check failed; the details are in the server log.")
         return False
-    state.set_definitions(checked)
+    keep(checked)
     state.set_definitions_error(None)
     return True
 
@@ -188,32 +261,26 @@ def split_files(files: Sequence[UploadedFileLike]) -> tuple[list[UploadedFileLik
     return [f for f in files if not is_definitions_file(f.name)], definitions
 
 
-def apply_files(files: Sequence[UploadedFileLike], *, new_tables: bool) -> None:
+def apply_files(files: Sequence[UploadedFileLike]) -> None:
     """Read the uploaded definitions file (the last one if several) for the loaded tables.
 
-    With ``new_tables`` and no file, the new tables start without definitions.
+    Refused: the tables keep what they had (their stored definitions, or none).
     """
     if not files:
-        if new_tables:
-            state.set_definitions(Definitions())
-            state.set_definitions_error(None)
         return
     upload = files[-1]
     try:
         parsed = parse_definitions(upload.getvalue())
     except DefinitionsError as exc:
-        if new_tables:
-            state.set_definitions(Definitions())
         state.set_definitions_error(_refusal(exc, upload.name))
         return
-    if not apply(parsed, upload.name) and new_tables:
-        state.set_definitions(Definitions())
+    apply(parsed, upload.name)
 
 
 def save_trusted_query(question: str, sql: str) -> bool:
     """Widget callback: keep ``sql`` as the trusted query for ``question`` (checked first)."""
     try:
-        updated = state.definitions().with_trusted_query(question, sql)
+        updated = _session_definitions().with_trusted_query(question, sql)
     except DefinitionsError as exc:
         state.set_definitions_error(_refusal(exc, "The trusted query"))
         return False
@@ -221,7 +288,7 @@ def save_trusted_query(question: str, sql: str) -> bool:
 
 
 def _on_save_terms(widget_key: str, rows: list[dict[str, Any]]) -> None:
-    current = state.definitions()
+    current = _session_definitions()
     try:
         updated = definitions_from_rows(rows, current.trusted_queries)
     except DefinitionsError as exc:
@@ -232,8 +299,8 @@ def _on_save_terms(widget_key: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _on_delete_trusted(question: str) -> None:
-    current = state.definitions()
-    state.set_definitions(dataclasses.replace(
+    current = _session_definitions()
+    keep(dataclasses.replace(
         current, trusted_queries=tuple(q for q in current.trusted_queries if q.question != question)))
 
 
@@ -288,6 +355,6 @@ def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> 
             st.button("Remove", key=f"livechat.widget.definitions.remove.{number}",
                       on_click=_on_delete_trusted, args=(query.question,), icon=":material/delete:")
     st.download_button(
-        "Download the definitions (.definitions.yaml)", data=dump_definitions(state.definitions()),
+        "Download the definitions (.definitions.yaml)", data=dump_definitions(current_definitions(dataset, table_set)),
         file_name=download_name(dataset), mime="application/x-yaml", on_click="ignore",
         icon=":material/download:", key="livechat.widget.definitions.download")

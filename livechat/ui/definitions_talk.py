@@ -23,7 +23,7 @@ from livechat.summary.definitions import Definitions
 from livechat.summary.definitions_section import TRUSTED_TOOL
 from livechat.summary.first_questions import first_questions
 from livechat.tools.declarations import TableSource
-from livechat.ui import definitions, state
+from livechat.ui import definitions, state, tables
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet
@@ -91,7 +91,9 @@ def render_save_trusted(index: int, entry: Entry, transcript: Transcript) -> Non
             or not isinstance(sql, str) or not sql.strip():
         return
     question = turn_question(transcript, index) or f"query {index + 1}"
-    saved = state.definitions().trusted(question)
+    dataset = state.current_dataset()
+    kept = definitions.current_definitions(dataset, tables.current_table_set()) if dataset else Definitions()
+    saved = kept.trusted(question)
     if saved is not None and saved.sql == sql.strip():
         st.caption(f"Saved as the trusted query for \u201c{escape_markdown(question)}\u201d.")
         return

@@ -122,18 +122,23 @@ def set_load_failure(failure: LoadFailure | None) -> None:
         st.session_state[_LOAD_ERROR_KEY] = failure
 
 
-def definitions() -> Definitions:
-    """The analyst's terms and trusted queries for the loaded tables (empty at first).
+@dataclass(frozen=True)
+class KeptDefinitions:
+    """The analyst's terms and trusted queries, and the key of the tables they belong to
+    (``livechat.ui.definitions.definitions_key``): one place for a whole table set."""
 
-    One place for the whole table set (or the one table): kept when tables are ticked,
-    another sheet or header row is chosen; replaced by a new upload.
-    """
+    key: str
+    definitions: Definitions
+
+
+def kept_definitions() -> KeptDefinitions | None:
+    """The definitions this session holds, with their tables' key; None at first."""
     value = st.session_state.get(_DEFINITIONS_KEY)
-    return value if isinstance(value, Definitions) else Definitions()
+    return value if isinstance(value, KeptDefinitions) else None
 
 
-def set_definitions(value: Definitions) -> None:
-    """Replace the definitions of the loaded tables."""
+def set_kept_definitions(value: KeptDefinitions) -> None:
+    """Hold ``value`` as the session's definitions (for the tables its key names)."""
     st.session_state[_DEFINITIONS_KEY] = value
 
 
