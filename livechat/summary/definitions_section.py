@@ -48,13 +48,13 @@ def _one_line(text: str, cap: int) -> str:
 
 
 def term_line(term: Term) -> str:
-    """``- "net revenue" (also said: "turnover"): revenue after refunds. SQL: sum(…)``"""
+    """``- "net revenue" (also said: "turnover"): revenue after refunds; SQL: sum(…)``"""
     also = ""
     if term.aliases:
         also = " (also said: " + ", ".join(quote_name(_one_line(a, 60)) for a in term.aliases) + ")"
     line = f"- {quote_name(_one_line(term.name, 80))}{also}: {_one_line(term.meaning, 300)}"
     if term.sql:
-        line += f" SQL: {_one_line(term.sql, _SQL_CAP)}"
+        line += f"; SQL: {_one_line(term.sql, _SQL_CAP)}"
     return line
 
 
@@ -92,16 +92,16 @@ def definitions_section(definitions: Definitions, max_tokens: int | None = None)
                            if queries else "the trusted queries (still callable)")
         if len(terms) < total_terms:
             omitted.append(f"terms {len(terms) + 1}–{total_terms}" if terms else "the terms")
+        if not terms and not queries:  # a label with nothing under it: leave the section out
+            return DefinitionsSection("", 0, tuple(omitted))
         text = _render(terms, queries, omitted)
         tokens = estimate_tokens(text)
         if max_tokens is None or tokens <= max_tokens:
             return DefinitionsSection(text, tokens, tuple(omitted))
         if queries:
             queries.pop()
-        elif terms:
-            terms.pop()
         else:
-            return DefinitionsSection("", 0, tuple(omitted))
+            terms.pop()
 
 
 def plan_budget(budget: int, definitions: Definitions) -> tuple[int, DefinitionsSection]:

@@ -193,7 +193,7 @@ def _shape(sql_name: str, df: pd.DataFrame) -> _Shape:
         measure=measures[0] if measures else None,
         category=category,
         date=candidates.datetime[0] if candidates.datetime else None,
-        label=labels[0] if labels else category,
+        label=labels[0] if labels else None,  # the category has its own question already
         text=text_like[0] if text_like else None,
         has_nulls=bool(sample.isna().to_numpy().any()) if sample.size else False,
     )
