@@ -10,6 +10,7 @@ from livechat.summary.definitions_section import SECTION_LABEL
 from livechat.summary.escape import FENCE_CLOSE
 from livechat.ui import conversations, state
 from tests.app.apptest_support import new_app
+from tests.app.test_app_talk_tables import ORDERS_CSV, _parquet
 
 SALES_CSV = "region,revenue,refunds,day\n".encode() + "".join(
     f"{('North', 'South', 'East')[i % 3]},{100 + 7 * i}.5,{i % 4},2024-{1 + i % 6:02d}-{1 + i:02d}\n"
@@ -91,3 +92,22 @@ def test_definitions_return_with_the_same_tables_in_a_new_session() -> None:
     # And they are the set's own: other tables do not get them.
     other = _upload(new_app().run(), ("other.csv", b"a,b\n1,2\n3,4\n", "text/csv"))
     assert SECTION_LABEL not in _instruction(other)
+
+
+def test_unticking_a_table_marks_a_trusted_query_broken_and_keeps_it() -> None:
+    joined = (b"trusted_queries:\n  - question: total by region\n    sql: SELECT c.region, sum(o.amount) "
+              b"FROM orders o JOIN customers c USING (customer_id) GROUP BY 1\n")
+    orders = ORDERS_CSV + b"5,10,9.0\n"  # tables of this test's own
+    at = _upload(new_app().run(), ("orders.csv", orders, "text/csv"),
+                 ("customers.parquet", _parquet(), "application/octet-stream"),
+                 ("shop.definitions.yaml", joined, YAML_MIME))
+    assert not at.error and '"total by region"' in _instruction(at)
+    assert not [w for w in at.warning if w.value.startswith("Broken")]
+    at.checkbox(key=next(c.key for c in at.checkbox if c.key and c.key.endswith(".customers"))).uncheck().run()
+    assert not at.exception
+    [broken] = [w.value for w in at.warning if w.value.startswith("Broken")]
+    assert "customers" in broken
+    assert '"total by region"' not in _instruction(at)  # not offered to the model
+    assert any(c.value.startswith("SELECT c.region") for c in at.code)  # but kept, shown on the page
+    at.checkbox(key=next(c.key for c in at.checkbox if c.key and c.key.endswith(".customers"))).check().run()
+    assert not [w for w in at.warning if w.value.startswith("Broken")]
