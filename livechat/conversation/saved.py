@@ -2,9 +2,13 @@
 
 ``entry_to_dict`` / ``transcript_from_saved`` translate transcript entries (questions,
 answers, tool calls with their SQL and the results as given to the model, chart specs,
-notices, errors, per-turn figures) to dicts and back; ``record_snapshot`` takes
-everything the store keeps of a transcript in one go, on the script thread that owns the
-transcript, so the background writer never reads a transcript that is changing.
+notices, errors, per-turn figures) to dicts and back; ``RecordSnapshots.take`` (or
+``record_snapshot``) takes everything the store keeps of a transcript in one go, on the
+script thread that owns the transcript, so the background writer never reads a
+transcript that is changing. ``RecordSnapshots`` converts only entries that changed
+since its last snapshot and hands back the very same dict for the others, so a save
+costs a few small conversions however long the conversation (and the store's diff is
+mostly identity checks).
 
 Values that JSON cannot hold (NaN, infinities, dates in a tool result) become null or
 text. Conversation ids live here too: 128 random bits in the URL (``?conversation=``),
@@ -22,6 +26,7 @@ from livechat.conversation.transcript import Entry, Transcript
 
 __all__ = [
     "RecordSnapshot",
+    "RecordSnapshots",
     "entry_from_dict",
     "entry_to_dict",
     "new_conversation_id",
@@ -86,9 +91,39 @@ class RecordSnapshot:
     questions: int
 
 
+def _signature(entry: Entry) -> tuple[Any, ...]:
+    # Transcript replaces args/result/chart dicts (never mutates them) and changes the
+    # scalar fields in place: their identities and values say whether an entry changed.
+    return (entry.kind, entry.text, entry.role, entry.final, entry.interrupted, entry.tool, id(entry.args),
+            id(entry.result), entry.cancelled, id(entry.chart), entry.first_audio_s, entry.tokens)
+
+
+class RecordSnapshots:
+    """Snapshots of one transcript that reuse the dicts of unchanged entries (script thread)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[Entry, tuple[Any, ...], dict[str, Any]]] = {}
+
+    def take(self, transcript: Transcript) -> RecordSnapshot:
+        cache: dict[int, tuple[Entry, tuple[Any, ...], dict[str, Any]]] = {}
+        entries = []
+        for entry in transcript.entries:
+            signature = _signature(entry)
+            found = self._cache.get(id(entry))
+            if found is None or found[0] is not entry or found[1] != signature:
+                found = (entry, signature, entry_to_dict(entry))
+            cache[id(entry)] = found
+            entries.append(found[2])
+        self._cache = cache  # entries trimmed away are forgotten
+        return _snapshot(transcript, entries)
+
+
 def record_snapshot(transcript: Transcript) -> RecordSnapshot:
     """The transcript's entries and totals as plain data (script thread)."""
-    entries = [entry_to_dict(e) for e in transcript.entries]
+    return _snapshot(transcript, [entry_to_dict(e) for e in transcript.entries])
+
+
+def _snapshot(transcript: Transcript, entries: list[dict[str, Any]]) -> RecordSnapshot:
     questions = sum(1 for e in transcript.entries if e.kind == "message" and e.role == "user")
     totals = {"tokens_used": int(transcript.tokens_used),
               "first_audio_s": [float(x) for x in transcript.first_audio_s if math.isfinite(x)]}

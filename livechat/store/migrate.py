@@ -98,8 +98,12 @@ if __name__ == "__main__":  # pragma: no cover - operator entry point
     from livechat.store.engine import make_engine
     from livechat.store.settings import resolve_store_settings
 
+    import tomllib
+
     logging.basicConfig(level=logging.INFO)
-    settings = resolve_store_settings({})
+    secrets_file = Path(".streamlit/secrets.toml")
+    secrets = tomllib.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+    settings = resolve_store_settings(secrets)
     engine = make_engine(settings.url)
     try:
         upgrade(engine)

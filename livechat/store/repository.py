@@ -7,20 +7,20 @@ there, so nothing is left open between calls. Database errors come out as
 connect to server"); the original exception is chained for the log.
 
 The record is written as a diff: the store remembers (per conversation, in this
-process) a fingerprint of every entry it wrote, and rewrites only entries that changed
-(a message still being transcribed, a tool call that finished) or are new. A turn adds a
-few small rows, whatever the length of the conversation.
+process) every entry it wrote, and rewrites only entries that changed (a message still
+being transcribed, a tool call that finished) or are new. A turn adds a few small rows,
+whatever the length of the conversation. Callers hand over entry dicts they never change
+afterwards (``livechat.conversation.saved.RecordSnapshots`` reuses the dict of an
+unchanged entry), so most comparisons are identity checks.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +118,6 @@ class TableBlob:
     data: bytes
 
 
-def _fingerprint(body: Mapping[str, Any]) -> str:
-    return hashlib.sha1(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
 def _reason(exc: BaseException) -> str:
     """The first line of a driver's message, without SQLAlchemy's statement dump."""
     original = getattr(exc, "orig", None) or exc
@@ -137,8 +133,12 @@ class ConversationStore:
         self.engine = engine
         self._clock = clock
         self._chunk = chunk_bytes
-        self._written: dict[str, list[str]] = {}  # conversation -> entry fingerprints written
+        self._written: dict[str, list[Mapping[str, Any]]] = {}  # conversation -> entries written
         self._lock = threading.Lock()
+        # The in-process database (retention 0) is one connection shared by every thread:
+        # one transaction at a time, or two threads would interleave their statements.
+        shared = engine.dialect.name == "sqlite" and (engine.url.database or ":memory:") == ":memory:"
+        self._serial: threading.RLock | None = threading.RLock() if shared else None
 
     @classmethod
     def open(cls, url: str, **kwargs: Any) -> ConversationStore:
@@ -166,11 +166,12 @@ class ConversationStore:
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StoreError(_reason(exc)) from exc
+        with self._serial if self._serial is not None else nullcontext():
+            try:
+                with self.engine.begin() as connection:
+                    yield connection
+            except SQLAlchemyError as exc:
+                raise StoreError(_reason(exc)) from exc
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers."""
@@ -190,7 +191,7 @@ class ConversationStore:
     def save_record(self, conversation_id: str, *, title: str, questions: int, totals: Mapping[str, Any],
                     entries: Sequence[Mapping[str, Any]]) -> int:
         """Keep the conversation's row and record; return how many entry rows were written."""
-        prints = [_fingerprint(e) for e in entries]
+        entries = list(entries)
         with self._lock:
             before = self._written.get(conversation_id)
         try:
@@ -202,10 +203,11 @@ class ConversationStore:
                         record_entries.c.conversation_id == conversation_id))
                     changed = list(range(len(entries)))
                 else:
-                    changed = [i for i, p in enumerate(prints) if i >= len(before) or before[i] != p]
+                    changed = [i for i, e in enumerate(entries)
+                               if i >= len(before) or (before[i] is not e and before[i] != e)]
                     stale = [i for i in changed if i < len(before)]
-                    if len(before) > len(prints):
-                        stale.extend(range(len(prints), len(before)))
+                    if len(before) > len(entries):
+                        stale.extend(range(len(entries), len(before)))
                     if stale:
                         connection.execute(record_entries.delete().where(
                             record_entries.c.conversation_id == conversation_id,
@@ -219,7 +221,7 @@ class ConversationStore:
                 self._written.pop(conversation_id, None)
             raise
         with self._lock:
-            self._written[conversation_id] = prints
+            self._written[conversation_id] = entries
         return len(changed)
 
     def save_members(self, conversation_id: str, members: Sequence[MemberRow], *, title: str) -> None:

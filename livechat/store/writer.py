@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from livechat.store.repository import ConversationStore, StoreError
+from livechat.store.repository import BlobMissingError, ConversationStore, StoreError
 
 __all__ = ["Job", "StoreStatus", "StoreWriter"]
 
@@ -157,13 +157,16 @@ class StoreWriter:
     def read(self, fn: Callable[[ConversationStore], T], default: T) -> T:
         """``fn(store)`` on the caller's thread, or ``default`` when the store is down.
 
-        A failing read marks the store down (the writer retries), like a failing write."""
+        A failing read marks the store down (the writer retries), like a failing write; a
+        missing table (``BlobMissingError``) is the caller's to report and is raised."""
         with self._lock:
             store = self._store if self._reason is None else None
         if store is None:
             return default
         try:
             return fn(store)
+        except BlobMissingError:
+            raise
         except StoreError as exc:
             self._down(exc.reason)
             return default

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from livechat.conversation.saved import (
+    RecordSnapshots,
     new_conversation_id,
-    record_snapshot,
     transcript_from_saved,
     valid_conversation_id,
 )
@@ -55,6 +55,9 @@ _NOTE_KEY = "livechat.talk.restore_note"
 _SAVED_VERSION_KEY = "livechat.store.saved_version"
 _SAVED_TABLES_KEY = "livechat.store.saved_tables"
 _RESTORED_KEY = "livechat.store.restored"
+_PROBLEMS_KEY = "livechat.store.table_problems"  # restored tables that could not be opened
+_SNAPSHOTS_KEY = "livechat.store.snapshots"
+_DELETED_KEY = "livechat.store.deleted"  # deleted here, maybe not yet by the writer: not listed
 _LIST_LIMIT = 20
 _FLUSH_BEFORE_RESTORE_S = 2.0  # this process's own pending writes first (read your writes)
 
@@ -220,9 +223,9 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
         transcript, current = transcript_from_saved(saved.entries, saved.totals), str(wanted)
         problems = _restore_tables(saved)
         text = f"Restored the conversation from before the page was reloaded (about {saved.row.title})."
-        if problems:
-            text += " These tables could not be opened: " + "; ".join(problems) + "."
         st.session_state[_NOTE_KEY] = (transcript.version, text)
+        if problems:
+            st.session_state[_PROBLEMS_KEY] = tuple(problems)
         st.session_state[_RESTORED_KEY] = True
         st.session_state[_SAVED_VERSION_KEY] = transcript.version
         st.session_state[_SAVED_TABLES_KEY] = tuple(m.row for m in _members())
@@ -265,7 +268,10 @@ def save_progress() -> None:
         writer.submit(lambda store: store.save_members(current, rows, title=title), key=f"members:{current}")
         st.session_state[_SAVED_TABLES_KEY] = rows
     if record_changed or tables_changed:
-        snapshot = record_snapshot(transcript)
+        snapshots = st.session_state.get(_SNAPSHOTS_KEY)
+        if not isinstance(snapshots, RecordSnapshots):
+            snapshots = st.session_state[_SNAPSHOTS_KEY] = RecordSnapshots()
+        snapshot = snapshots.take(transcript)
         writer.submit(lambda store: store.save_record(current, title=title, questions=snapshot.questions,
                                                       totals=snapshot.totals, entries=snapshot.entries),
                       key=f"record:{current}")
@@ -289,7 +295,7 @@ def _start_new() -> None:
     transcript, current = Transcript(), new_conversation_id()
     st.session_state[_TRANSCRIPT_KEY] = transcript
     st.session_state[_ID_KEY] = current
-    for key in (_SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY):
+    for key in (_SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY, _PROBLEMS_KEY):
         st.session_state.pop(key, None)
     st.query_params[QUERY_PARAM] = current
 
@@ -304,12 +310,14 @@ def on_delete() -> None:
     current = conversation_id()
     if current is not None:
         store_writer().submit(lambda store: store.delete_conversation(current))
+        st.session_state[_DELETED_KEY] = st.session_state.get(_DELETED_KEY, frozenset()) | {current}
     _start_new()
 
 
 def on_open(target: str) -> None:
     """A listed conversation's callback: open it in this session (record and tables)."""
-    for key in (_TRANSCRIPT_KEY, _ID_KEY, _SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY):
+    for key in (_TRANSCRIPT_KEY, _ID_KEY, _SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY,
+                _PROBLEMS_KEY):
         st.session_state.pop(key, None)
     st.query_params[QUERY_PARAM] = target  # the shell's next call to session_transcript opens it
 
@@ -328,7 +336,13 @@ def clear_restore_note() -> None:
 
 
 def render_store_warning() -> None:
-    """On every page while the store is down: that conversations are not being saved."""
+    """On every page: stored tables that could not be opened, and while the store is down,
+    that conversations are not being saved."""
+    problems = st.session_state.get(_PROBLEMS_KEY)
+    if problems:
+        st.warning("These tables of the conversation could not be opened: " + "; ".join(problems)
+                   + ". Upload them again to use them; the rest of the conversation is here.",
+                   icon=":material/broken_image:")
     status = store_writer().status()
     if not status.saving:
         st.warning(f"Conversations are not being saved: {status.reason}. The app keeps working; "
@@ -349,7 +363,9 @@ def render_sidebar_conversations() -> None:
     """The sidebar's "Conversations": most recent first, reopen, new, delete (inside st.sidebar)."""
     st.subheader("Conversations")
     writer = store_writer()
-    rows = writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+    deleted = st.session_state.get(_DELETED_KEY, frozenset())
+    rows = [r for r in writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+            if r.id not in deleted]
     current = conversation_id()
     left, right = st.columns(2)
     left.button("New conversation", key="livechat.widget.conversation.new", on_click=on_new,

@@ -95,3 +95,27 @@ def test_a_store_that_is_down_is_said_on_every_page_and_the_app_works(store_down
     at.switch_page("pages/talk.py").run()
     assert not at.exception
     assert any(w.value.startswith("Conversations are not being saved: ") for w in at.warning)
+
+
+def test_a_table_whose_stored_copy_is_gone_is_named_and_the_rest_opens() -> None:
+    at = _upload_set(new_app().run())
+    conversation = at.query_params[QUERY]
+    writer = conversations.store_writer()
+    assert writer.flush(10.0)
+    saved = writer.read(lambda store: store.load(conversation), None)
+    customers = next(m for m in saved.members if m.sql_name == "customers")
+    conversations._restored_table.clear()  # as in a new process: nothing decoded yet
+
+    def drop(store) -> None:
+        from livechat.store.schema import blob_chunks
+
+        with store.engine.begin() as connection:
+            connection.execute(blob_chunks.delete().where(blob_chunks.c.table_key == customers.table_key))
+
+    writer.read(drop, None)
+    reloaded = _reload(conversation)
+    assert not reloaded.exception
+    note = " ".join(w.value for w in reloaded.warning)
+    assert "could not be opened: customers (customers.parquet): its stored copy is incomplete" in note
+    assert _ticks(reloaded) == {"orders": True}  # the rest opened
+    assert writer.status().saving  # a missing table is not a store that is down

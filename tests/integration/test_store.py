@@ -158,3 +158,25 @@ def test_an_unreachable_store_is_a_store_error_with_a_reason() -> None:
     with pytest.raises(StoreError) as caught:
         ConversationStore.open("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert caught.value.reason
+
+
+def test_retention_zero_keeps_the_store_in_process_memory_safely_across_threads() -> None:
+    import threading
+
+    from livechat.store.settings import resolve_store_settings
+
+    settings = resolve_store_settings({}, {"LIVECHAT_RETENTION_DAYS": "0"})
+    store = ConversationStore.open(settings.url)
+    try:
+        def write(n: int) -> None:
+            for i in range(20):
+                store.save_record(f"{n:02d}" * 11, title="t", questions=i, totals={}, entries=_entries(i % 5))
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(r.questions for r in store.list_conversations()) == [19, 19, 19, 19]
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from livechat.conversation.saved import (
+    RecordSnapshots,
     new_conversation_id,
     record_snapshot,
     transcript_from_saved,
@@ -56,3 +57,18 @@ def test_ids_are_random_and_only_id_shaped_values_are_looked_up() -> None:
     assert a != b and valid_conversation_id(a) and valid_conversation_id(b)
     for bad in (None, "", "short", "x" * 65, "../../etc/passwd-xxxxxxx", "a b c d e f g h i j k", 12345):
         assert not valid_conversation_id(bad)
+
+
+def test_snapshots_convert_only_what_changed() -> None:
+    transcript = _transcript()
+    snapshots = RecordSnapshots()
+    first = snapshots.take(transcript)
+    transcript.apply([TaggedEvent(1, ToolCallFinished("fc_2", "run_sql", {"rows": [[1]]}, False)),
+                      TaggedEvent(1, TranscriptUpdate(3, "user", "And", False))])
+    second = snapshots.take(transcript)
+    assert second.entries == record_snapshot(transcript).entries
+    same = [a is b for a, b in zip(first.entries, second.entries)]
+    assert same == [True, True, True, True, False]  # only the tool call that finished
+    assert len(second.entries) == 6 and second.entries[5]["text"] == "And"
+    transcript.apply([TaggedEvent(1, TranscriptUpdate(3, "user", "And wind?", True))])
+    assert snapshots.take(transcript).entries[5]["text"] == "And wind?"
