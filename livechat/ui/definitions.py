@@ -42,6 +42,7 @@ from livechat.summary.definitions import (
     is_definitions_file,
     parse_definitions,
 )
+from livechat.summary.builder import DataSummary
 from livechat.summary.definitions_section import DefinitionsSection, plan_budget
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.token_estimate import estimate_tokens
@@ -186,8 +187,16 @@ def model_view(dataset: CurrentDataset, table_set: CurrentTableSet | None, budge
         base = cache.dataset_model_view(dataset, summary_budget)
     if not section.text:
         return DefinedView(base, section, summary_budget)
-    instruction = build_system_instruction(base.summary, definitions=section.text)
-    return DefinedView(ModelView(base.summary, instruction, estimate_tokens(instruction)), section, summary_budget)
+    key, _ = model_source(dataset, table_set)
+    return DefinedView(_with_section(key, summary_budget, definitions.digest, base.summary, section.text),
+                       section, summary_budget)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _with_section(key: str, summary_budget: int, digest: str, _summary: DataSummary, _section: str) -> ModelView:
+    # Once per tables, budget and definitions: every Talk-page run asks for it.
+    instruction = build_system_instruction(_summary, definitions=_section)
+    return ModelView(_summary, instruction, estimate_tokens(instruction))
 
 
 def analyst_words(definitions: Definitions) -> list[str]:

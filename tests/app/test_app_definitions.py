@@ -111,3 +111,17 @@ def test_unticking_a_table_marks_a_trusted_query_broken_and_keeps_it() -> None:
     assert any(c.value.startswith("SELECT c.region") for c in at.code)  # but kept, shown on the page
     at.checkbox(key=next(c.key for c in at.checkbox if c.key and c.key.endswith(".customers"))).check().run()
     assert not [w for w in at.warning if w.value.startswith("Broken")]
+
+
+def test_definitions_return_with_a_reopened_conversation() -> None:
+    at = _upload(new_app().run(), ("sales.csv", _fresh("reload"), "text/csv"),
+                 ("sales.definitions.yaml", DEFINITIONS, YAML_MIME))
+    conversation = at.query_params[conversations.QUERY_PARAM]
+    assert conversations.store_writer().flush(10.0)
+    reloaded = new_app()
+    reloaded.query_params[conversations.QUERY_PARAM] = conversation
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.main.subheader[0].value == "sales.csv"  # the tables came back from the store
+    instruction = _instruction(reloaded)
+    assert "revenue after refunds" in instruction[instruction.index(SECTION_LABEL):]
