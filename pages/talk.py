@@ -25,7 +25,6 @@ ctx, rtc_configuration = opened
 question = st.chat_input(talk.CHAT_PLACEHOLDER, key=talk.CHAT_KEY) or definitions_talk.pending_question()
 if question:
     talk.submit_question(ctx, question)
-talk.render_first_questions(ctx)
 
 col_voice, col_options = st.columns([3, 2], vertical_alignment="center")
 with col_options, st.expander("Audio options", icon=":material/tune:"):
@@ -42,6 +41,7 @@ with col_options, st.expander("Audio options", icon=":material/tune:"):
 with col_voice:
     talk.render_voice(ctx, processing=processing, rtc_configuration=rtc_configuration)
 
+talk.render_first_questions(ctx)  # before the first question only
 talk.live_panel()
 talk.render_record(ctx)
 talk.render_instruction(ctx)

@@ -84,8 +84,9 @@ def test_definitions_trusted_queries_and_first_questions(e2e_stack, browser_fact
     # A run_sql call saved as a trusted query, with the question it answers.
     tab.ask(f"call run_sql {json.dumps({'query': SQL})}")
     emulator.wait_for(lambda ss: _answered(ss, known, "run_sql"), timeout=45)
-    tool = page.locator(".st-key-transcript [data-testid='stExpander']", has_text="Tool: run_sql").first
-    tool.wait_for(timeout=20_000)
+    # The expander's label changes when the call finishes (a new, closed expander): open the final one.
+    tab.wait_for_transcript("Tool: run_sql (done)", timeout_s=30)
+    tool = page.locator(".st-key-transcript [data-testid='stExpander']", has_text="Tool: run_sql (done)").first
     tool.locator("summary").click()
     box = tool.get_by_label("The question it answers")
     box.wait_for(timeout=10_000)
