@@ -7,7 +7,7 @@ import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.data.tableset import MAX_TABLES
-from livechat.ui import cache, definitions, model_panel, shell, state, tables
+from livechat.ui import cache, definitions, definitions_panel, model_panel, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
@@ -202,4 +202,4 @@ with tab_model:
     st.code("\n".join(vocabulary), language=None)
 
 with tab_definitions:
-    definitions.render_panel(current, table_set)
+    definitions_panel.render_panel(current, table_set)

@@ -12,10 +12,10 @@ writer), so they return with a reopened conversation and with the same tables up
 again. Trusted queries are marked broken for the tables as they are now (``active``),
 never dropped.
 
-Data page: ``.definitions.yaml`` files uploaded beside the data (``split_files``,
-``apply_files``), the table of terms (``st.data_editor``), the trusted queries with their
-broken marks, and a download of the same YAML. Every change is checked whole before it
-is applied: a refusal says which line and why, and nothing of it is kept.
+Changes: ``.definitions.yaml`` files uploaded beside the data (``split_files``,
+``apply_files``), a saved trusted query, the Data page's edits
+(``livechat.ui.definitions_panel``). Every change is checked whole before it is applied
+(``apply``): a refusal says which line and why, and nothing of it is kept.
 
 Runs on the session's script thread (page runs and widget callbacks).
 """
@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from livechat.live.tokens import MAX_CUSTOM_VOCABULARY, LiveSettings
@@ -37,7 +36,6 @@ from livechat.summary.definitions import (
     Definitions,
     DefinitionsError,
     Problem,
-    definitions_from_rows,
     dump_definitions,
     is_definitions_file,
     parse_definitions,
@@ -52,14 +50,11 @@ from livechat.tools.toolbox import ToolBox
 from livechat.tools.trusted import TrustedQueryRunner, check_definitions, mark_broken
 from livechat.ui import cache, conversations, state, tables
 from livechat.ui.cache import ModelView
-from livechat.ui.formatting import escape_markdown
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet, UploadedFileLike
 
 logger = logging.getLogger(__name__)
 
-TERMS_WIDGET_PREFIX = "livechat.widget.definitions.terms."
-TERM_COLUMNS = ("name", "meaning", "sql", "aliases")
 _EXTRA_NAME = "definitions"  # the store's per-table-set entry (set_extras.name)
 _EXTRA_FORMAT = "definitions-yaml-1"
 _UNREACHABLE = object()  # the store's read default: down or not open yet
@@ -143,7 +138,7 @@ def keep(definitions: Definitions) -> None:
     conversations.store_writer().submit(job, key=f"extra:{key}:{_EXTRA_NAME}")
 
 
-def _session_definitions() -> Definitions:
+def session_definitions() -> Definitions:
     dataset = state.current_dataset()
     return current_definitions(dataset, tables.current_table_set()) if dataset is not None else Definitions()
 
@@ -239,7 +234,7 @@ def wire(settings: LiveSettings, toolbox: ToolBox, key: str, dataset: CurrentDat
 # ----------------------------------------------------------------------------- changes
 
 
-def _refusal(exc: DefinitionsError, what: str) -> str:
+def refusal(exc: DefinitionsError, what: str) -> str:
     return f"{what} not applied: " + "; ".join(str(p) for p in exc.problems[:8]) + (
         f"; and {len(exc.problems) - 8} more" if len(exc.problems) > 8 else "")
 
@@ -253,7 +248,7 @@ def apply(definitions: Definitions, what: str) -> bool:
             raise DefinitionsError([Problem(None, "no tables are loaded")])
         checked = check_definitions(definitions, source[1])
     except DefinitionsError as exc:
-        state.set_definitions_error(_refusal(exc, what))
+        state.set_definitions_error(refusal(exc, what))
         return False
     except Exception:  # never a traceback on the analyst's screen
         logger.exception("Definitions could not be checked")
@@ -281,7 +276,7 @@ def apply_files(files: Sequence[UploadedFileLike]) -> None:
     try:
         parsed = parse_definitions(upload.getvalue())
     except DefinitionsError as exc:
-        state.set_definitions_error(_refusal(exc, upload.name))
+        state.set_definitions_error(refusal(exc, upload.name))
         return
     apply(parsed, upload.name)
 
@@ -289,81 +284,8 @@ def apply_files(files: Sequence[UploadedFileLike]) -> None:
 def save_trusted_query(question: str, sql: str) -> bool:
     """Widget callback: keep ``sql`` as the trusted query for ``question`` (checked first)."""
     try:
-        updated = _session_definitions().with_trusted_query(question, sql)
+        updated = session_definitions().with_trusted_query(question, sql)
     except DefinitionsError as exc:
-        state.set_definitions_error(_refusal(exc, "The trusted query"))
+        state.set_definitions_error(refusal(exc, "The trusted query"))
         return False
     return apply(updated, "The trusted query")
-
-
-def _on_save_terms(widget_key: str, rows: list[dict[str, Any]]) -> None:
-    current = _session_definitions()
-    try:
-        updated = definitions_from_rows(rows, current.trusted_queries)
-    except DefinitionsError as exc:
-        state.set_definitions_error(_refusal(exc, "The terms"))
-        return
-    if apply(updated, "The terms"):
-        st.session_state.pop(widget_key, None)
-
-
-def _on_delete_trusted(question: str) -> None:
-    current = _session_definitions()
-    keep(dataclasses.replace(
-        current, trusted_queries=tuple(q for q in current.trusted_queries if q.question != question)))
-
-
-# ----------------------------------------------------------------------------- Data page
-
-
-def terms_frame(definitions: Definitions) -> pd.DataFrame:
-    """The terms as the editor's rows (aliases as comma-separated text)."""
-    rows = [{"name": t.name, "meaning": t.meaning, "sql": t.sql or "", "aliases": ", ".join(t.aliases)}
-            for t in definitions.terms]
-    return pd.DataFrame(rows, columns=list(TERM_COLUMNS)).astype("string")
-
-
-def download_name(dataset: CurrentDataset) -> str:
-    """``sales.definitions.yaml`` for ``sales.csv``: the name the upload recognises."""
-    stem = dataset.source.rsplit(".", 1)[0] or "tables"
-    return f"{stem}.definitions.yaml"
-
-
-def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> None:
-    """The Data page's "Definitions" tab: terms, trusted queries, download (a refusal is
-    shown at the top of the page)."""
-    definitions = active(dataset, table_set)
-    st.markdown(
-        "**Terms**: what your words mean, with an optional SQL expression and the aliases you say. "
-        "The model gets them after the data, and they join the transcription vocabulary. Upload a "
-        "`.definitions.yaml` beside the data to fill this in (see the README for the format).")
-    widget_key = TERMS_WIDGET_PREFIX + definitions.digest
-    edited = st.data_editor(
-        terms_frame(definitions), key=widget_key, num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={
-            "name": st.column_config.TextColumn("Term", required=True, max_chars=80),
-            "meaning": st.column_config.TextColumn("Meaning (one sentence)", max_chars=300),
-            "sql": st.column_config.TextColumn("SQL (optional)", max_chars=2000),
-            "aliases": st.column_config.TextColumn("Aliases (comma-separated)"),
-        })
-    rows = edited.to_dict("records") if isinstance(edited, pd.DataFrame) else []
-    st.button("Save the terms", key="livechat.widget.definitions.save_terms", on_click=_on_save_terms,
-              args=(widget_key, rows), icon=":material/save:",
-              help="Checked whole against the tables first: SQL that does not run is refused.")
-    st.markdown("**Trusted queries**: saved from the Talk page (\"Save as trusted query\" under a "
-                "run_sql call) or from the file. The model runs them with run_trusted_query.")
-    if not definitions.trusted_queries:
-        st.caption("None yet.")
-    for number, query in enumerate(definitions.trusted_queries):
-        with st.container(border=True):
-            st.markdown(f"**{escape_markdown(query.question)}**")
-            st.code(query.sql, language="sql", wrap_lines=True)
-            if query.broken:
-                st.warning(f"Broken: it no longer runs on these tables ({query.broken}). It is kept; "
-                           "the model is not offered it until the tables fit it again.")
-            st.button("Remove", key=f"livechat.widget.definitions.remove.{number}",
-                      on_click=_on_delete_trusted, args=(query.question,), icon=":material/delete:")
-    st.download_button(
-        "Download the definitions (.definitions.yaml)", data=dump_definitions(current_definitions(dataset, table_set)),
-        file_name=download_name(dataset), mime="application/x-yaml", on_click="ignore",
-        icon=":material/download:", key="livechat.widget.definitions.download")

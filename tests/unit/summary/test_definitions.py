@@ -61,7 +61,8 @@ _word = st.text(alphabet=st.characters(categories=("L", "N"), include_characters
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(_word, _word, st.none() | _word, st.lists(_word, max_size=3)), max_size=5, unique_by=lambda t: t[0].casefold()))
+@given(st.lists(st.tuples(_word, _word, st.none() | _word, st.lists(_word, max_size=3)), max_size=5,
+                unique_by=lambda t: t[0].casefold()))
 def test_round_trip_of_any_terms(rows: list[tuple[str, str, str | None, list[str]]]) -> None:
     terms, seen = [], set()
     for name, meaning, sql, aliases in rows:
