@@ -2,7 +2,8 @@
 
 ``encode_table`` writes the cleaned DataFrame (never the raw upload) as Parquet with
 Arrow's schema, so dtypes come back as they were: pandas' Arrow strings, datetimes with
-their zone, nullable integers. Everything else a ``LoadedTable`` carries (display name,
+their zone, nullable integers. Parquet has no second-resolution timestamps (they come
+back in milliseconds), so each column's dtype is saved too and restored where it differs. Everything else a ``LoadedTable`` carries (display name,
 sheets, warnings, encoding, column conversions, where the table was found) goes in a
 JSON-ready dict. ``decode_table`` returns the very object the load path returns, so
 the rest of the app cannot tell a restored table from a parsed one.
@@ -49,6 +50,7 @@ def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
         "encoding_choices": list(table.encoding_choices),
         "conversions": [asdict(c) for c in table.conversions],
         "layout": asdict(table.layout) if table.layout is not None else None,
+        "dtypes": [str(t) for t in table.df.dtypes],
         "rows": int(table.df.shape[0]),
         "columns": int(table.df.shape[1]),
     }
@@ -66,6 +68,13 @@ def decode_table(data: bytes, meta: dict[str, Any]) -> LoadedTable:
     if df.shape != (meta.get("rows"), meta.get("columns")):
         raise SnapshotError(f"its stored copy has {df.shape[0]:,} rows x {df.shape[1]:,} columns, "
                             f"not the {meta.get('rows')} x {meta.get('columns')} saved")
+    saved = meta.get("dtypes") or []
+    for position, wanted in enumerate(saved[: df.shape[1]]):
+        if str(df.dtypes.iloc[position]) != wanted:
+            try:  # e.g. datetime64[s] read back as datetime64[ms]
+                df.isetitem(position, df.iloc[:, position].astype(wanted))
+            except (TypeError, ValueError) as exc:
+                raise SnapshotError(f"its column {df.columns[position]!r} cannot be read back as {wanted}") from exc
     try:
         return LoadedTable(
             df=df,

@@ -95,10 +95,10 @@ def _backup_sqlite(engine: Engine, current: str | None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - operator entry point
+    import tomllib
+
     from livechat.store.engine import make_engine
     from livechat.store.settings import resolve_store_settings
-
-    import tomllib
 
     logging.basicConfig(level=logging.INFO)
     secrets_file = Path(".streamlit/secrets.toml")

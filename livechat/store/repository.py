@@ -40,8 +40,8 @@ from livechat.store.schema import (
 )
 
 __all__ = [
-    "BlobMissingError",
     "CHUNK_BYTES",
+    "BlobMissingError",
     "ConversationRow",
     "ConversationStore",
     "MemberRow",

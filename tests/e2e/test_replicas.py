@@ -2,18 +2,15 @@
 
 Two analysts land on different replicas (the Settings page names the replica, and so
 does HAProxy's affinity cookie); each uploads a different dataset and completes a voice
-turn grounded in it. The replicas keep conversations in one PostgreSQL (issue 26). Then
-one replica is killed: its analyst sees a clear message on the page HAProxy moved them to
-and, after reloading on the other replica, finds their table and their record there
-(restored from the store, no upload) and a new question runs SQL on the restored table,
-while the other analyst's call goes on untouched: the same Live session, never ended,
-still receiving their speech.
+turn grounded in it. Then one replica is killed: its analyst sees a clear message on the
+page HAProxy moved them to and, after reloading, works again (upload, voice turn) on the
+other replica, while the other analyst's call goes on untouched: the same Live session,
+never ended, still receiving their speech.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import time
@@ -34,10 +31,8 @@ _REPLICA_LINE = re.compile(r"Replica:\s*(\S+)")
 
 
 @pytest.fixture(scope="module")
-def fleet_stack(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> Iterator[tuple[Fleet, object]]:
+def fleet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, object]]:
     reason = fleet_unavailable_reason()
-    if reason is None and isinstance(postgres_server, str):
-        reason = postgres_server  # PostgreSQL could not start: the replicas' shared store
     if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI must run the replica tests, but {reason}", pytrace=False)
@@ -49,9 +44,7 @@ def fleet_stack(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> It
     env.update({"GEMINI_API_KEY": key, "GEMINI_BASE_URL": emulator.base_url, "GEMINI_CA_FILE": emulator.ca_file,
                 "LIVECHAT_AUDIO_PROCESSING": "off", "PYTHONUNBUFFERED": "1",
                 # Two browsers and two replicas on a shared 2-core machine: see voice_turn.py.
-                "LIVECHAT_UPLINK_STALL_S": "3",
-                # One store for both replicas: what an analyst had follows them to the other one.
-                "LIVECHAT_DATABASE_URL": postgres_server.new_database()})
+                "LIVECHAT_UPLINK_STALL_S": "3"})
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), env, replicas=2)
     try:
         fleet.start()
@@ -137,9 +130,7 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
         a.navigate("Data", "/")
         session_b = _voice_turn(b, emulator, fleet, beta.name, {session_a})
 
-        # The replica serving A dies. A's address names their conversation.
-        a_url = a.page.url
-        assert "conversation=" in a_url
+        # The replica serving A dies.
         heard_b = _session(emulator, session_b)["audio_in_seconds"]
         before_kill = {s["id"] for s in emulator.sessions()}
         fleet.kill(replica_a)
@@ -149,7 +140,6 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
         # refresh does it at once).
         moved = _next_click_shows_moved(a)
         assert f"replica {replica_a}" in moved and f"replica {replica_b}" in moved, moved
-        assert "restored from the store" in moved, moved
 
         # B's call never noticed: the same session, still open, still hearing B.
         emulator.wait_for(lambda ss: _session(emulator, session_b)["audio_in_seconds"] > heard_b + 2.0
@@ -160,27 +150,17 @@ def test_two_analysts_on_two_replicas_and_one_replica_dies(fleet_stack, browser_
         assert not [s for s in emulator.sessions() if s["id"] not in before_kill], "a conversation was restarted"
         assert b.state_text() in {"Session: listening", "Session: responding"}, b.state_text()
 
-        # After a reload, on B's replica, A's table and record are there, restored from the
-        # store, and a new question runs SQL on the restored table. (The reload is a fresh tab
-        # of the same browser, cookies kept: the old tab's capture of the fake microphone,
-        # whose connection died with the replica, is then surely released.)
+        # After a reload, A works again, on B's replica. (The reload is a fresh tab of the
+        # same browser, cookies kept: the old tab's capture of the fake microphone, whose
+        # connection died with the replica, is then surely released.)
         a.close()
         a = browser_a.new_page()
-        a.page.goto(a_url, wait_until="domcontentloaded")
-        a.page.locator('[data-testid="stHeading"]', has_text=alpha.name).first.wait_for(timeout=30_000)
+        a.goto(fleet.url, "/")
+        a.upload(alpha)
         assert _cookie_replica(a) == replica_b
-        a.navigate_to_talk()
-        a.wait_for_transcript("You said", timeout_s=30)  # A's voice turn, from before the kill
-        asked = len(_sql_rows(emulator))
-        a.ask("call run_sql " + json.dumps({"query": "SELECT count(*) AS n, count(DISTINCT ship) AS ships FROM data"}))
-        emulator.wait_for(lambda ss: len(_sql_rows(emulator)) > asked, timeout=30)
-        assert _sql_rows(emulator)[-1] == [[60, 60]]
+        known = {s["id"] for s in emulator.sessions()}
+        _voice_turn(a, emulator, fleet, alpha.name, known)
         assert a.page.get_by_text(MOVED_TEXT).count() == 0, "the moved message outlived the reload"
-
-
-def _sql_rows(emulator) -> list[list]:
-    return [c["response"].get("rows") for s in voice_sessions(emulator.sessions()) for c in s["tool_calls"]
-            if c["name"] == "run_sql" and c["response"] is not None]
 
 
 def _next_click_shows_moved(tab: harness.TalkPage, timeout_s: float = 60.0) -> str:

@@ -7,7 +7,6 @@ never held the API key or a token name.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -42,7 +41,7 @@ def _sql_results(emulator) -> list[dict]:
 def _saved(db_url: str, conversation: str):
     store = ConversationStore(make_engine(db_url))
     try:
-        return store.load(conversation), store
+        return store.load(conversation)
     finally:
         store.close()
 
@@ -50,7 +49,7 @@ def _saved(db_url: str, conversation: str):
 def _wait_saved(db_url: str, conversation: str, questions: int, timeout_s: float = 30.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        saved, store = _saved(db_url, conversation)
+        saved = _saved(db_url, conversation)
         if saved is not None and saved.row.questions >= questions and saved.members:
             check = ConversationStore(make_engine(db_url))
             try:
@@ -97,8 +96,7 @@ def test_tables_and_record_survive_reload_and_restart_then_delete(browser_factor
 
             # (a) A reload: the same record, and the same table (not the sample) on both pages.
             tab.page.reload(wait_until="domcontentloaded")
-            tab.wait_for_component()
-            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=30)
+            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=60)
             assert "call run_sql" in text
             tab.page.get_by_text("Restored the conversation").first.wait_for(timeout=10_000)
             assert tab.page.locator('[data-testid="stSidebar"]').get_by_text("harbour_store.csv").count() > 0
@@ -115,8 +113,7 @@ def test_tables_and_record_survive_reload_and_restart_then_delete(browser_factor
                                                 extra_env=env).start()
         with harness.app_failure_context(second, emulator):
             tab.goto(second.url, f"/talk?conversation={conversation}")
-            tab.wait_for_component()
-            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=30)
+            text = tab.wait_for_transcript("Which ship carried the most?", timeout_s=60)
             assert "call run_sql" in text
             # The restored table answers a new question's SQL: no upload happened here.
             result = _ask_sql(tab, emulator, len(_sql_results(emulator)))
@@ -131,9 +128,9 @@ def test_tables_and_record_survive_reload_and_restart_then_delete(browser_factor
             tab.page.wait_for_url(lambda url: conversation not in url, timeout=15_000)
             listed.wait_for(state="detached", timeout=15_000)
         deadline = time.monotonic() + 30
-        while _saved(db_url, conversation)[0] is not None and time.monotonic() < deadline:
+        while _saved(db_url, conversation) is not None and time.monotonic() < deadline:
             time.sleep(0.2)  # the delete is written by the background writer
-        assert _saved(db_url, conversation)[0] is None
+        assert _saved(db_url, conversation) is None
     finally:
         for server in (app, second):
             if server is not None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from livechat.store import ConversationStore, MemberRow, StoreError
-from livechat.store import migrate
+from livechat.store import ConversationStore, MemberRow, StoreError, migrate
 from livechat.store.repository import BlobMissingError
 from livechat.store.schema import blob_chunks, record_entries, table_blobs
 

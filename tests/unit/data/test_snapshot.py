@@ -22,6 +22,15 @@ def test_a_table_comes_back_equal() -> None:
     assert table.conversions and table.layout is not None  # the example exercises both
 
 
+def test_second_resolution_times_keep_their_unit() -> None:
+    from livechat.data.load import LoadedTable
+
+    df = pd.DataFrame({"at": pd.to_datetime(["2024-01-01 10:00:01", "2024-01-02 11:00:02"]).as_unit("s"),
+                       "n": [1, 2]})
+    back = decode_table(*encode_table(LoadedTable(df=df, name="t", sheets=(), sheet=None, warnings=())))
+    pd.testing.assert_frame_equal(back.df, df)
+
+
 def test_a_damaged_copy_is_a_snapshot_error() -> None:
     data, meta = encode_table(load_table(CSV, "sales.csv"))
     with pytest.raises(SnapshotError, match="damaged"):
