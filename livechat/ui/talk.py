@@ -48,7 +48,8 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import cache, conversations, ice, record, runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat
+from livechat.ui import (cache, conversations, definitions, definitions_talk, ice, record, runtime, shutdown,
+                         state, tables, talk_style, transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -258,6 +259,8 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
         key = session_key(dataset, budget, config)
     else:
         settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
+    # The analyst's definitions: their section, words, run_trusted_query and a key of their own.
+    settings, executor, key = definitions.wire(settings, toolbox, key, dataset, table_set, budget)
     bridge = get_bridge()
     ctx = TalkContext(
         dataset=dataset,
@@ -265,7 +268,7 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
         config=config,
         settings=settings,
         key=key,
-        factory=session_factory(config, settings, toolbox.execute, name=f"live-{bridge.name}"),
+        factory=session_factory(config, settings, executor, name=f"live-{bridge.name}"),
         bridge=bridge,
         transcript=get_transcript(),
     )
@@ -339,6 +342,14 @@ def submit_question(ctx: TalkContext, question: str) -> None:
     except Exception as exc:  # never a traceback on the analyst's screen
         logger.exception("The typed question could not be sent")
         ctx.transcript.add_error(page_message(Situation.SEND, str(exc)))
+
+
+def render_first_questions(ctx: TalkContext) -> None:
+    """Questions worth asking, as buttons, until the conversation's first question."""
+    try:
+        definitions_talk.render_first_questions(ctx.dataset, tables.current_table_set(), ctx.transcript)
+    except Exception:  # a suggestion must never cost the page
+        logger.exception("The first questions could not be made")
 
 
 def render_voice(ctx: TalkContext, *, processing: bool,
