@@ -2,6 +2,8 @@
 
 Both are built from the same turns (``livechat.conversation.record.turns``): the dataset
 and the instruction's summary hash first, then each turn's question, answer, figures,
+each figure the answer said with how it matched the data (``Figures: 1,234 exact
+(run_sql row 1, total) · 7,000 not found``, see ``livechat.conversation.figures``),
 the SQL that ran with the rows returned to the model, and the charts. Charts arrive as
 PNG bytes from the caller (rendering needs the dataset; see
 ``livechat.tools.charts.chart_png``): the zip holds them as files the Markdown links to,
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from livechat.conversation.figures.check import report_line
 from livechat.conversation.record import ToolWork, Turn
 from livechat.redact import redact_text
 
@@ -149,6 +152,9 @@ def markdown_report(turns: Sequence[Turn], context: ReportContext, *, charts: Ma
         out += [_md_quote(turn.answer) if turn.answer else "_(no spoken answer)_", ""]
         if turn.figures:
             out += ["_" + _md_text(" · ".join(turn.figures)) + "_", ""]
+        checked = report_line(turn.figure_checks)
+        if checked:
+            out += [_md_text(checked), ""]
         for note in turn.notes:
             out += [f"Note: {_md_text(note)}", ""]
         for error in turn.errors:
@@ -235,6 +241,9 @@ def html_report(turns: Sequence[Turn], context: ReportContext, *, charts: Mappin
         out.append(f'<div class="a"><strong>{label}</strong>\n{_h(turn.answer or "(no spoken answer)")}</div>')
         if turn.figures:
             out.append(f'<p class="figures">{_h(" · ".join(turn.figures))}</p>')
+        checked = report_line(turn.figure_checks)
+        if checked:
+            out.append(f'<p class="checked-figures">{_h(checked)}</p>')
         out += [f'<p class="note">{_h(n)}</p>' for n in turn.notes]
         out += [f'<p class="error">{_h(e)}</p>' for e in turn.errors]
         for work in turn.tools:

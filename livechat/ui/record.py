@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from livechat.conversation.figures.check import check_transcript
 from livechat.conversation.record import ToolWork, Turn, turns
 from livechat.conversation.report import ReportContext, html_report, report_zip
 from livechat.conversation.store import RecordStore, new_conversation_id, valid_conversation_id
@@ -160,6 +161,7 @@ def chart_images(record: list[Turn], source: ChartSource | None) -> dict[int, by
 def _prepare(transcript: Transcript, dataset: CurrentDataset | None, instruction: str,
              model: str, source: ChartSource | None) -> tuple[int, bytes, bytes, str]:
     """Both report files for the transcript as it is now: (version, zip, html, file stem)."""
+    check_transcript(transcript, instruction)  # replies not checked on screen yet (e.g. restored ones)
     record = turns(list(transcript.entries))
     context = report_context(dataset, instruction, model)
     images = chart_images(record, source)
