@@ -192,9 +192,8 @@ def _describe(op: int, a: Evidence, b: Evidence) -> str:
     return f"percent change from {b.source} to {a.source}"
 
 
-def match_one(figure: Spoken, index: EvidenceIndex) -> Mark:
-    """The best support for one figure in ``index``."""
-    candidates = _candidates(figure)
+def _direct(figure: Spoken, index: EvidenceIndex, candidates: list[_Candidate]) -> Mark | None:
+    """An exact match among ``candidates``, else a rounded one, else None."""
     base = dict(text=figure.text, start=figure.start, end=figure.end)
     for candidate in candidates:
         slack = 1e-9 * max(1.0, candidate.value)
@@ -212,7 +211,23 @@ def match_one(figure: Spoken, index: EvidenceIndex) -> Mark:
         best, candidate = min(rounded, key=lambda hit: (index.items[hit[0]].rank, hit[0]))
         return Mark(**base, kind="rounded", source=_with_note(index.items[best].source, candidate.note),
                     value=index.items[best].value)
-    for candidate in candidates[:1] if not figure.percent else candidates[:2]:
+    return None
+
+
+def match_one(figure: Spoken, index: EvidenceIndex) -> Mark:
+    """The best support for one figure in ``index``.
+
+    Tiers, best first: the figure as said (and a percentage as a fraction), exact then
+    rounded; the figure in another scale ("1.2 million" as 1.2 in millions); derived."""
+    candidates = _candidates(figure)
+    as_said = [c for c in candidates if not c.note.startswith("in ")]
+    rescaled = [c for c in candidates if c.note.startswith("in ")]
+    for tier in (as_said, rescaled):
+        mark = _direct(figure, index, tier) if tier else None
+        if mark is not None:
+            return mark
+    base = dict(text=figure.text, start=figure.start, end=figure.end)
+    for candidate in as_said:
         found = index.derived_between(*_window(candidate, figure.hedge), percent=candidate.percent_units)
         if found:
             op, i, j, value = min(found, key=lambda d: (max(index.items[d[1]].rank, index.items[d[2]].rank),

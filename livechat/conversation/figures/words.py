@@ -22,6 +22,7 @@ from livechat.conversation.figures.lexicon import LANGUAGES, PERCENT_WORDS, POIN
 
 __all__ = ["WordNumber", "word_numbers"]
 
+_ISOLATED_MAX = 3  # text2num's own threshold for isolated numbers, applied to what it lets through
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\w\s]")
 _PERCENT_AFTER = re.compile(r"\s*(" + "|".join(re.escape(p) for p in PERCENT_WORDS) + r")\b", re.IGNORECASE)
 _HUNDRED_AFTER_PER = frozenset({("pour", "cent"), ("por", "ciento"), ("per", "cento"), ("por", "cento"),
@@ -96,6 +97,8 @@ def word_numbers(text: str, language: str, *, skip_years: bool = True) -> list[W
         index += 1
         if occ.is_ordinal:
             continue
+        if occ.end - occ.start == 1 and occ.value <= _ISOLATED_MAX:
+            continue  # "un", "unos", "tercer": an article or a rank more often than a figure
         first, last = tokens[occ.start], tokens[occ.end - 1]
         value, scale, end_token = float(occ.value), 1.0, occ.end
         last_word = last.text().lower()
