@@ -36,7 +36,7 @@ _TABLE_LINE = re.compile(r'^\s*(?:dataset|table)\s+"((?:[^"\\]|\\.)*)"\s*:(.*)$'
 # "#" row numbers: numbers that are not statistics.
 _NOT_A_STAT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}:\d{2}(?::\d{2})?|[A-Za-z]+-\d+")
 _RANGE_DASH = re.compile(r"(?<=\d)-(?=\d)")  # "length 12-12" is two numbers, not 12 and -12
-_SKIPPED_LINES = ("marks:", "columns (")
+_SKIPPED_LINES = ("marks:", "columns (", "sample rows (")
 _SUMMARY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|~?[-+]?\d+(?:\.\d+)?%?|[A-Za-z_][\w]*|[;,():&×]')
 
 
@@ -134,7 +134,7 @@ def _summary_evidence(instruction: str) -> tuple[Evidence, ...]:
 
 
 def _read_block(lines: Sequence[str], out: list[Evidence]) -> None:
-    subject = "dataset"
+    subject, paired = "dataset", False
     sample_header: list[str] | None = None
     for line in lines:
         if sample_header is not None and line[:1].isdigit():
@@ -149,28 +149,29 @@ def _read_block(lines: Sequence[str], out: list[Evidence]) -> None:
         column = _COLUMN_LINE.match(line)
         table = _TABLE_LINE.match(line)
         if column:
-            subject, rest = _unquote(column.group(1)), column.group(2)
+            subject, rest, paired = _unquote(column.group(1)), column.group(2), True
         elif table:
-            subject, rest = _unquote(table.group(1)), table.group(2)
+            subject, rest, paired = _unquote(table.group(1)), table.group(2), True
         elif line[:1].isspace():
             rest = line  # a column's detail line
         else:
-            subject, rest = "dataset", line
-        _statements(rest, subject, out)
+            # Notes, correlations, headings: looked up, never paired (their numbers are unrelated).
+            subject, rest, paired = "dataset", line, False
+        _statements(rest, subject, out, paired)
 
 
 def _unquote(text: str) -> str:
     return text.replace('\\"', '"').replace("\\\\", "\\")
 
 
-def _statements(text: str, subject: str, out: list[Evidence]) -> None:
+def _statements(text: str, subject: str, out: list[Evidence], paired: bool) -> None:
     """``label number`` pairs of one summary line: "min 0; p25 12", "\"Rona Sound\" 398 (12.9%)"."""
     text = _RANGE_DASH.sub(" ", _NOT_A_STAT.sub(" ", text))
     tokens = _SUMMARY_TOKEN.findall(text)
     label: list[str] = []
     last_label = ""
     named_by_next = False  # the word after a number named it ("3075 rows"): not the next label
-    group = f"summary:{subject}"
+    groups = (f"summary:{subject}",) if paired else ()
     for index, token in enumerate(tokens):
         if named_by_next:
             named_by_next = False
@@ -199,7 +200,7 @@ def _statements(text: str, subject: str, out: list[Evidence]) -> None:
             following = tokens[index + 1] if index + 1 < len(tokens) else ""
             named_by_next = following[:1].isalpha()
             name = following if named_by_next else (f"{last_label} share" if percent and last_label else "")
-        out.append(Evidence(value, f"summary: {subject} {name}".rstrip(), (group,), SUMMARY_RANK))
+        out.append(Evidence(value, f"summary: {subject} {name}".rstrip(), groups, SUMMARY_RANK))
         last_label = name or last_label
         label = []
 
