@@ -21,8 +21,7 @@ import csv
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Evidence", "SUMMARY_RANK", "summary_evidence", "tool_evidence"]
 
@@ -40,9 +39,11 @@ _SKIPPED_LINES = ("marks:", "columns (", "sample rows (")
 _SUMMARY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|~?[-+]?\d+(?:\.\d+)?%?|[A-Za-z_][\w]*|[;,():&×]')
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One number the model was given, where it was, and what it may be paired with."""
+class Evidence(NamedTuple):
+    """One number the model was given, where it was, and what it may be paired with.
+
+    A NamedTuple, not a frozen dataclass: a 1,000-cell result makes 1,000 of them per
+    answer, and a tuple is built several times faster."""
 
     value: float
     source: str

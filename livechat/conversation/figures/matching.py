@@ -13,8 +13,9 @@ or billions when a scale word was said (a column kept in millions). Then, in ord
   match percent changes and shares, other figures differences and ratios;
 * ``not found``.
 
-Signs are not compared (a reply says "fell 3%" for -3%). Ties go to the answer's own turn,
-then to the earlier evidence. Derived figures are bounded: at most ``GROUP_CAP`` values of
+Signs are not compared (a reply says "fell 3%" for -3%). The answer's own turn is searched
+first (all kinds), then the two turns before, then the summary: a figure the turn's own
+result supports is credited to it. Ties go to the closest value, then the earlier one. Derived figures are bounded: at most ``GROUP_CAP`` values of
 each group and ``PAIR_CAP`` ordered pairs per answer, computed once per answer with
 numpy and searched by bisection, so an answer with 20 figures against 1,000 cells stays
 within a few milliseconds (``bench/bench_figures.py``).
@@ -37,9 +38,12 @@ __all__ = ["GROUP_CAP", "PAIR_CAP", "Kind", "Mark", "EvidenceIndex", "match_figu
 
 Kind = Literal["exact", "rounded", "derived", "not found"]
 GROUP_CAP = 16
+PAIRED_ITEMS = 400  # only the first (highest-priority) evidence is paired: a result's top rows
 PAIR_CAP = 4_000
 _SCALE_NAMES = ((1e3, "thousands"), (1e6, "millions"), (1e9, "billions"))
 _DIFF, _RATIO, _SHARE, _CHANGE = 0, 1, 2, 3
+# Evidence ranks searched together, in order: the answer's own turn, the two before, the summary.
+RANK_TIERS = (range(0, 1), range(1, 3), range(3, 4))
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,10 @@ class EvidenceIndex:
 
 
 def _pairs(items: Sequence[Evidence]) -> tuple[np.ndarray, np.ndarray]:
-    """Ordered pairs (i, j), i != j, of evidence sharing a group: at most GROUP_CAP values a
-    group, PAIR_CAP pairs in all, groups taken in priority order."""
+    """Ordered pairs (i, j), i != j, of evidence sharing a group: the first PAIRED_ITEMS
+    items, at most GROUP_CAP values a group, PAIR_CAP pairs in all, in priority order."""
     groups: dict[str, list[int]] = {}
-    for index, item in enumerate(items):
+    for index, item in enumerate(items[:PAIRED_ITEMS]):
         for group in item.groups:
             members = groups.setdefault(group, [])
             if len(members) < GROUP_CAP:
@@ -174,8 +178,8 @@ def _window(candidate: _Candidate, hedge: str | None) -> tuple[float, float]:
 
 
 def _pick(index: EvidenceIndex, hits: list[int], target: float) -> int:
-    """The best of several hits: the answer's own turn first, then the closest, then the first."""
-    return min(hits, key=lambda k: (index.items[k].rank, abs(abs(index.items[k].value) - target), k))
+    """The best of several hits: the closest, then the first."""
+    return min(hits, key=lambda k: (abs(abs(index.items[k].value) - target), k))
 
 
 def _with_note(source: str, note: str) -> str:
@@ -192,48 +196,53 @@ def _describe(op: int, a: Evidence, b: Evidence) -> str:
     return f"percent change from {b.source} to {a.source}"
 
 
-def _direct(figure: Spoken, index: EvidenceIndex, candidates: list[_Candidate]) -> Mark | None:
-    """An exact match among ``candidates``, else a rounded one, else None."""
+def _direct(figure: Spoken, index: EvidenceIndex, candidates: list[_Candidate], ranks: range) -> Mark | None:
+    """An exact match among ``candidates`` in evidence of ``ranks``, else a rounded one, else None."""
     base = dict(text=figure.text, start=figure.start, end=figure.end)
     for candidate in candidates:
         slack = 1e-9 * max(1.0, candidate.value)
-        hits = index.between(candidate.value - slack, candidate.value + slack)
+        hits = [k for k in index.between(candidate.value - slack, candidate.value + slack)
+                if index.items[k].rank in ranks]
         if hits:
             best = _pick(index, hits, candidate.value)
             return Mark(**base, kind="exact", source=_with_note(index.items[best].source, candidate.note),
                         value=index.items[best].value)
-    rounded: list[tuple[int, _Candidate]] = []
     for candidate in candidates:
-        hits = index.between(*_window(candidate, figure.hedge))
+        hits = [k for k in index.between(*_window(candidate, figure.hedge)) if index.items[k].rank in ranks]
         if hits:
-            rounded.append((_pick(index, hits, candidate.value), candidate))
-    if rounded:
-        best, candidate = min(rounded, key=lambda hit: (index.items[hit[0]].rank, hit[0]))
-        return Mark(**base, kind="rounded", source=_with_note(index.items[best].source, candidate.note),
-                    value=index.items[best].value)
+            best = _pick(index, hits, candidate.value)
+            return Mark(**base, kind="rounded", source=_with_note(index.items[best].source, candidate.note),
+                        value=index.items[best].value)
+    return None
+
+
+def _derived(figure: Spoken, index: EvidenceIndex, candidates: list[_Candidate], ranks: range) -> Mark | None:
+    for candidate in candidates:
+        found = [d for d in index.derived_between(*_window(candidate, figure.hedge), percent=candidate.percent_units)
+                 if index.items[d[1]].rank in ranks]
+        if found:
+            op, i, j, value = min(found, key=lambda d: abs(d[3] - candidate.value))
+            return Mark(text=figure.text, start=figure.start, end=figure.end, kind="derived",
+                        source=_describe(op, index.items[i], index.items[j]), value=value)
     return None
 
 
 def match_one(figure: Spoken, index: EvidenceIndex) -> Mark:
     """The best support for one figure in ``index``.
 
-    Tiers, best first: the figure as said (and a percentage as a fraction), exact then
-    rounded; the figure in another scale ("1.2 million" as 1.2 in millions); derived."""
+    The answer's own turn first, then the two turns before, then the summary (what the
+    model most likely used); within each, the figure as said (a percentage also as a
+    fraction) exact then rounded, then in another scale ("1.2 million" as 1.2 in
+    millions), then derived from two values."""
     candidates = _candidates(figure)
     as_said = [c for c in candidates if not c.note.startswith("in ")]
     rescaled = [c for c in candidates if c.note.startswith("in ")]
-    for tier in (as_said, rescaled):
-        mark = _direct(figure, index, tier) if tier else None
+    for ranks in RANK_TIERS:
+        mark = (_direct(figure, index, as_said, ranks) or (_direct(figure, index, rescaled, ranks) if rescaled else None)
+                or _derived(figure, index, as_said, ranks))
         if mark is not None:
             return mark
-    base = dict(text=figure.text, start=figure.start, end=figure.end)
-    for candidate in as_said:
-        found = index.derived_between(*_window(candidate, figure.hedge), percent=candidate.percent_units)
-        if found:
-            op, i, j, value = min(found, key=lambda d: (max(index.items[d[1]].rank, index.items[d[2]].rank),
-                                                         abs(d[3] - candidate.value)))
-            return Mark(**base, kind="derived", source=_describe(op, index.items[i], index.items[j]), value=value)
-    return Mark(**base, kind="not found")
+    return Mark(text=figure.text, start=figure.start, end=figure.end, kind="not found")
 
 
 def match_figures(figures: Sequence[Spoken], evidence: Sequence[Evidence]) -> list[Mark]:
