@@ -31,14 +31,6 @@ SAY = ("The lighthouses logged 3,075 nights. The keepers burned about 106 thousa
 MARKS = ".st-key-transcript [class*='st-key-figures-']"
 
 
-def _download(page, label: str, folder: Path) -> Path:
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=label).click()
-    target = folder / info.value.suggested_filename
-    info.value.save_as(target)
-    return target
-
-
 def _marks(page) -> dict[str, str]:
     """Each marked figure's text -> its icon's accessible name ("check icon" / "warning icon").
 
@@ -71,7 +63,7 @@ def test_three_figures_are_checked_one_is_flagged_and_the_report_lists_them(e2e_
                                 "9,412": "warning icon"}
 
         page.get_by_role("button", name="Prepare the report").click()
-        zipped = _download(page, "Download report (Markdown + charts, .zip)", tmp_path)
+        zipped = tab.download("Download report (Markdown + charts, .zip)", tmp_path)
         with zipfile.ZipFile(io.BytesIO(zipped.read_bytes())) as archive:
             markdown = archive.read("conversation.md").decode("utf-8")
         [line] = [line for line in markdown.splitlines() if line.startswith("Figures:")]
