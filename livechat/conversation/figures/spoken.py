@@ -35,7 +35,7 @@ _DIGITS = re.compile(
     r"(?P<num>\d{1,3}(?:(?:,|\.|\u00a0|\u202f|'|\s(?=\d{3}\b))\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
     r"(?:(?P<ord>st|nd|rd|th|e|er|ère|ème|eme|º|ª|\.º)(?!\w))?(?!\d)"
     r"(?:\s?(?P<scale>" + _SCALE_ALTS + r")(?![\w]))?"
-    r"(?:\s?(?P<pct>%|‰|(?:" + _PERCENT_ALTS + r")\b))?",
+    r"(?:\s?(?P<pct>%|(?:" + _PERCENT_ALTS + r")\b))?",
     re.IGNORECASE)
 _DATE = re.compile(
     r"\b\d{4}-\d{1,2}(?:-\d{1,2})?\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b"
@@ -178,7 +178,7 @@ def _digit_figures(text: str, language: str, skipped: list[tuple[int, int]]) -> 
         found.append(Spoken(
             text=text[start:span_end].strip(), start=start, end=span_end,
             value=sign * value * scale, unit=_unit(integer, decimals, hedge is not None) * scale,
-            percent=is_percent or percent_word == "‰", scale=scale, hedge=hedge))
+            percent=is_percent, scale=scale, hedge=hedge))
     return found
 
 
