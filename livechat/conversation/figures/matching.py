@@ -76,7 +76,7 @@ class EvidenceIndex:
     def __init__(self, items: Sequence[Evidence]) -> None:
         self.items = list(items)
         magnitudes = np.abs(np.array([e.value for e in self.items], dtype=float))
-        self._order = np.argsort(magnitudes, kind="stable")
+        self._order = np.argsort(magnitudes)
         self._sorted = magnitudes[self._order]
         self._derived: tuple[np.ndarray, ...] | None = None
 
@@ -151,7 +151,7 @@ def _derive(items: Sequence[Evidence]) -> tuple[np.ndarray, ...]:
     pct_j = np.concatenate([right, right[share]])
     out = []
     for v, op, i, j in ((plain_v, plain_op, plain_i, plain_j), (pct_v, pct_op, pct_i, pct_j)):
-        order = np.argsort(v, kind="stable")
+        order = np.argsort(v)  # ties need no order: the closest value wins
         out += [v[order], op[order], i[order], j[order]]
     return tuple(out)
 
