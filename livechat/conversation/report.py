@@ -173,7 +173,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;m
 color:#1f2328;line-height:1.5}
 h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
 .meta{color:#57606a}.q,.a{white-space:pre-wrap;padding:.5rem .8rem;border-radius:.4rem}
-.q{background:#eef3ff}.a{background:#f6f8fa}.figures{color:#57606a;font-size:.9rem}
+.q{background:#eef3ff}.a{background:#f6f8fa}.figures,.checked-figures{color:#57606a;font-size:.9rem}
 details{margin:.6rem 0;border:1px solid #d0d7de;border-radius:.4rem;padding:.4rem .8rem}
 summary{cursor:pointer;font-weight:600}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}
 table{border-collapse:collapse;font-size:.9rem;margin:.4rem 0}td,th{border:1px solid #d0d7de;padding:.2rem .5rem}
