@@ -42,7 +42,7 @@ from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, Vo
 from livechat.tools.charts import ChartSpec
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
-from livechat.live.session import LiveSession, ReplyAudioSink
+from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
@@ -158,7 +158,7 @@ def session_factory(
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
-                           tool_executor=tool_executor, name=name,
+                           tool_executor=tool_executor, options=SessionOptions(name=name),
                            tool_scheduling=response_scheduling)
 
     return make
