@@ -20,6 +20,7 @@ import streamlit as st
 from livechat.conversation.figures.check import FigureCheck, check_transcript, describe
 from livechat.conversation.transcript import Transcript
 from livechat.ui import state
+from livechat.ui.formatting import escape_markdown
 from livechat.voice.bridge import VoiceBridge
 
 __all__ = ["MARKS_KEY_PREFIX", "check_figures", "render_marks", "render_marks_setting"]
@@ -44,13 +45,15 @@ def render_marks(check: FigureCheck | None, index: int) -> None:
     """Under an answer: a badge per figure (source on hover) and ``3 of 4 figures found``."""
     if check is None or not check.marks or not state.figure_marks_shown():
         return
+    # Labels and sources are transcript and spreadsheet text: inert in Markdown ("$1.2m" is no formula).
     with st.container(key=f"{MARKS_KEY_PREFIX}{index}", horizontal=True):
         for mark in check.marks:
             if mark.found:
-                st.badge(mark.text, icon=FOUND_ICON, color="green", help=f"{mark.kind}: {mark.source}")
+                st.badge(escape_markdown(mark.text), icon=FOUND_ICON, color="green",
+                         help=escape_markdown(f"{mark.kind}: {mark.source}"))
             else:
-                st.badge(mark.text, icon=MISSING_ICON, color="orange", help=MISSING_HELP)
-    st.caption(check.caption or "", help="\n\n".join(describe(m) for m in check.marks))
+                st.badge(escape_markdown(mark.text), icon=MISSING_ICON, color="orange", help=MISSING_HELP)
+    st.caption(check.caption or "", help="\n\n".join(escape_markdown(describe(m)) for m in check.marks))
 
 
 def _remember_setting() -> None:
