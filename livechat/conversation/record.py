@@ -120,7 +120,7 @@ def turns(entries: Sequence[Entry] | Iterable[Entry]) -> list[Turn]:
             current.interrupted = current.interrupted or entry.interrupted
             if entry.figures_caption:
                 current.figures.append(entry.figures_caption)
-            if entry.figure_check is not None:
+            if isinstance(entry.figure_check, FigureCheck):
                 current.figure_checks.append(entry.figure_check)
         elif entry.kind == "tool":
             current.tools.append(tool_work(index, entry))

@@ -43,7 +43,7 @@ def check_figures(transcript: Transcript, bridge: VoiceBridge) -> None:
 
 def render_marks(check: FigureCheck | None, index: int) -> None:
     """Under an answer: a badge per figure (source on hover) and ``3 of 4 figures found``."""
-    if check is None or not check.marks or not state.figure_marks_shown():
+    if not isinstance(check, FigureCheck) or not check.marks or not state.figure_marks_shown():
         return
     # Labels and sources are transcript and spreadsheet text: inert in Markdown ("$1.2m" is no formula).
     with st.container(key=f"{MARKS_KEY_PREFIX}{index}", horizontal=True):

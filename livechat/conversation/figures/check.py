@@ -97,8 +97,10 @@ def check_transcript(transcript: "Transcript", instruction: str | None) -> int:
             history = (history + [[]])[-(EARLIER_TURNS + 1):]
         elif entry.kind == "tool" and entry.final and not entry.cancelled:
             history[-1].append(ToolResult(entry.tool or "?", entry.result))
-        elif (entry.kind == "message" and entry.role == "model" and entry.figure_check is None
+        elif (entry.kind == "message" and entry.role == "model" and not isinstance(entry.figure_check, FigureCheck)
               and (entry.final or entry.interrupted)):
+            # Not a FigureCheck: never checked, or a record restored without one (a store that
+            # keeps plain fields only): checked (again) here.
             entry.figure_check = check_answer(entry.text, question=question, turns=list(reversed(history)),
                                               instruction=instruction)
             checked += 1

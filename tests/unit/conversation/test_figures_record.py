@@ -102,3 +102,12 @@ def test_a_restored_history_keeps_its_checks() -> None:
     copy = t.history_copy()
     assert copy.entries[-1].figure_check == t.entries[-1].figure_check
     assert check_transcript(copy, None) == 0
+
+
+def test_a_record_restored_without_its_checks_is_checked_again() -> None:
+    t = _with_sql_turn()
+    _apply(t, TranscriptUpdate(2, "model", "It was 1,234,567.", True))
+    t.entries[-1].figure_check = {"marks": []}  # what a store keeping plain fields might give back
+    assert turns(t.entries)[0].figure_checks == []
+    assert check_transcript(t, None) == 1
+    assert [m.kind for m in t.entries[-1].figure_check.marks] == ["exact"]
