@@ -5,8 +5,9 @@ English, French, Spanish, German, Italian, Portuguese, Dutch and Danish. This mo
 tokenizes a reply keeping character offsets, asks it for the occurrences, and fixes up
 what a claim needs: a decimal followed by a scale word is one number ("one point two"
 + "million"), "pour cent"/"por ciento" make a percentage (not a hundred), ordinals and
-spoken years ("twenty twenty-three") are not claims. Isolated small numbers ("one of
-them", "two") are left alone by text2num's threshold.
+spoken years ("twenty twenty-three") are not claims, nor is a small number said alone
+("one of them", "un", "tercer": up to 3, text2num's own threshold) unless it is a
+percentage ("two percent").
 
 Pure functions; any thread.
 """
@@ -22,7 +23,7 @@ from livechat.conversation.figures.lexicon import LANGUAGES, PERCENT_WORDS, POIN
 
 __all__ = ["WordNumber", "word_numbers"]
 
-_ISOLATED_MAX = 3  # text2num's own threshold for isolated numbers, applied to what it lets through
+_ISOLATED_MAX = 3  # text2num's default threshold for isolated numbers, applied here knowing the percent
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\w\s]")
 _PERCENT_AFTER = re.compile(r"\s*(" + "|".join(re.escape(p) for p in PERCENT_WORDS) + r")\b", re.IGNORECASE)
 _HUNDRED_AFTER_PER = frozenset({("pour", "cent"), ("por", "ciento"), ("per", "cento"), ("por", "cento"),
@@ -89,7 +90,9 @@ def word_numbers(text: str, language: str, *, skip_years: bool = True) -> list[W
     tokens = [_Token(m.group(), m.start()) for m in _TOKEN.finditer(text)]
     if not tokens:
         return []
-    occurrences = list(find_numbers(tokens, language))
+    # threshold 0: every number is reported; the isolated-small-number rule is applied below,
+    # where a following percent word is known ("two percent" is a figure, "two of them" is not).
+    occurrences = list(find_numbers(tokens, language, 0.0))
     out: list[WordNumber] = []
     index = 0
     while index < len(occurrences):
@@ -97,8 +100,6 @@ def word_numbers(text: str, language: str, *, skip_years: bool = True) -> list[W
         index += 1
         if occ.is_ordinal:
             continue
-        if occ.end - occ.start == 1 and occ.value <= _ISOLATED_MAX:
-            continue  # "un", "unos", "tercer": an article or a rank more often than a figure
         first, last = tokens[occ.start], tokens[occ.end - 1]
         value, scale, end_token = float(occ.value), 1.0, occ.end
         last_word = last.text().lower()
@@ -133,6 +134,8 @@ def word_numbers(text: str, language: str, *, skip_years: bool = True) -> list[W
             if match:
                 percent = match.group(1).lower() not in POINT_WORDS
                 end = match.end()
+        if end_token - occ.start == 1 and value <= _ISOLATED_MAX and not percent:
+            continue  # "un", "unos", "tercer": an article or a rank more often than a figure ("two percent" stays)
         out.append(WordNumber(text=text[first.start:end], start=first.start, end=end, value=value,
                               unit=_unit(value / scale) * scale, percent=percent, scale=scale))
     return out

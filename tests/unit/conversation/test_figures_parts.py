@@ -27,6 +27,7 @@ from livechat.summary.prompt import build_system_instruction
     ("seven thousand", 7000, 1000, False, None),
     ("about one point two million", 1.2e6, 1e5, False, "about"),
     ("3 percentage points", 3, 1, False, None),  # a difference of percentages, not a share
+    ("two percent", 2, 1, True, None),  # a small number in words counts when it is a percentage
 ])
 def test_each_figure_has_the_precision_it_was_said_at(said: str, value: float, unit: float, percent: bool,
                                                      hedge: str | None) -> None:
