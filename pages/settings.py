@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import ice, replica, runtime, shell
+from livechat.ui import figures_view, ice, replica, runtime, shell
 from livechat.ui.diagnostics import package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
@@ -76,6 +76,9 @@ else:
         f"Health: configured ({key_note}). This page does not contact the service; "
         "the first voice session checks the connection."
     )
+
+st.subheader("Transcript")
+figures_view.render_marks_setting()
 
 st.subheader("Installed versions")
 versions = package_versions()

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from livechat.conversation.figures.check import FigureCheck
 from livechat.conversation.transcript import Entry
 
 __all__ = ["ToolWork", "Turn", "tool_work", "turns"]
@@ -65,6 +66,7 @@ class Turn:
     notes: list[str] = field(default_factory=list)  # notices: reconnected, resumed, …
     errors: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)  # per-turn figures, e.g. "first audio 0.8 s"
+    figure_checks: list[FigureCheck] = field(default_factory=list)  # each answer's checked figures
 
     @property
     def trusted(self) -> list[str]:
@@ -129,6 +131,8 @@ def turns(entries: Sequence[Entry] | Iterable[Entry]) -> list[Turn]:
             current.interrupted = current.interrupted or entry.interrupted
             if entry.figures_caption:
                 current.figures.append(entry.figures_caption)
+            if isinstance(entry.figure_check, FigureCheck):
+                current.figure_checks.append(entry.figure_check)
         elif entry.kind == "tool":
             current.tools.append(tool_work(index, entry))
         elif entry.kind == "error":

@@ -2,6 +2,8 @@
 
 Both are built from the same turns (``livechat.conversation.record.turns``): the dataset
 and the instruction's summary hash first, then each turn's question, answer, figures,
+each figure the answer said with how it matched the data (``Figures: 1,234 exact
+(run_sql row 1, total) · 7,000 not found``, see ``livechat.conversation.figures``),
 the SQL that ran with the rows returned to the model, and the charts. Charts arrive as
 PNG bytes from the caller (rendering needs the dataset; see
 ``livechat.tools.charts.chart_png``): the zip holds them as files the Markdown links to,
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from livechat.conversation.figures.check import report_line
 from livechat.conversation.record import ToolWork, Turn
 from livechat.redact import redact_text
 
@@ -152,6 +155,9 @@ def markdown_report(turns: Sequence[Turn], context: ReportContext, *, charts: Ma
             out += ["_" + _md_text(" · ".join(turn.figures)) + "_", ""]
         for question in turn.trusted:
             out += [f"_{_md_text(TRUSTED_MARK + question)}_", ""]
+        checked = report_line(turn.figure_checks)
+        if checked:
+            out += [_md_text(checked), ""]
         for note in turn.notes:
             out += [f"Note: {_md_text(note)}", ""]
         for error in turn.errors:
@@ -170,7 +176,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;m
 color:#1f2328;line-height:1.5}
 h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
 .meta{color:#57606a}.q,.a{white-space:pre-wrap;padding:.5rem .8rem;border-radius:.4rem}
-.q{background:#eef3ff}.a{background:#f6f8fa}.figures{color:#57606a;font-size:.9rem}
+.q{background:#eef3ff}.a{background:#f6f8fa}.figures,.checked-figures{color:#57606a;font-size:.9rem}
 details{margin:.6rem 0;border:1px solid #d0d7de;border-radius:.4rem;padding:.4rem .8rem}
 summary{cursor:pointer;font-weight:600}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}
 table{border-collapse:collapse;font-size:.9rem;margin:.4rem 0}td,th{border:1px solid #d0d7de;padding:.2rem .5rem}
@@ -239,6 +245,9 @@ def html_report(turns: Sequence[Turn], context: ReportContext, *, charts: Mappin
         if turn.figures:
             out.append(f'<p class="figures">{_h(" · ".join(turn.figures))}</p>')
         out += [f'<p class="trusted">{_h(TRUSTED_MARK + q)}</p>' for q in turn.trusted]
+        checked = report_line(turn.figure_checks)
+        if checked:
+            out.append(f'<p class="checked-figures">{_h(checked)}</p>')
         out += [f'<p class="note">{_h(n)}</p>' for n in turn.notes]
         out += [f'<p class="error">{_h(e)}</p>' for e in turn.errors]
         for work in turn.tools:

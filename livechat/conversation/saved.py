@@ -22,6 +22,8 @@ import secrets
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from livechat.conversation.figures.check import FigureCheck
+from livechat.conversation.figures.matching import Mark
 from livechat.conversation.transcript import Entry, Transcript
 
 __all__ = [
@@ -72,6 +74,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
 def entry_from_dict(body: dict[str, Any]) -> Entry:
     """The entry ``entry_to_dict`` was given; unknown keys (a newer release's) are ignored."""
     values = {k: v for k, v in body.items() if k in _ENTRY_FIELDS}
+    values["figure_check"] = _figure_check(values.get("figure_check"))
     entry = Entry(**values)
     if entry.kind == "tool" and not entry.final:
         # The call was running when the page went away; nothing can finish it now.
@@ -79,6 +82,16 @@ def entry_from_dict(body: dict[str, Any]) -> Entry:
     elif entry.kind == "message":
         entry.final = True
     return entry
+
+
+def _figure_check(body: Any) -> FigureCheck | None:
+    """A saved reply's figure marks as they were, or None (checked again) when unreadable."""
+    if not isinstance(body, dict) or not isinstance(body.get("marks"), list):
+        return None
+    try:
+        return FigureCheck(marks=tuple(Mark(**mark) for mark in body["marks"]))
+    except TypeError:  # a newer or older release's shape: the reply is checked again
+        return None
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ def _signature(entry: Entry) -> tuple[Any, ...]:
     # Transcript replaces args/result/chart dicts (never mutates them) and changes the
     # scalar fields in place: their identities and values say whether an entry changed.
     return (entry.kind, entry.text, entry.role, entry.final, entry.interrupted, entry.tool, id(entry.args),
-            id(entry.result), entry.cancelled, id(entry.chart), entry.first_audio_s, entry.tokens)
+            id(entry.result), entry.cancelled, id(entry.chart), entry.first_audio_s, entry.tokens,
+            id(entry.figure_check))
 
 
 class RecordSnapshots:

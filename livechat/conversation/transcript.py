@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from livechat.voice.bridge import TaggedEvent
 from livechat.live.events import (
@@ -31,6 +31,9 @@ from livechat.live.events import (
     TurnFigures,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from livechat.conversation.figures.check import FigureCheck
 
 __all__ = ["Entry", "EntryKind", "Transcript", "TranscriptError"]
 
@@ -59,6 +62,9 @@ class Entry:
     # Per-turn figures of a model reply (TurnFigures): seconds to its first audio, tokens.
     first_audio_s: float | None = None
     tokens: int | None = None
+    # Model messages: how its figures matched the data (livechat.conversation.figures),
+    # set once by check_transcript when the message is complete; None until then.
+    figure_check: FigureCheck | None = None
 
     @property
     def figures_caption(self) -> str | None:

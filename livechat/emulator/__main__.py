@@ -3,8 +3,9 @@
 Prints the base URL (``https://127.0.0.1:PORT``) on one line, writes
 ``--cert-dir``/ca.pem when given, and serves until SIGINT or SIGTERM. Every
 ``EmulatorOptions`` field is a flag (``--close-after-messages 5``,
-``--refuse-auth``, ``--no-realtime`` ...). Without ``--api-key`` the key comes
-from ``EMULATOR_API_KEY``.
+``--refuse-auth``, ``--no-realtime`` ...); ``--replies FILE`` scripts what the model
+says to which question (``scripted.py``). Without ``--api-key`` the key comes from
+``EMULATOR_API_KEY``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from .options import EmulatorOptions
 from .server import EmulatorServer
 
 _TYPES = {"int": int, "float": float, "int | None": int, "float | None": float, "str": str, "str | None": str}
+# Flags whose meaning "(default …)" does not tell.
+_HELP = {
+    "replies": "JSON Lines file of scripted replies, one rule a line: "
+               '{"match": "<regex on the question text>", "call": {"name": ..., "args": {...}} (optional), '
+               '"say": "<reply text>"}. The first rule matching the question (typed text, or "[speech N s]" '
+               "for speech) decides the turn: with call, the emulator makes that tool call, waits for the "
+               "response, then says say with {result} replaced by the response's JSON; no match: the echo reply",
+}
 _CHOICES = {"usage_placement": ("turn_complete", "service"), "go_away_close": ("lingering", "deadline", "service")}
 
 
@@ -53,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(flag, nargs="+", default=list(default), help=f"(default {' '.join(default)})")
         else:
             group.add_argument(flag, type=_TYPES[field.type], default=default, choices=_CHOICES.get(field.name),
-                               help=f"(default {default})")
+                               metavar="FILE" if field.name == "replies" else None,
+                               help=" ".join(filter(None, (_HELP.get(field.name), f"(default {default})"))))
     return parser
 
 

@@ -12,6 +12,8 @@ Input -> turn:
   transcription is a placeholder such as ``[speech 1.8 s]``. With automatic
   activity detection disabled, ``activityStart``/``activityEnd`` delimit it;
 * ``realtimeInput.text`` and ``clientContent`` (``turnComplete``) are text turns;
+* a ``--replies`` rule whose regex finds the question (``scripted.py``) decides the
+  turn: its tool call, then its words with ``{result}`` filled in;
 * a text ``call NAME {json}`` naming a declared function makes a tool call:
   BLOCKING (the turn waits for its ``toolResponse``) or NON_BLOCKING (3.8's
   default: the turn goes on, and the response's ``scheduling`` decides when its
@@ -41,7 +43,7 @@ import asyncio
 import logging
 from typing import Any
 
-from . import behaviours, faults, replies, shaping, wire
+from . import behaviours, faults, replies, scripted, shaping, wire
 from .audio import AudioFormatError, EnvelopeMeter, StreamResampler, decode_base64, pcm16_to_float, pcm_rate
 from .auth_tokens import AuthToken
 from .calls import CallBook
@@ -104,6 +106,7 @@ class Conversation:
         self._turn_active = False  # between the turn's start and its turnComplete
         self._turn_lock = asyncio.Lock()
         self._calls = CallBook(record, state)
+        self._scripted_says: dict[str, str] = {}  # non-blocking call id -> its scripted reply text
         self._helpers: set[asyncio.Task] = set()  # late deliveries (results, transcripts), cancelled at the end
         self._options_seen: object = None
         self._behaviours = behaviours.Behaviours()
@@ -305,8 +308,12 @@ class Conversation:
         scheduling = scheduling_of(response)
         self._record.update_tool_call(response["id"], response=response.get("response"), scheduling=scheduling)
         if scheduling == "SILENT":
+            self._scripted_says.pop(response["id"], None)
             return
-        reply = replies.tool_reply_text(name, response.get("response"))
+        say = self._scripted_says.pop(response["id"], None) if not response.get("willContinue") else (
+            self._scripted_says.get(response["id"]))
+        reply = (replies.tool_reply_text(name, response.get("response")) if say is None
+                 else scripted.render_say(say, response.get("response")))
         if scheduling == "INTERRUPT":
             await self._start_turn("", kind="tool_result", prompt_audio_s=0.0, reply=reply)
             return
@@ -383,8 +390,11 @@ class Conversation:
             now = self._now()
             if self._input_transcripts and reply is None:
                 await self._send_input_transcription(text, now)
+            rule = scripted.find_reply(self._ctx.options.scripted_replies, text) if reply is None else None
             commands = replies.parse_tool_commands(text, self._tools) if kind == "text" and reply is None else []
-            if commands:
+            if rule is not None:
+                reply = await self._scripted_turn(rule, turn, self._usage(text, kind, prompt_audio_s, 0.0))
+            elif commands:
                 reply = await self._run_tools(commands, turn, self._usage(text, kind, prompt_audio_s, 0.0))
             elif reply is None:
                 reply = replies.reply_text(text, self._instruction)
@@ -456,8 +466,22 @@ class Conversation:
             self._record.count("stalls")
             await self._input_after_response.wait()
 
-    async def _run_tools(self, commands: list[replies.ToolCommand], turn: dict, usage: dict) -> str:
-        """Call ``commands``; return the reply: pending note for non-blocking ones, results of blocking ones."""
+    async def _scripted_turn(self, rule: scripted.ScriptedReply, turn: dict, usage: dict) -> str:
+        """A turn a ``--replies`` rule decides: its tool call (if any), then its words."""
+        turn["scripted"] = rule.match.pattern
+        if rule.call is None:
+            return rule.say
+        if rule.call.name not in self._tools:  # the service never calls an undeclared function
+            return f"(The scripted reply calls {rule.call.name}, which this session does not declare.)"
+        return await self._run_tools([rule.call], turn, usage, say=rule.say)
+
+    async def _run_tools(self, commands: list[replies.ToolCommand], turn: dict, usage: dict,
+                         say: str | None = None) -> str:
+        """Call ``commands``; return the reply: pending note for non-blocking ones, results of blocking ones.
+
+        ``say`` (a scripted reply) replaces the quoted result: said with ``{result}`` filled
+        in once the response arrives, at once for a blocking call, when its result is
+        spoken for a non-blocking one."""
         calls: list[tuple[str, str, dict]] = []
         background: list[str] = []
         waiting: list[tuple[str, str]] = []
@@ -470,11 +494,14 @@ class Conversation:
                 waiting.append((call_id, command.name))
             else:
                 background.append(command.name)
+                if say is not None:
+                    self._scripted_says[call_id] = say
         turn["kind"] = "tool" if waiting else "tool_async"
         await self._send_tool_calls(calls, usage)
         parts = [replies.tool_pending_text(background)] if background else []
         for call_id, name in waiting:
-            parts.append(replies.tool_reply_text(name, await self._calls.wait(call_id)))
+            response = await self._calls.wait(call_id)
+            parts.append(replies.tool_reply_text(name, response) if say is None else scripted.render_say(say, response))
         if waiting and self._now().stall_after_tool_response:
             await self._wait_for_input(turn)
         return " ".join(parts)

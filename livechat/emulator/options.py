@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EmulatorOptionsError
+from .scripted import ScriptedReply, load_replies
 
 # Close codes a server may put in a close frame (RFC 6455 7.4), plus 1006,
 # which the emulator turns into an abrupt TCP drop (no close frame at all).
@@ -74,10 +75,16 @@ class EmulatorOptions:
     separate_parallel_calls: bool = False  # parallel calls as one toolCall message each
     go_away_close: str = "lingering"  # after goAway: "lingering" 1008, "deadline" 1011, "service" either
     like_service: bool = False  # every behaviour the reports describe for the session's model
+    # A JSON Lines file of scripted replies (scripted.py): which question gets which tool call and words.
+    replies: str | None = None
 
     def __post_init__(self) -> None:
         # Accept a list from callers and CLI parsing; store a tuple (hashable, frozen).
         object.__setattr__(self, "token_versions", tuple(self.token_versions))
+        if self.replies is not None and not isinstance(self.replies, str):
+            raise EmulatorOptionsError(f"replies must be None or a file path, got {self.replies!r}")
+        # Read once, here: a bad file fails at start-up, not in the middle of a session.
+        object.__setattr__(self, "_scripted", load_replies(self.replies) if self.replies else ())
         for version in self.token_versions:
             if version not in _KNOWN_VERSIONS:
                 raise EmulatorOptionsError(
@@ -111,6 +118,11 @@ class EmulatorOptions:
             raise EmulatorOptionsError(
                 "close_code must be a close code a server may send (1000-1003, 1007-1014, 3000-4999) "
                 f"or 1006 for an abrupt drop, got {self.close_code!r}")
+
+    @property
+    def scripted_replies(self) -> tuple[ScriptedReply, ...]:
+        """The rules of the ``replies`` file, in order (empty without one)."""
+        return self._scripted  # type: ignore[attr-defined, no-any-return]
 
     def replace(self, **changes: Any) -> "EmulatorOptions":
         """Return a copy with ``changes`` applied; unknown names are an error."""

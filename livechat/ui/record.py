@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from livechat.conversation.figures.check import check_transcript
 from livechat.conversation.record import ToolWork, Turn, turns
 from livechat.conversation.report import ReportContext, html_report, report_zip
 from livechat.conversation.transcript import Transcript
@@ -132,6 +133,7 @@ def chart_images(record: list[Turn], source: ChartSource | None) -> dict[int, by
 def _prepare(transcript: Transcript, dataset: CurrentDataset | None, instruction: str,
              model: str, source: ChartSource | None) -> tuple[int, bytes, bytes, str]:
     """Both report files for the transcript as it is now: (version, zip, html, file stem)."""
+    check_transcript(transcript, instruction)  # replies not checked on screen yet (e.g. restored ones)
     record = turns(list(transcript.entries))
     context = report_context(dataset, instruction, model)
     images = chart_images(record, source)

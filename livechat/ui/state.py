@@ -180,3 +180,19 @@ def set_instruction_budget(value: object) -> int:
     budget = check_budget(value)
     st.session_state[_BUDGET_KEY] = budget
     return budget
+
+
+# --- figure marks in the Talk page's transcript (issue 30) ---------------------------------
+_FIGURE_MARKS_KEY = "livechat.figure_marks"
+FIGURE_MARKS_WIDGET_KEY = "livechat.widget.figure_marks"
+
+
+def figure_marks_shown() -> bool:
+    """Whether the Talk page marks each figure of an answer (on until the analyst hides them)."""
+    value = st.session_state.get(_FIGURE_MARKS_KEY, True)
+    return value if isinstance(value, bool) else True
+
+
+def set_figure_marks_shown(value: bool) -> None:
+    """Show or hide the figure marks on screen (the report keeps them either way)."""
+    st.session_state[_FIGURE_MARKS_KEY] = bool(value)

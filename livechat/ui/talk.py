@@ -48,8 +48,8 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import (cache, conversations, definitions, definitions_talk, ice, record, runtime, shutdown,
-                         state, tables, talk_style, transcript_view, webrtc_compat)
+from livechat.ui import (cache, conversations, definitions, definitions_talk, figures_view, ice, record,
+                         runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -469,6 +469,7 @@ def live_panel() -> None:
     transcript = get_transcript()
     bridge.check_stream()
     transcript.apply(bridge.poll_events())
+    figures_view.check_figures(transcript, bridge)  # replies completed since the last run, once each
     relay = ice.relay_watch(VOICE_KEY)
     if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
         transcript.add_error(f"Voice could not connect: {relay}.")
@@ -487,6 +488,7 @@ def render_draining() -> None:
     bridge = st.session_state.get(BRIDGE_STATE_KEY)
     if isinstance(bridge, VoiceBridge):
         transcript.apply(bridge.poll_events())
+        figures_view.check_figures(transcript, bridge)
         if shutdown.acknowledge(bridge):
             transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
         conversations.save_progress()

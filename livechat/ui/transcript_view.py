@@ -1,5 +1,6 @@
 """The live transcript on the Talk page: messages, tool calls with their work, charts,
-errors with their next step, per-turn figures and the conversation total.
+errors with their next step, each answer's figures marked against the data
+(``livechat.ui.figures_view``), per-turn figures and the conversation total.
 
 Part of the Talk page's DOM contract (see ``livechat.ui.talk``): a container keyed
 ``transcript`` holding ``st.chat_message`` entries, tool-call expanders labelled
@@ -20,7 +21,7 @@ import streamlit as st
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
-from livechat.ui import definitions_talk, record, tables
+from livechat.ui import definitions_talk, figures_view, record, tables
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.next_steps import with_next_step
 from livechat.ui.state import CurrentDataset
@@ -92,6 +93,8 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None, *,
                     st.text(entry.text)
                     if entry.interrupted:
                         st.caption("(interrupted)")
+                    if entry.role == "model":
+                        figures_view.render_marks(entry.figure_check, index)
                     figures = entry.figures_caption
                     if figures:
                         st.caption(figures, help=FIGURES_HELP)

@@ -271,6 +271,14 @@ class TalkPage:
         box.fill(text)
         box.press("Enter")
 
+    def download(self, label: str, folder: Path) -> Path:
+        """Click the download button ``label``; the file saved under ``folder``."""
+        with self.page.expect_download(timeout=60_000) as info:
+            self.page.get_by_role("button", name=label).click()
+        target = folder / info.value.suggested_filename
+        info.value.save_as(target)
+        return target
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.page.close()

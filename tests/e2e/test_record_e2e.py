@@ -30,14 +30,6 @@ def _answered(sessions: list[dict], name: str) -> bool:
                for s in voice_sessions(sessions) for c in s["tool_calls"])
 
 
-def _download(page, label: str, folder: Path) -> Path:
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=label).click()
-    target = folder / info.value.suggested_filename
-    info.value.save_as(target)
-    return target
-
-
 def test_the_conversation_leaves_as_a_report_and_survives_a_reload(e2e_stack, browser_factory, speech_wav,
                                                                      tmp_path: Path) -> None:
     browser = browser_factory(speech_wav)
@@ -62,7 +54,7 @@ def test_the_conversation_leaves_as_a_report_and_survives_a_reload(e2e_stack, br
     assert "storm_nights" in tool.locator("[data-testid='stCode']").first.inner_text()
 
     page.get_by_role("button", name="Prepare the report").click()
-    zipped = _download(page, "Download report (Markdown + charts, .zip)", tmp_path)
+    zipped = tab.download("Download report (Markdown + charts, .zip)", tmp_path)
     with zipfile.ZipFile(io.BytesIO(zipped.read_bytes())) as archive:
         names = archive.namelist()
         markdown = archive.read("conversation.md").decode("utf-8")
@@ -75,7 +67,7 @@ def test_the_conversation_leaves_as_a_report_and_survives_a_reload(e2e_stack, br
     assert "| keeper | storm\\_nights |" in markdown and "| Iona MacLeod | 47 |" in markdown
     assert f"]({charts[0]})" in markdown
 
-    html_file = _download(page, "Download report (HTML, opens offline)", tmp_path)
+    html_file = tab.download("Download report (HTML, opens offline)", tmp_path)
     for blob in (zipped.read_bytes(), html_file.read_bytes()):
         assert e2e_stack.api_key.encode() not in blob and b"auth_tokens/" not in blob
 

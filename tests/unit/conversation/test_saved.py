@@ -72,3 +72,34 @@ def test_snapshots_convert_only_what_changed() -> None:
     assert len(second.entries) == 6 and second.entries[5]["text"] == "And"
     transcript.apply([TaggedEvent(1, TranscriptUpdate(3, "user", "And wind?", True))])
     assert snapshots.take(transcript).entries[5]["text"] == "And wind?"
+
+
+def test_a_replys_figure_marks_come_back_as_they_were_checked() -> None:
+    from livechat.conversation.figures.check import FigureCheck, check_transcript
+
+    t = Transcript()
+    t.apply([
+        TaggedEvent(1, TranscriptUpdate(1, "user", "How many storms?", True)),
+        TaggedEvent(1, ToolCallStarted("fc_1", "run_sql", {"query": "SELECT count(*) AS n FROM data"})),
+        TaggedEvent(1, ToolCallFinished("fc_1", "run_sql", {"columns": ["n"], "rows": [[1234]],
+                                                           "row_count": 1}, False)),
+        TaggedEvent(1, TranscriptUpdate(2, "model", "There were 1,234 storms, not 99.", True)),
+    ])
+    check_transcript(t, None)
+    checked = t.entries[-1].figure_check
+    assert isinstance(checked, FigureCheck) and len(checked.marks) == 2
+    snapshot = record_snapshot(t)
+    stored = json.loads(json.dumps(snapshot.entries, allow_nan=False))
+    back = transcript_from_saved(stored, snapshot.totals).entries[-1].figure_check
+    assert back == checked
+
+
+def test_an_unreadable_saved_figure_check_is_dropped_so_the_reply_is_checked_again() -> None:
+    snapshot = record_snapshot(_transcript())
+    stored = json.loads(json.dumps(snapshot.entries))
+    index = next(i for i, e in enumerate(stored) if e.get("role") == "model")
+    stored[index]["figure_check"] = {"marks": [{"shape": "from another release"}]}
+    good = [{"text": "3", "start": 0, "end": 1, "kind": "exact", "source": "run_sql row 1, n", "value": 3.0}]
+    assert transcript_from_saved(stored, snapshot.totals).entries[index].figure_check is None
+    stored[index]["figure_check"] = {"marks": good}
+    assert transcript_from_saved(stored, snapshot.totals).entries[index].figure_check is not None
