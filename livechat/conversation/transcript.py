@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from livechat.voice.bridge import TaggedEvent
+from livechat.voice.gaps import UplinkGaps
 from livechat.live.events import (
     ErrorEvent,
     Interrupted,
@@ -59,15 +60,21 @@ class Entry:
     # Per-turn figures of a model reply (TurnFigures): seconds to its first audio, tokens.
     first_audio_s: float | None = None
     tokens: int | None = None
+    # Microphone gaps over 1 s before this reply (UplinkGaps): late frames, the call went on.
+    mic_gaps: int = 0
+    longest_gap_s: float = 0.0
 
     @property
     def figures_caption(self) -> str | None:
-        """``first audio 0.84 s · 1,234 tokens`` for a reply with figures, else None."""
+        """``first audio 0.84 s · 1,234 tokens · 1 mic gap (4.1 s)`` for a reply, else None."""
         parts = []
         if self.first_audio_s is not None:
             parts.append(f"first audio {self.first_audio_s:.2f} s")
         if self.tokens is not None:
             parts.append(f"{self.tokens:,} tokens")
+        if self.mic_gaps:
+            parts.append(f"{_gaps_text(self.mic_gaps)} ({'longest ' if self.mic_gaps > 1 else ''}"
+                         f"{self.longest_gap_s:.1f} s)")
         return " · ".join(parts) or None
 
     @property
@@ -88,6 +95,7 @@ class Transcript:
         self._tools: dict[tuple[int, str], Entry] = {}
         self.tokens_used = 0  # total tokens the service reported (once per turn), all sessions
         self.first_audio_s: list[float] = []  # every reply's time to first audio, all sessions
+        self.mic_gaps = 0  # microphone gaps over 1 s shown in replies' figures, all calls
         self._keys: dict[int, tuple[int, int]] = {}  # id(message entry) -> (serial, turn_id)
         self._trimmed: dict[int, int] = {}  # serial -> highest turn_id trimmed away
         self.version = 0  # bumped on every change, so callers can skip redundant work
@@ -138,6 +146,7 @@ class Transcript:
                 entry.final = True
         copy.tokens_used = self.tokens_used
         copy.first_audio_s = list(self.first_audio_s)
+        copy.mic_gaps = self.mic_gaps
         copy.version = self.version + 1
         return copy
 
@@ -149,6 +158,7 @@ class Transcript:
         self._keys.clear()
         self._trimmed.clear()
         self.first_audio_s.clear()
+        self.mic_gaps = 0
         self.version += 1
 
     # ------------------------------------------------------------------ internals
@@ -210,6 +220,12 @@ class Transcript:
                 return event.first_audio_s is not None  # the session total changed
             entry.first_audio_s, entry.tokens = event.first_audio_s, event.tokens
             return True
+        if isinstance(event, UplinkGaps):
+            self.mic_gaps += event.count
+            entry = self._messages.get((serial, event.turn_id)) if event.turn_id is not None else None
+            if entry is not None:
+                entry.mic_gaps, entry.longest_gap_s = event.count, event.longest_s
+            return True  # the session total changed
         return False  # StateChanged and anything newer: the badge shows state
 
     def _append(self, entry: Entry) -> None:
@@ -238,7 +254,9 @@ class Transcript:
             self.entries.insert(before, entry)
 
     def session_total(self) -> str | None:
-        """``3 replies · 4,210 tokens · first audio median 0.82 s`` for the Talk page, or None."""
+        """``3 replies · 4,210 tokens · first audio median 0.82 s · 2 mic gaps`` for the Talk
+        page, or None. Mic gaps: pauses over 1 s in the microphone audio (a host or browser
+        too busy), shown only when there were any."""
         replies = sum(1 for e in self.entries if e.kind == "message" and e.role == "model")
         if not replies and not self.tokens_used:
             return None
@@ -246,6 +264,8 @@ class Transcript:
         if self.first_audio_s:
             ordered = sorted(self.first_audio_s)
             parts.append(f"first audio median {ordered[len(ordered) // 2]:.2f} s")
+        if self.mic_gaps:
+            parts.append(_gaps_text(self.mic_gaps))
         return " · ".join(parts)
 
     def _trim(self) -> None:
@@ -261,6 +281,10 @@ class Transcript:
         self._messages = {k: e for k, e in self._messages.items() if id(e) not in gone}
         self._keys = {k: v for k, v in self._keys.items() if k not in gone}
         self._tools = {k: e for k, e in self._tools.items() if id(e) not in gone}
+
+
+def _gaps_text(count: int) -> str:
+    return f"{count} mic gap{'' if count == 1 else 's'}"
 
 
 def _chart_of(event: ToolCallFinished) -> dict[str, Any] | None:
