@@ -60,7 +60,8 @@ class Entry:
     # Per-turn figures of a model reply (TurnFigures): seconds to its first audio, tokens.
     first_audio_s: float | None = None
     tokens: int | None = None
-    # Microphone gaps over 1 s before this reply (UplinkGaps): late frames, the call went on.
+    # Microphone gaps over 1 s that ended before this reply began (UplinkGaps): frames came
+    # late (a frozen tab, a busy host) and the call went on.
     mic_gaps: int = 0
     longest_gap_s: float = 0.0
 
@@ -95,7 +96,8 @@ class Transcript:
         self._tools: dict[tuple[int, str], Entry] = {}
         self.tokens_used = 0  # total tokens the service reported (once per turn), all sessions
         self.first_audio_s: list[float] = []  # every reply's time to first audio, all sessions
-        self.mic_gaps = 0  # microphone gaps over 1 s shown in replies' figures, all calls
+        self.mic_gaps = 0  # microphone gaps over 1 s, all calls
+        self._pending_gaps: tuple[int, float] = (0, 0.0)  # for the next reply: (count, longest s)
         self._keys: dict[int, tuple[int, int]] = {}  # id(message entry) -> (serial, turn_id)
         self._trimmed: dict[int, int] = {}  # serial -> highest turn_id trimmed away
         self.version = 0  # bumped on every change, so callers can skip redundant work
@@ -159,6 +161,7 @@ class Transcript:
         self._trimmed.clear()
         self.first_audio_s.clear()
         self.mic_gaps = 0
+        self._pending_gaps = (0, 0.0)
         self.version += 1
 
     # ------------------------------------------------------------------ internals
@@ -168,6 +171,9 @@ class Transcript:
             entry = self._messages.get((serial, event.turn_id))
             if entry is None:
                 entry = Entry("message", event.text, role=event.role, final=event.final)
+                if event.role == "model" and self._pending_gaps[0]:
+                    entry.mic_gaps, entry.longest_gap_s = self._pending_gaps
+                    self._pending_gaps = (0, 0.0)
                 self._messages[(serial, event.turn_id)] = entry
                 self._keys[id(entry)] = (serial, event.turn_id)
                 self._insert_message(entry, serial, event.turn_id)
@@ -222,9 +228,8 @@ class Transcript:
             return True
         if isinstance(event, UplinkGaps):
             self.mic_gaps += event.count
-            entry = self._messages.get((serial, event.turn_id)) if event.turn_id is not None else None
-            if entry is not None:
-                entry.mic_gaps, entry.longest_gap_s = event.count, event.longest_s
+            count, longest = self._pending_gaps
+            self._pending_gaps = (count + event.count, max(longest, event.longest_s))
             return True  # the session total changed
         return False  # StateChanged and anything newer: the badge shows state
 

@@ -60,7 +60,7 @@ import av
 
 from livechat.audio.pcm import pcm_rms
 from livechat.audio.playback import PlaybackBuffer, PlaybackStats
-from livechat.live import ErrorEvent, LiveSession, SessionState, TurnFigures
+from livechat.live import ErrorEvent, LiveSession, SessionState
 from livechat.voice.downlink import DOWNLINK_RATE, Downlink
 from livechat.voice.errors import BridgeClosedError, BridgeConfigError
 from livechat.voice.gaps import UplinkGaps, VoiceLedger, voice_ledger
@@ -147,7 +147,7 @@ class VoiceBridge:
         clock: Callable[[], float] = time.monotonic,
         watchdog_interval_s: float | None = 0.1,
         drop_notice_grace_s: float = 2.0,
-        reconnect_grace_s: float = 1.0,
+        reconnect_grace_s: float = 0.5,
         ledger: VoiceLedger | None = None,
     ) -> None:
         for label, value in (
@@ -374,34 +374,22 @@ class VoiceBridge:
         return self._stream.active
 
     def poll_events(self) -> list[TaggedEvent]:
-        """Session events since the last call (retired sessions first), then bridge notices.
-
-        After each reply's ``TurnFigures`` comes an ``UplinkGaps`` when the microphone had
-        gaps over 1 s since the previous reply (the per-turn figures show them).
+        """Session events since the last call (retired sessions first), then bridge notices:
+        ``UplinkGaps`` when microphone gaps over 1 s ended (the next reply's figures show
+        them), and a dropped stream's error.
         """
         events, serial = self._slot.poll_events()
         with self._held_lock:
             events[:0] = self._held
             self._held = []
-        events = self._with_gaps(events)
+        gaps = self._stream.take_new_gaps()
+        if gaps is not None:
+            events.append(TaggedEvent(serial, gaps))
         dropped = self._stream.take_due_drop()
         if dropped is not None:
             # The page did not stop the stream meanwhile: it died while still on.
             events.append(TaggedEvent(serial, ErrorEvent(dropped, None, recoverable=False)))
         return events
-
-    def _with_gaps(self, events: list[TaggedEvent]) -> list[TaggedEvent]:
-        """``events`` with an ``UplinkGaps`` after every ``TurnFigures`` that had gaps before it."""
-        if not any(isinstance(t.event, TurnFigures) for t in events):
-            return events
-        out: list[TaggedEvent] = []
-        for tagged in events:
-            out.append(tagged)
-            if isinstance(tagged.event, TurnFigures):
-                gaps = self._stream.take_turn_gaps(tagged.event.turn_id)
-                if gaps is not None:
-                    out.append(TaggedEvent(tagged.session, gaps))
-        return out
 
     def wait_for_events(self, timeout: float) -> bool:
         """Block up to ``timeout`` s until events are waiting; they stay for ``poll_events``.

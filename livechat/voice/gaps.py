@@ -6,9 +6,9 @@ threads on time. Browsers send a frame every 20 ms (silence included), so a gap 
 the analyst being quiet. Gaps do not end a call (only the stall bound does); they are
 counted so that a host too small for its load is visible, not mysterious:
 
-- :class:`GapLog`: one call's gaps, and which of them a turn's figures have not shown yet;
-- :class:`UplinkGaps`: the event the bridge adds after a reply's ``TurnFigures`` (the gaps
-  since the previous reply), folded into the transcript's per-turn figures;
+- :class:`GapLog`: one call's gaps, and which of them have not been reported yet;
+- :class:`UplinkGaps`: the event the bridge reports when gaps ended (frames came back);
+  the transcript shows them in the figures of the next reply (the turn they delayed);
 - :class:`VoiceLedger` / :func:`voice_ledger`: the server process's totals (calls, gaps,
   how calls ended), shown on the Settings page.
 
@@ -30,13 +30,11 @@ GAP_THRESHOLD_S = 1.0
 
 @dataclass(frozen=True)
 class UplinkGaps:
-    """Microphone gaps over ``GAP_THRESHOLD_S`` since the previous reply's figures.
+    """Microphone gaps over ``GAP_THRESHOLD_S`` that ended since the previous report.
 
-    ``turn_id``: the reply's ``TurnFigures.turn_id``; ``count`` and ``longest_s`` describe
-    the gaps of this turn; ``call_total``: the call's gaps so far.
+    ``count`` and ``longest_s`` describe these gaps; ``call_total``: the call's gaps so far.
     """
 
-    turn_id: int | None
     count: int
     longest_s: float
     call_total: int
@@ -56,13 +54,13 @@ class GapLog:
     def longest_s(self) -> float:
         return max(self.gaps, default=0.0)
 
-    def take_for_turn(self, turn_id: int | None) -> UplinkGaps | None:
-        """The gaps no turn has shown yet, as an event for ``turn_id``; None when there are none."""
+    def take_new(self) -> UplinkGaps | None:
+        """The gaps not reported yet, as an event; None when there are none."""
         new = self.gaps[self._shown:]
         self._shown = len(self.gaps)
         if not new:
             return None
-        return UplinkGaps(turn_id, len(new), round(max(new), 2), len(self.gaps))
+        return UplinkGaps(len(new), round(max(new), 2), len(self.gaps))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ __all__ = [
     "GAP_LOG",
     "GONE_LOG",
     "STALL_LOG",
+    "TRACK_ENDED_LOG",
     "STREAM_DROPPED_MESSAGE",
     "STREAM_GONE_MESSAGE",
     "STREAM_STALLED_MESSAGE",
@@ -67,6 +68,7 @@ END_REASONS = ("stopped", "browser gone", "track ended", "stalled", "no first fr
 GONE_LOG = "the browser is gone"
 STALL_LOG = "no uplink audio for"
 GAP_LOG = "microphone gap of"
+TRACK_ENDED_LOG = "the uplink track ended"
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,10 @@ class StreamState:
         with self._lock:
             return len(self._gaps.gaps), self._gaps.longest_s
 
-    def take_turn_gaps(self, turn_id: int | None) -> UplinkGaps | None:
-        """The gaps since the previous reply's figures, for reply ``turn_id`` (or None)."""
+    def take_new_gaps(self) -> UplinkGaps | None:
+        """The gaps that ended since the previous call of this (or None)."""
         with self._lock:
-            return self._gaps.take_for_turn(turn_id)
+            return self._gaps.take_new()
 
     def sync(self, active: bool) -> tuple[bool, bool, bool]:
         """Follow the component's state (script thread): ``(starting, stopping, was_active)``.
@@ -206,7 +208,7 @@ class StreamState:
             if not self._active or not self._frames:
                 return False
             self._drop_locked(self._clock(), STREAM_DROPPED_MESSAGE)
-        logger.info("voice bridge %s: the uplink track ended; stopping the session", self._name)
+        logger.info("voice bridge %s: %s; stopping the session", self._name, TRACK_ENDED_LOG)
         return True
 
     def inspect(self, gone: str | None) -> Drop | None:

@@ -107,9 +107,8 @@ def test_a_gap_pauses_the_uplink_and_is_counted_when_frames_return() -> None:
     clock.now += 0.2
     stream.note_frame()  # frames are back
     assert not stream.paused and stream.call_gaps() == (1, pytest.approx(4.2))
-    gaps = stream.take_turn_gaps(7)
-    assert gaps == UplinkGaps(7, 1, 4.2, 1)
-    assert stream.take_turn_gaps(8) is None  # shown once
+    assert stream.take_new_gaps() == UplinkGaps(1, 4.2, 1)
+    assert stream.take_new_gaps() is None  # reported once
     clock.now += 14.9
     assert stream.inspect(None) is None  # a long gap, still under the bound
     clock.now += 0.1
