@@ -26,13 +26,17 @@ def busy_loops(count: int, seconds: float, *, pin: bool = True) -> Iterator[list
     """``count`` busy-loop processes at the caller's priority for ``seconds`` (bounded).
 
     With ``pin``, loop i runs on core ``i % cores`` (one per core: "both cores" on a 2-core
-    host). On leaving, any loop still running is killed and every one is reaped.
+    host). Each runs in its own session, like another program on the host: Linux's
+    autogroup scheduler shares CPU between sessions first, so a loop started in the test's
+    session would compete only with that session (the in-process emulator), not with the
+    app and the browser as a neighbour does. On leaving, any loop still running is killed
+    and every one is reaped.
     """
     cores = sorted(os.sched_getaffinity(0))
     procs: list[subprocess.Popen] = []
     try:
         for index in range(count):
-            proc = subprocess.Popen([sys.executable, "-c", _BUSY, str(seconds)])
+            proc = subprocess.Popen([sys.executable, "-c", _BUSY, str(seconds)], start_new_session=True)
             procs.append(proc)
             if pin:
                 with contextlib.suppress(OSError):  # it may have ended already

@@ -52,16 +52,35 @@ def _one(stack, session_id: str) -> dict:
     return next(s for s in stack.emulator.sessions() if s["id"] == session_id)
 
 
-def _assert_call_goes_on_and_answers(stack, session_id: str, what: str) -> None:
+_MEDIA_STATE = """async () => {
+  const pc = (window.__pcs || [])[(window.__pcs || []).length - 1];
+  if (!pc) return null;
+  const out = {ice: pc.iceConnectionState, connection: pc.connectionState, sent: null};
+  (await pc.getStats()).forEach((v) => { if (v.type === 'outbound-rtp') out.sent = v.packetsSent; });
+  return out;
+}"""
+
+
+def _browser_media(tab) -> object:
+    """The browser's side of the call (ICE and connection state, RTP packets sent), for messages."""
+    try:
+        return tab.webrtc_frame().evaluate(_MEDIA_STATE)
+    except Exception as exc:  # diagnosis only: never hide the real failure
+        return f"(unreadable: {type(exc).__name__})"
+
+
+def _assert_call_goes_on_and_answers(stack, session_id: str, what: str, tab) -> None:
     """The same Live session is open, and it answers a question asked after the disturbance."""
     after = _one(stack, session_id)
+    print(f"after {what}: the browser's media {_browser_media(tab)}")
     assert after["ended"] is None, f"the call ended during {what}: {after['ended']}"
     answered, since = _answered(after), time.monotonic()
     stack.emulator.wait_for(
         lambda ss: next(s for s in ss if s["id"] == session_id)["ended"] is not None
         or _answered(next(s for s in ss if s["id"] == session_id)) > answered, timeout=ANSWER_TIMEOUT_S)
     final = _one(stack, session_id)
-    assert final["ended"] is None, f"the call ended after {what}: {final['ended']}"
+    assert final["ended"] is None, (f"the call ended after {what}: {final['ended']}; "
+                                    f"the browser's media: {_browser_media(tab)}")
     assert _answered(final) > answered
     print(f"after {what}: the next question was answered {time.monotonic() - since:.1f} s later "
           f"(load average {host_stress.load_average():.1f})")
@@ -75,7 +94,7 @@ def test_a_call_survives_a_competing_cpu_load(e2e_stack, browser_factory, speech
         host_stress.wait_for_loops(loops, timeout=LOAD_SECONDS + 30)
     gaps = e2e_stack.app.log_text()[log_before:].count(GAP_LOG)
     print(f"{LOAD_SECONDS:.0f} s of busy loops on both cores: {gaps} microphone gaps over 1 s logged")
-    _assert_call_goes_on_and_answers(e2e_stack, session_id, "the CPU load")
+    _assert_call_goes_on_and_answers(e2e_stack, session_id, "the CPU load", tab)
 
 
 def test_a_call_survives_a_frozen_browser(e2e_stack, browser_factory, speech_wav):
@@ -86,7 +105,7 @@ def test_a_call_survives_a_frozen_browser(e2e_stack, browser_factory, speech_wav
     assert len(pids) >= 3, f"expected Chromium's main, zygote and renderer processes, found {pids}"
     with host_stress.frozen(pids):
         time.sleep(FREEZE_SECONDS)  # the browser is stopped: nothing to poll meanwhile
-    _assert_call_goes_on_and_answers(e2e_stack, session_id, f"a {FREEZE_SECONDS:.0f} s freeze")
+    _assert_call_goes_on_and_answers(e2e_stack, session_id, f"a {FREEZE_SECONDS:.0f} s freeze", tab)
     # The gap is counted and shown with the reply that followed it.
     deadline = time.monotonic() + 30
     longest = 0.0

@@ -274,3 +274,14 @@ def test_an_interrupted_reply_is_forgotten_and_a_retired_tap_is_inert() -> None:
     tap.write(b"\x01\x00")
     tap.end_of_turn()
     assert path.replies_completed == 1 and playback.stats().written_bytes == 20
+
+
+def test_consent_checks_are_relaxed_once_and_never_tightened() -> None:
+    import aioice.ice
+
+    from livechat.voice.consent import CONSENT_MISSES, relax_consent_checks
+
+    relax_consent_checks()
+    assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
+    relax_consent_checks(3)  # a smaller number never makes it stricter again
+    assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
