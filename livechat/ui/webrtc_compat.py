@@ -30,9 +30,11 @@
    kills the page. We treat that like "no session" too, so the Talk page (component
    included) renders in AppTest. A real server never takes that branch.
 
-3. **ICE consent checks that a starved host fails.** ``install()`` also relaxes aiortc's
-   consent freshness (``livechat.voice.consent``): on a loaded host it closed live calls
-   whose browser was still sending (issue 33); a closed tab is noticed by other signals.
+3. **A starved host is not a closed tab** (issue 33). ``install()`` also relaxes aiortc's
+   ICE consent freshness (``livechat.voice.consent``) and serves the component's frontend
+   with a transient ``disconnected`` no longer ending the stream
+   (``livechat.ui.webrtc_frontend``): on a loaded host both closed live calls whose
+   browser was still there; a closed tab is noticed by other signals.
 
 ``install()`` applies the patches once per process (idempotent, thread-safe). Importing
 this module checks that the library still has, and still *uses*, the names we replace,
@@ -57,6 +59,7 @@ import streamlit_webrtc.session_info as _session_info
 import streamlit_webrtc.shutdown as _shutdown
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from livechat.ui import webrtc_frontend
 from livechat.voice.consent import relax_consent_checks
 
 __all__ = [
@@ -179,6 +182,7 @@ def installed() -> bool:
 def install() -> None:
     """Apply the patches (idempotent; any thread). See the module docstring for why."""
     relax_consent_checks()
+    webrtc_frontend.install()
     with _install_lock:
         if installed():
             return
