@@ -42,9 +42,7 @@ def fleet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flee
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("GEMINI_", "GOOGLE_", "STREAMLIT_", "LIVECHAT_TURN", "LIVECHAT_ICE"))}
     env.update({"GEMINI_API_KEY": key, "GEMINI_BASE_URL": emulator.base_url, "GEMINI_CA_FILE": emulator.ca_file,
-                "LIVECHAT_AUDIO_PROCESSING": "off", "PYTHONUNBUFFERED": "1",
-                # Two browsers and two replicas on a shared 2-core machine: see voice_turn.py.
-                "LIVECHAT_UPLINK_STALL_S": "3"})
+                "LIVECHAT_AUDIO_PROCESSING": "off", "PYTHONUNBUFFERED": "1"})
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), env, replicas=2)
     try:
         fleet.start()
