@@ -86,13 +86,19 @@ class _Browser:
         return BrowserSignals(connected=lambda: self.connected, peer_state=lambda: self.peer)
 
 
-def test_a_closed_tab_ends_the_call_after_the_reconnect_grace_not_the_stall_bound() -> None:
+def _watched_call(name: str, **kwargs):
+    """A call with fake browser probes that has carried one frame: (clock, ledger, browser, bridge, session)."""
     clock, ledger, browser = _WatchedClock(), VoiceLedger(), _Browser()
-    bridge, factory = _bridge(clock, "wd-gone", ledger=ledger, drop_notice_grace_s=2.0,
-                              reconnect_grace_s=1.0), _Factory()
+    bridge = _bridge(clock, name, ledger=ledger, **kwargs)
     bridge.watch_browser(browser.signals())
-    session = _start_stream(bridge, factory)
+    session = _start_stream(bridge, _Factory())
     bridge.on_uplink_frame(_browser_frame(0))
+    return clock, ledger, browser, bridge, session
+
+
+def test_a_closed_tab_ends_the_call_after_the_reconnect_grace_not_the_stall_bound() -> None:
+    clock, ledger, browser, bridge, session = _watched_call("wd-gone", drop_notice_grace_s=2.0,
+                                                           reconnect_grace_s=1.0)
     browser.connected = False  # the tab closed: its websocket and its frames stop together
     assert clock.wait_reads(3)
     clock.advance(0.99)
@@ -107,11 +113,7 @@ def test_a_closed_tab_ends_the_call_after_the_reconnect_grace_not_the_stall_boun
 
 
 def test_a_closed_peer_connection_ends_the_call_at_once() -> None:
-    clock, ledger, browser = _WatchedClock(), VoiceLedger(), _Browser()
-    bridge, factory = _bridge(clock, "wd-peer", ledger=ledger), _Factory()
-    bridge.watch_browser(browser.signals())
-    session = _start_stream(bridge, factory)
-    bridge.on_uplink_frame(_browser_frame(0))
+    clock, ledger, browser, bridge, session = _watched_call("wd-peer")
     assert clock.wait_reads(3)  # the watchdog saw it connected
     browser.peer = "failed"
     assert session.stopped.wait(WAIT)
@@ -120,11 +122,7 @@ def test_a_closed_peer_connection_ends_the_call_at_once() -> None:
 
 
 def test_a_late_frame_with_the_browser_there_is_counted_and_reported_once() -> None:
-    clock, ledger, browser = _WatchedClock(), VoiceLedger(), _Browser()
-    bridge, factory = _bridge(clock, "wd-late-frame", ledger=ledger), _Factory()
-    bridge.watch_browser(browser.signals())
-    session = _start_stream(bridge, factory)
-    bridge.on_uplink_frame(_browser_frame(0))
+    clock, ledger, browser, bridge, session = _watched_call("wd-late-frame")
     clock.advance(4.0)  # a frozen tab: no frames, but its connection is still there
     assert clock.wait_reads(3)
     assert bridge.uplink_paused and session.stop_calls == 0
@@ -138,7 +136,7 @@ def test_a_late_frame_with_the_browser_there_is_counted_and_reported_once() -> N
     assert [t.event for t in bridge.poll_events()] == [TurnFigures(5, 0.7, 90)]  # reported once
     snap = ledger.snapshot()
     assert (snap.calls, snap.gaps, snap.ended) == (1, 1, {})
-    bridge.sync_stream(playing=False, signalling=False, factory=factory, key="k")
+    bridge.sync_stream(playing=False, signalling=False, factory=_Factory(), key="k")
     assert ledger.snapshot().ended == {"stopped": 1}
     bridge.close()
 

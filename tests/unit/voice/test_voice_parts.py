@@ -138,12 +138,18 @@ class _Probe:
         return self.value
 
 
-def test_presence_a_dropped_connection_counts_after_the_grace_without_frames() -> None:
-    clock = _Clock()
-    connected = _Probe(True)
+def _presence(clock: _Clock, connected: _Probe) -> BrowserPresence:
+    """A presence with a 1 s grace watching ``connected``; nothing gone yet."""
     presence = BrowserPresence(name="p", clock=clock, reconnect_grace_s=1.0)
     presence.watch(BrowserSignals(connected=connected))
     assert presence.gone(clock.now) is None
+    return presence
+
+
+def test_presence_a_dropped_connection_counts_after_the_grace_without_frames() -> None:
+    clock = _Clock()
+    connected = _Probe(True)
+    presence = _presence(clock, connected)
     connected.value = False
     dropped_at = clock.now
     assert presence.gone(dropped_at) is None  # the drop is seen; the grace starts
@@ -158,9 +164,7 @@ def test_presence_a_dropped_connection_counts_after_the_grace_without_frames() -
 def test_presence_media_after_a_dropped_connection_means_the_browser_is_there() -> None:
     clock = _Clock()
     connected = _Probe(False)
-    presence = BrowserPresence(name="p", clock=clock, reconnect_grace_s=1.0)
-    presence.watch(BrowserSignals(connected=connected))
-    assert presence.gone(clock.now) is None
+    presence = _presence(clock, connected)
     for _ in range(10):  # frames keep coming while the websocket is down
         clock.now += 0.5
         assert presence.gone(clock.now) is None
