@@ -40,6 +40,7 @@ import argparse
 import math
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -195,6 +196,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes to run meanwhile (default 0)")
     args = parser.parse_args(argv)
     _reexec_inside_isolated_net(argv)
+    # SIGTERM unwinds like Ctrl-C, so the busy loops, apps and browsers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     from playwright.sync_api import sync_playwright
 
