@@ -42,7 +42,7 @@ from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, Vo
 from livechat.tools.charts import ChartSpec
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
-from livechat.live.session import LiveSession, ReplyAudioSink
+from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
@@ -174,7 +174,7 @@ def session_factory(
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
-                           tool_executor=tool_executor, name=name,
+                           tool_executor=tool_executor, options=SessionOptions(name=name),
                            tool_scheduling=response_scheduling)
 
     return make
@@ -326,6 +326,9 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     except ice.IceConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.ICE, str(exc)))
+    except ice.ManagedTurnError as exc:  # no relay: no component, rather than connecting for ever
+        webrtc_compat.note_page_run(False)
+        st.error(page_message(Situation.RELAY, str(exc)))
     except ConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.CONFIG, str(exc)))

@@ -21,6 +21,7 @@ from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
 from livechat.ui import record, tables
+from livechat.ui.formatting import escape_markdown
 from livechat.ui.next_steps import with_next_step
 from livechat.ui.state import CurrentDataset
 
@@ -46,11 +47,7 @@ def tool_label(entry: Entry) -> str:
         outcome = "failed"
     else:
         outcome = "done"
-    return f"{TOOL_LABEL_PREFIX}{_escape_markdown(entry.tool or '?')} ({outcome})"
-
-
-def _escape_markdown(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+    return f"{TOOL_LABEL_PREFIX}{escape_markdown(entry.tool or '?')} ({outcome})"
 
 
 def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str, chart_source: ChartSource) -> None:

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "livechat"
 
 # Cross-cutting helpers at the top of livechat/: rank 0, import only each other.
-CROSS_CUTTING = {"config", "redact", "procstat", "_exports"}
+CROSS_CUTTING = {"config", "redact", "procstat", "_exports", "managed_turn"}
 RANKS = {
     "data": 1,
     "summary": 2,
