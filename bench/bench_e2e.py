@@ -23,6 +23,12 @@ audio at the emulator, and the emulator's first reply chunk to audio in the brow
     .venv/bin/python bench/bench_e2e.py              # 50 runs
     .venv/bin/python bench/bench_e2e.py --n 20
     .venv/bin/python bench/bench_e2e.py --quick      # 5 runs
+    .venv/bin/python bench/bench_e2e.py --n 10 --load 6   # with 6 busy loops on the host
+
+``--load N`` keeps N bounded busy-loop processes running (each in its own session, like
+other programs on the host) for the whole benchmark, to measure calls on a starved host
+(issue 33); it prints the 1-minute load average at each run and the microphone gaps over
+1 s the apps logged (a late frame pauses a call; it must not end it).
 
 Browser runs need the private network namespace (``scripts/isolated-net``): the script
 re-executes itself inside it when it is not already there.
@@ -34,6 +40,7 @@ import argparse
 import math
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -44,6 +51,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from livechat.voice.stream import GAP_LOG  # noqa: E402  (after the path is set)
 
 MIN_CORRELATION = 0.6
 ENVELOPE_SECONDS = 4.0  # one loop of the WAV (0.5 + ~2.3 + 1.0 s) and then some
@@ -62,6 +71,8 @@ class RunResult:
     correlation: float | None = None
     cause: str = ""
     stale_reset: bool = False
+    load: float = 0.0  # 1-minute load average when the run started
+    gaps: int = 0  # microphone gaps over 1 s the app logged
     log: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -82,7 +93,7 @@ def _reexec_inside_isolated_net(argv: list[str]) -> None:
 def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResult:
     from tests.e2e import harness
 
-    result = RunResult(index)
+    result = RunResult(index, load=os.getloadavg()[0])
     api_key = harness.random_api_key()
     emulator = harness.start_emulator(api_key)
     app = harness.AppServer.for_emulator(emulator, api_key, log_path=work / f"run-{index:03d}.log")
@@ -160,6 +171,7 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
         shutil.rmtree(profile, ignore_errors=True)
         log = app.log_text()
         result.stale_reset = harness.STALE_RESET_MESSAGE in log
+        result.gaps = log.count(GAP_LOG)
         if result.ok and not result.stale_reset:
             app.log_path.unlink(missing_ok=True)
         else:
@@ -181,8 +193,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--n", type=int, default=50, help="fresh runs (default 50)")
     parser.add_argument("--quick", action="store_true", help="5 runs")
     parser.add_argument("--logs", type=Path, default=None, help="keep logs here (default: a temp dir)")
+    parser.add_argument("--load", type=int, default=0, help="busy-loop processes to run meanwhile (default 0)")
     args = parser.parse_args(argv)
     _reexec_inside_isolated_net(argv)
+    # SIGTERM unwinds like Ctrl-C, so the busy loops, apps and browsers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     from playwright.sync_api import sync_playwright
 
@@ -199,16 +214,22 @@ def main(argv: list[str]) -> int:
     envelope = harness.wav_envelope(wav)
     print(f"bench_e2e: {runs} fresh runs (app + emulator + Chromium each); logs in {work}", flush=True)
 
+    from tests.e2e import host_stress
+
     results: list[RunResult] = []
     started = time.monotonic()
-    with sync_playwright() as playwright:
+    # Bounded: at most 3 min a run; stopped when the benchmark ends.
+    with sync_playwright() as playwright, host_stress.busy_loops(args.load, 180.0 * runs):
+        if args.load:
+            print(f"bench_e2e: {args.load} busy loops running; load average {os.getloadavg()[0]:.1f}", flush=True)
         for index in range(1, runs + 1):
             result = _one_run(index, playwright, wav, envelope, work)
             results.append(result)
             status = "ok  " if result.ok else "FAIL"
             reply = f"{result.first_reply_s:.2f} s" if result.first_reply_s is not None else "-"
             corr = f"{result.correlation:.2f}" if result.correlation is not None else "-"
-            print(f"  run {index:3d}: {status} retries={result.retries} first reply {reply} corr {corr}"
+            print(f"  run {index:3d}: {status} load {result.load:4.1f} gaps {result.gaps} "
+                  f"retries={result.retries} first reply {reply} corr {corr}"
                   + (f"  [{result.cause}]" if result.cause else "")
                   + ("  [stale-context reset in log]" if result.stale_reset else ""), flush=True)
 
@@ -234,6 +255,11 @@ def main(argv: list[str]) -> int:
     correlations = [r.correlation for r in results if r.correlation is not None]
     if correlations:
         print(f"uplink envelope correlation: min {min(correlations):.2f}, median {statistics.median(correlations):.2f}")
+    loads = [r.load for r in results]
+    print(f"load average at the runs' start: min {min(loads):.1f}, median {statistics.median(loads):.1f}, "
+          f"max {max(loads):.1f} ({args.load} busy loops of ours)")
+    print(f"microphone gaps over 1 s logged by the apps: {sum(r.gaps for r in results)} in {runs} runs "
+          f"(runs with any: {sum(1 for r in results if r.gaps)})")
     stale = [r.index for r in results if r.stale_reset]
     print(f"stale-context resets in the app log: {len(stale)} runs {stale if stale else ''}")
     failures = [r for r in results if not r.ok]

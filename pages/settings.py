@@ -13,6 +13,8 @@ from livechat.ui.diagnostics import package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
 from livechat.ui.model_panel import render_model_section
+from livechat.ui.talk import uplink_stall_timeout
+from livechat.ui.voice_health import render_voice_health
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 
@@ -76,6 +78,9 @@ else:
         f"Health: configured ({key_note}). This page does not contact the service; "
         "the first voice session checks the connection."
     )
+
+st.subheader("Voice calls on this server")
+render_voice_health(uplink_stall_timeout())
 
 st.subheader("Transcript")
 figures_view.render_marks_setting()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from livechat.voice.bridge import TaggedEvent
+from livechat.voice.gaps import UplinkGaps
 from livechat.live.events import (
     ErrorEvent,
     Interrupted,
@@ -65,15 +66,22 @@ class Entry:
     # Model messages: how its figures matched the data (livechat.conversation.figures),
     # set once by check_transcript when the message is complete; None until then.
     figure_check: FigureCheck | None = None
+    # Microphone gaps over 1 s that ended before this reply began (UplinkGaps): frames came
+    # late (a frozen tab, a busy host) and the call went on.
+    mic_gaps: int = 0
+    longest_gap_s: float = 0.0
 
     @property
     def figures_caption(self) -> str | None:
-        """``first audio 0.84 s · 1,234 tokens`` for a reply with figures, else None."""
+        """``first audio 0.84 s · 1,234 tokens · 1 mic gap (4.1 s)`` for a reply, else None."""
         parts = []
         if self.first_audio_s is not None:
             parts.append(f"first audio {self.first_audio_s:.2f} s")
         if self.tokens is not None:
             parts.append(f"{self.tokens:,} tokens")
+        if self.mic_gaps:
+            parts.append(f"{_gaps_text(self.mic_gaps)} ({'longest ' if self.mic_gaps > 1 else ''}"
+                         f"{self.longest_gap_s:.1f} s)")
         return " · ".join(parts) or None
 
     @property
@@ -94,6 +102,8 @@ class Transcript:
         self._tools: dict[tuple[int, str], Entry] = {}
         self.tokens_used = 0  # total tokens the service reported (once per turn), all sessions
         self.first_audio_s: list[float] = []  # every reply's time to first audio, all sessions
+        self.mic_gaps = 0  # microphone gaps over 1 s, all calls
+        self._pending_gaps: tuple[int, float] = (0, 0.0)  # for the next reply: (count, longest s)
         self._keys: dict[int, tuple[int, int]] = {}  # id(message entry) -> (serial, turn_id)
         self._trimmed: dict[int, int] = {}  # serial -> highest turn_id trimmed away
         self.version = 0  # bumped on every change, so callers can skip redundant work
@@ -144,6 +154,7 @@ class Transcript:
                 entry.final = True
         copy.tokens_used = self.tokens_used
         copy.first_audio_s = list(self.first_audio_s)
+        copy.mic_gaps = self.mic_gaps
         copy.version = self.version + 1
         return copy
 
@@ -155,6 +166,8 @@ class Transcript:
         self._keys.clear()
         self._trimmed.clear()
         self.first_audio_s.clear()
+        self.mic_gaps = 0
+        self._pending_gaps = (0, 0.0)
         self.version += 1
 
     # ------------------------------------------------------------------ internals
@@ -164,6 +177,9 @@ class Transcript:
             entry = self._messages.get((serial, event.turn_id))
             if entry is None:
                 entry = Entry("message", event.text, role=event.role, final=event.final)
+                if event.role == "model" and self._pending_gaps[0]:
+                    entry.mic_gaps, entry.longest_gap_s = self._pending_gaps
+                    self._pending_gaps = (0, 0.0)
                 self._messages[(serial, event.turn_id)] = entry
                 self._keys[id(entry)] = (serial, event.turn_id)
                 self._insert_message(entry, serial, event.turn_id)
@@ -216,6 +232,11 @@ class Transcript:
                 return event.first_audio_s is not None  # the session total changed
             entry.first_audio_s, entry.tokens = event.first_audio_s, event.tokens
             return True
+        if isinstance(event, UplinkGaps):
+            self.mic_gaps += event.count
+            count, longest = self._pending_gaps
+            self._pending_gaps = (count + event.count, max(longest, event.longest_s))
+            return True  # the session total changed
         return False  # StateChanged and anything newer: the badge shows state
 
     def _append(self, entry: Entry) -> None:
@@ -244,7 +265,9 @@ class Transcript:
             self.entries.insert(before, entry)
 
     def session_total(self) -> str | None:
-        """``3 replies · 4,210 tokens · first audio median 0.82 s`` for the Talk page, or None."""
+        """``3 replies · 4,210 tokens · first audio median 0.82 s · 2 mic gaps`` for the Talk
+        page, or None. Mic gaps: pauses over 1 s in the microphone audio (a host or browser
+        too busy), shown only when there were any."""
         replies = sum(1 for e in self.entries if e.kind == "message" and e.role == "model")
         if not replies and not self.tokens_used:
             return None
@@ -252,6 +275,8 @@ class Transcript:
         if self.first_audio_s:
             ordered = sorted(self.first_audio_s)
             parts.append(f"first audio median {ordered[len(ordered) // 2]:.2f} s")
+        if self.mic_gaps:
+            parts.append(_gaps_text(self.mic_gaps))
         return " · ".join(parts)
 
     def _trim(self) -> None:
@@ -267,6 +292,10 @@ class Transcript:
         self._messages = {k: e for k, e in self._messages.items() if id(e) not in gone}
         self._keys = {k: v for k, v in self._keys.items() if k not in gone}
         self._tools = {k: e for k, e in self._tools.items() if id(e) not in gone}
+
+
+def _gaps_text(count: int) -> str:
+    return f"{count} mic gap{'' if count == 1 else 's'}"
 
 
 def _chart_of(event: ToolCallFinished) -> dict[str, Any] | None:

@@ -48,8 +48,8 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import (cache, conversations, definitions, definitions_talk, figures_view, ice, record,
-                         runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat)
+from livechat.ui import (browser_signals, cache, conversations, definitions, definitions_talk, figures_view, ice,
+                         record, runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -97,19 +97,23 @@ def audio_processing_default(env: Mapping[str, str] | None = None) -> bool:
     return value.strip().lower() not in _OFF_WORDS
 
 
-def uplink_stall_timeout(env: Mapping[str, str] | None = None) -> float:
-    """Seconds without a microphone frame before a stream counts as gone (default 1.0).
+DEFAULT_STALL_TIMEOUT_S = 15.0
 
-    ``LIVECHAT_UPLINK_STALL_S`` raises it on a host so busy that the media threads are
-    sometimes descheduled for a second (the hosting tests on a shared 2-core machine use
-    3); a closed tab is then noticed that much later. Unusable values mean the default.
+
+def uplink_stall_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds without a microphone frame, and no other sign of the browser, before a call
+    ends (``LIVECHAT_UPLINK_STALL_S``, default 15; docs/voice-lifecycle.md).
+
+    A closed tab does not wait for it: the browser's own signals end the call within ~1 s.
+    Shorter gaps only pause the uplink. Unusable values (not a number, <= 0, > 600) mean
+    the default.
     """
     raw = (os.environ if env is None else env).get(STALL_TIMEOUT_ENV, "").strip()
     try:
-        value = float(raw) if raw else 1.0
+        value = float(raw) if raw else DEFAULT_STALL_TIMEOUT_S
     except ValueError:
-        return 1.0
-    return value if 0 < value <= 30 else 1.0
+        return DEFAULT_STALL_TIMEOUT_S
+    return value if 0 < value <= 600 else DEFAULT_STALL_TIMEOUT_S
 
 
 def media_constraints(processing: bool) -> dict[str, Any]:
@@ -374,6 +378,7 @@ def render_voice(ctx: TalkContext, *, processing: bool,
         st.error(page_message(Situation.COMPONENT, f"({type(exc).__name__})"))
         return None
     shutdown.register_stream(bridge, streamer)
+    bridge.watch_browser(browser_signals.browser_signals(streamer))
     try:
         bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
                            factory=ctx.factory, key=ctx.key)
@@ -441,6 +446,9 @@ def render_level(bridge: VoiceBridge, status: str) -> None:
         if not meter_live(status):
             waiting = "paused while the model answers" if status == "responding" else "not listening"
             st.progress(0.0, text=f"Microphone: {waiting}")
+            return
+        if bridge.uplink_paused:  # frames are late; the call waits for them (voice-lifecycle.md)
+            st.progress(0.0, text="Microphone: audio delayed, waiting for it (the call stays open)")
             return
         rms = bridge.input_level
         dbfs = 20.0 * math.log10(rms) if rms > 0 else None

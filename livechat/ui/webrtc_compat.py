@@ -30,7 +30,13 @@
    kills the page. We treat that like "no session" too, so the Talk page (component
    included) renders in AppTest. A real server never takes that branch.
 
-``install()`` applies both patches once per process (idempotent, thread-safe). Importing
+3. **A starved host is not a closed tab** (issue 33). ``install()`` also relaxes aiortc's
+   ICE consent freshness (``livechat.voice.consent``) and serves the component's frontend
+   with a transient ``disconnected`` no longer ending the stream
+   (``livechat.ui.webrtc_frontend``): on a loaded host both closed live calls whose
+   browser was still there; a closed tab is noticed by other signals.
+
+``install()`` applies the patches once per process (idempotent, thread-safe). Importing
 this module checks that the library still has, and still *uses*, the names we replace,
 and raises ``WebrtcCompatError`` if not: a library upgrade must fail loudly in a test,
 not silently bring the start-up race back.
@@ -52,6 +58,9 @@ import streamlit_webrtc.component as _component
 import streamlit_webrtc.session_info as _session_info
 import streamlit_webrtc.shutdown as _shutdown
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from livechat.ui import webrtc_frontend
+from livechat.voice.consent import relax_consent_checks
 
 __all__ = [
     "RUN_COUNT_STEP",
@@ -171,7 +180,9 @@ def installed() -> bool:
 
 
 def install() -> None:
-    """Apply both patches (idempotent; any thread). See the module docstring for why."""
+    """Apply the patches (idempotent; any thread). See the module docstring for why."""
+    relax_consent_checks()
+    webrtc_frontend.install()
     with _install_lock:
         if installed():
             return

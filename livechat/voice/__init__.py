@@ -23,6 +23,10 @@ _EXPORTS = {
     "DEFAULT_UPLINK_CHUNK_MS": "uplink",
     "STREAM_DROPPED_MESSAGE": "stream",
     "STREAM_STALLED_MESSAGE": "stream",
+    "STREAM_GONE_MESSAGE": "stream",
+    "BrowserSignals": "presence",
+    "UplinkGaps": "gaps",
+    "voice_ledger": "gaps",
     "pcm16_wav": "wav",
 }
 __all__ = sorted(_EXPORTS)

@@ -13,13 +13,17 @@ of the voice package and joins its parts, each a module with one job:
   track exactly 20 ms of 24 kHz mono audio from a ``PlaybackBuffer`` (silence when it is
   empty); the reply path (:mod:`livechat.voice.reply`) fills that buffer from the session,
   flushes it at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
-- the stream (:mod:`livechat.voice.stream`) and its watchdog
-  (:mod:`livechat.voice.watchdog`): ``sync_stream`` follows the webrtc component; a dropped
-  peer (``on_uplink_ended`` after frames flowed, or no frame for ``stall_timeout_s``,
-  noticed by the stream's watchdog thread or ``check_stream``) and ``close()`` (tab
-  closed) stop the session within ``stop_timeout_s``. A drop is reported as an error only
-  when the page has not stopped the stream within ``drop_notice_grace_s`` (STOP ends the
-  track first);
+- the stream (:mod:`livechat.voice.stream`), the browser's presence
+  (:mod:`livechat.voice.presence`) and the watchdog (:mod:`livechat.voice.watchdog`):
+  ``sync_stream`` follows the webrtc component. A closed tab and a late frame are told
+  apart (docs/voice-lifecycle.md): the browser gone (its Streamlit connection dropped
+  with no frame since, for ``reconnect_grace_s``; the peer connection failed or closed;
+  ``on_uplink_ended`` after frames flowed) stops the session at once; a gap in frames
+  while the browser is there pauses the uplink and is counted (:mod:`livechat.voice.gaps`,
+  per call, per turn, per server); only no frame for ``stall_timeout_s`` (15 s) ends the
+  call for a gap. The watchdog thread or ``check_stream`` notices; ``close()`` (session
+  end) stops it too. A drop is reported as an error only when the page has not stopped
+  the stream within ``drop_notice_grace_s`` (STOP ends the track first);
 - the session lifecycle (:mod:`livechat.voice.sessions`): one ``LiveSession`` at a time,
   started when the component starts and stopped when it stops; a typed question
   (``send_text``) uses the running session or starts a text-only one.
@@ -59,9 +63,17 @@ from livechat.audio.playback import PlaybackBuffer, PlaybackStats
 from livechat.live import ErrorEvent, LiveSession, SessionState
 from livechat.voice.downlink import DOWNLINK_RATE, Downlink
 from livechat.voice.errors import BridgeClosedError, BridgeConfigError
+from livechat.voice.gaps import UplinkGaps, VoiceLedger, voice_ledger
+from livechat.voice.presence import BrowserPresence, BrowserSignals
 from livechat.voice.reply import ReplyPath
 from livechat.voice.sessions import SessionFactory, SessionSlot, TaggedEvent
-from livechat.voice.stream import STREAM_DROPPED_MESSAGE, STREAM_STALLED_MESSAGE, StreamState
+from livechat.voice.stream import (
+    STREAM_DROPPED_MESSAGE,
+    STREAM_GONE_MESSAGE,
+    STREAM_STALLED_MESSAGE,
+    Drop,
+    StreamState,
+)
 from livechat.voice.uplink import DEFAULT_UPLINK_CHUNK_MS, Uplink
 from livechat.voice.watchdog import UplinkWatchdog
 from livechat.voice.wav import pcm16_wav
@@ -71,12 +83,15 @@ __all__ = [
     "BridgeClosedError",
     "BridgeConfigError",
     "BridgeStats",
+    "BrowserSignals",
     "DEFAULT_UPLINK_CHUNK_MS",
     "DOWNLINK_RATE",
     "SessionFactory",
     "TaggedEvent",
     "STREAM_DROPPED_MESSAGE",
+    "STREAM_GONE_MESSAGE",
     "STREAM_STALLED_MESSAGE",
+    "UplinkGaps",
     "VoiceBridge",
     "pcm16_wav",
 ]
@@ -112,6 +127,8 @@ class BridgeStats:
     frames_out: int  # downlink frames handed to the source track
     sessions_started: int
     playback: PlaybackStats
+    uplink_gaps: int = 0  # microphone gaps over 1 s in the current (or last) call
+    longest_gap_s: float = 0.0
 
 
 class VoiceBridge:
@@ -124,12 +141,14 @@ class VoiceBridge:
         playback_seconds: float = 30.0,
         max_reply_seconds: float = 60.0,
         stop_timeout_s: float = 2.0,
-        stall_timeout_s: float = 1.0,
+        stall_timeout_s: float = 15.0,
         first_frame_timeout_s: float = 15.0,
         uplink_chunk_ms: int = DEFAULT_UPLINK_CHUNK_MS,
         clock: Callable[[], float] = time.monotonic,
         watchdog_interval_s: float | None = 0.1,
         drop_notice_grace_s: float = 2.0,
+        reconnect_grace_s: float = 0.5,
+        ledger: VoiceLedger | None = None,
     ) -> None:
         for label, value in (
             ("playback_seconds", playback_seconds),
@@ -139,6 +158,7 @@ class VoiceBridge:
             ("first_frame_timeout_s", first_frame_timeout_s),
             ("watchdog_interval_s", 1.0 if watchdog_interval_s is None else watchdog_interval_s),
             ("drop_notice_grace_s", drop_notice_grace_s),
+            ("reconnect_grace_s", reconnect_grace_s),
         ):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise BridgeConfigError(f"{label} must be a positive number of seconds, got {value!r}")
@@ -150,13 +170,16 @@ class VoiceBridge:
         self._name = name
         self._stop_timeout = float(stop_timeout_s)
         self._playback = PlaybackBuffer(sample_rate=DOWNLINK_RATE, max_seconds=playback_seconds)
+        self._ledger = ledger or voice_ledger()
         self._stream = StreamState(
             name=name,
             clock=clock,
             stall_timeout_s=float(stall_timeout_s),
             first_frame_timeout_s=float(first_frame_timeout_s),
             drop_notice_grace_s=float(drop_notice_grace_s),
+            ledger=self._ledger,
         )
+        self._presence = BrowserPresence(name=name, clock=clock, reconnect_grace_s=float(reconnect_grace_s))
         self._replies = ReplyPath(
             self._playback,
             streaming=lambda: self._stream.active,
@@ -205,6 +228,11 @@ class VoiceBridge:
         return self._stream.active
 
     @property
+    def uplink_paused(self) -> bool:
+        """True while microphone frames are late (a gap over 1 s is open; the call goes on)."""
+        return self._stream.paused
+
+    @property
     def input_level(self) -> float:
         """RMS level of the latest microphone frame, 0..1; 0 when no frame came for 0.5 s."""
         recent = self._stream.heard_within(_LEVEL_HOLD_S)
@@ -238,6 +266,7 @@ class VoiceBridge:
     def stats(self) -> BridgeStats:
         """Counters for diagnostics and the benchmark (any thread)."""
         uplink = self._uplink
+        gaps, longest = self._stream.call_gaps()
         return BridgeStats(
             frames_in=uplink.frames_in,
             frames_sent=uplink.frames_sent,
@@ -248,6 +277,8 @@ class VoiceBridge:
             frames_out=self._downlink.frames_out,
             sessions_started=self._slot.sessions_started,
             playback=self._playback.stats(),
+            uplink_gaps=gaps,
+            longest_gap_s=round(longest, 2),
         )
 
     def last_reply_wav(self) -> bytes | None:
@@ -291,47 +322,69 @@ class VoiceBridge:
         """
         starting, stopping, was_active = self._stream.sync(playing or signalling)
         if starting:
+            self._presence.reset()
             try:
                 self.ensure_session(factory, key)
             except BaseException:
                 self._stream.deactivate()
                 raise
+            self._ledger.call_started()
             self._watchdog.start()
         elif stopping:
             self._watchdog.stop()
             if was_active:
+                self._ledger.call_ended("stopped")
                 self.stop_session()
 
-    def check_stream(self) -> str | None:
-        """Stop the session when the peer stopped sending audio (script thread, e.g. a fragment).
+    def watch_browser(self, signals: BrowserSignals) -> None:
+        """Probes of the browser's presence (script thread; the Talk page sets them each run)."""
+        self._presence.watch(signals)
 
-        Browsers send frames continuously, silence and muted tracks included, so no frame
-        for ``stall_timeout_s`` (or none at all ``first_frame_timeout_s`` after the start)
-        means the peer is gone. Returns the message it will report, or None. The bridge's
-        own watchdog thread does the same while the page is gone (a closed tab).
+    def check_stream(self) -> str | None:
+        """Stop the session when the browser is gone or its audio stalled (script thread).
+
+        See the module docstring: a gap alone pauses the uplink and goes on; the browser
+        gone ends the call at once, no frame for ``stall_timeout_s`` (or none at all
+        ``first_frame_timeout_s`` after the start) ends it too. Returns the message it
+        will report, or None. The watchdog thread does the same while the page is gone.
         """
-        message = self._stream.detect_stall()
-        if message is not None:
+        drop = self._inspect()
+        if drop is not None:
             self.stop_session()
-        return message
+        return None if drop is None else drop.message
+
+    def _inspect(self) -> Drop | None:
+        """Look at the stream and the browser's signals; a drop is counted on the ledger."""
+        if not self._stream.active:
+            return None
+        drop = self._stream.inspect(self._presence.gone(self._stream.last_frame_at))
+        if drop is not None:
+            self._ledger.call_ended(drop.reason)
+        return drop
 
     def _watch_tick(self) -> bool:
         """One look of the watchdog thread; False when there is nothing left to watch.
 
-        A stall hands the stop to a stopper thread, so the watchdog never waits on the
+        A drop hands the stop to a stopper thread, so the watchdog never waits on the
         lifecycle lock.
         """
-        if self._stream.detect_stall() is not None:
+        if self._inspect() is not None:
             self._slot.stop_async()
             return False
         return self._stream.active
 
     def poll_events(self) -> list[TaggedEvent]:
-        """Session events since the last call (retired sessions first), then bridge notices."""
+        """Session events since the last call (retired sessions first), then bridge notices:
+        ``UplinkGaps`` when microphone gaps over 1 s ended (the next reply's figures show
+        them), and a dropped stream's error.
+        """
         events, serial = self._slot.poll_events()
         with self._held_lock:
             events[:0] = self._held
             self._held = []
+        gaps = self._stream.take_new_gaps()
+        if gaps is not None:
+            events.append(TaggedEvent(serial, gaps))
         dropped = self._stream.take_due_drop()
         if dropped is not None:
             # The page did not stop the stream meanwhile: it died while still on.
@@ -359,6 +412,8 @@ class VoiceBridge:
     def close(self, timeout: float | None = None) -> None:
         """End everything for good (any thread; idempotent): tab closed or session expired."""
         limit = self._stop_timeout if timeout is None else timeout
+        if self._stream.active:
+            self._ledger.call_ended("closed")
         self._stream.deactivate()  # the watchdog exits rather than stop anything
         self._watchdog.stop()
         self._slot.close(limit)
@@ -382,6 +437,7 @@ class VoiceBridge:
         (``sync_stream``), so the error is only reported after ``drop_notice_grace_s``.
         """
         if self._stream.peer_ended():
+            self._ledger.call_ended("track ended")
             self._slot.stop_async()
 
     def next_downlink_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:

@@ -6,6 +6,11 @@ The streamlit-webrtc sink track calls :meth:`Uplink.on_frame` on aiortc's loop f
 meter and handed to ``LiveSession.send_audio`` in chunks of ``chunk_ms`` (non-blocking,
 bounded; the session drops the oldest audio beyond its buffer and counts it).
 
+A gap in frames while the browser is still there (a frozen tab, a starved host) pauses
+the uplink: the chunk filling up is held, not flushed, and no ``audioStreamEnd`` is sent
+(either would end the analyst's utterance mid-question, and the model would answer half of
+it); the frames that come back join it, so the session hears one utterance with a pause.
+
 aiortc's loop carries every stream of the server process, so nothing here blocks beyond
 the stream state's short lock. Single writer (that loop); other threads read the
 counters, whole ints under the GIL.

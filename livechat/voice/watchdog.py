@@ -1,8 +1,9 @@
-"""The uplink watchdog: a bridge-owned thread that notices a stream whose peer went away.
+"""The uplink watchdog: a bridge-owned thread that looks at the stream while the page is gone.
 
 The Talk page's fragment stops running when the tab closes, and Streamlit keeps a
 disconnected session for minutes (aiortc itself takes ~30 s to notice), so the bridge
-watches the uplink itself: one named daemon thread per stream (``<name>-watchdog``) calls
+looks itself (is the browser gone, are frames late, has the stall bound passed; see
+``livechat.voice.stream``): one named daemon thread per stream (``<name>-watchdog``) calls
 ``tick`` every ``interval_s`` until ``tick`` returns False or :meth:`UplinkWatchdog.stop`
 is called. ``start``/``stop`` belong to the script thread (and ``close()`` from any
 thread); ``stop`` sets the stop event and joins, bounded, never joining itself.

@@ -109,6 +109,7 @@ class AppServer:
         bootstrap = ("import logging, runpy; "
                      "logging.getLogger('streamlit_webrtc.component').setLevel(logging.DEBUG); "
                      "logging.getLogger('streamlit_webrtc.shutdown').setLevel(logging.DEBUG); "
+                     "logging.getLogger('aioice.ice').setLevel(logging.INFO); "
                      "runpy.run_module('streamlit', run_name='__main__', alter_sys=True)")
         command = [sys.executable, "-c", bootstrap, "run", "app.py",
                    "--server.address", "127.0.0.1", "--server.port", str(port),

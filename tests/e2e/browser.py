@@ -86,6 +86,7 @@ class Browser:
             args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
             viewport={"width": 1400, "height": 1000})
         self.context.add_init_script(_INIT_SCRIPT)
+        self.profile_dir = profile_dir  # finds its processes (tests/e2e/host_stress.py)
         self._closed = False
 
     def new_page(self) -> "TalkPage":

@@ -82,10 +82,7 @@ def like_service_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E
     logs = tmp_path_factory.mktemp("e2e-like-service")
     api_key = harness.random_api_key()
     emulator = harness.start_emulator(api_key, like_service=True, late_input_transcription_s=4.0)
-    # A shared, loaded test machine can stall the media threads for a second (see
-    # tests/e2e/voice_turn.py): give the uplink watchdog 3 s, as the other voice tests do.
-    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / "like_service.log",
-                                         extra_env={"LIVECHAT_UPLINK_STALL_S": "3"})
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / "like_service.log")
     try:
         app.start()
         yield E2EStack(api_key=api_key, emulator=emulator, app=app)

@@ -39,9 +39,7 @@ def fleet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flee
         pytest.skip(reason)
     key = harness.random_api_key()
     emulator = harness.start_emulator(key)
-    env = replica_env(emulator, key, LIVECHAT_AUDIO_PROCESSING="off",
-                      # Two browsers and two replicas on a shared 2-core machine: see voice_turn.py.
-                      LIVECHAT_UPLINK_STALL_S="3")
+    env = replica_env(emulator, key, LIVECHAT_AUDIO_PROCESSING="off")
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), env, replicas=2)
     try:
         fleet.start()

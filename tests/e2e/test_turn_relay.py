@@ -80,7 +80,6 @@ def _app(emulator: object, key: str, turn: TurnServer, *, transport: str, secret
         "LIVECHAT_TURN_URLS": turn.url(transport),
         "LIVECHAT_TURN_SECRET": secret,
         "LIVECHAT_ICE_TRANSPORT_POLICY": "relay",
-        "LIVECHAT_UPLINK_STALL_S": "3",  # a shared, loaded test machine: see voice_turn.py
     })
 
 

@@ -130,3 +130,20 @@ def test_a_notice_from_the_page_is_kept_in_order() -> None:
     assert [(e.kind, e.text) for e in transcript.entries] == [
         ("error", "first"), ("notice", "The data changed (now: orders).")]
     assert transcript.version == version + 1
+
+
+def test_microphone_gaps_show_in_the_figures_of_the_next_reply_and_the_session_total() -> None:
+    from livechat.live.events import TurnFigures
+    from livechat.voice.gaps import UplinkGaps
+
+    transcript = Transcript()
+    transcript.apply(_tag(TranscriptUpdate(1, "user", "How many?", True), UplinkGaps(1, 4.2, 1),
+                          TranscriptUpdate(2, "model", "Four.", True), TurnFigures(2, 0.84, 1234),
+                          UplinkGaps(2, 1.6, 3), TranscriptUpdate(3, "model", "And five.", True)))
+    first, second = [e for e in transcript.entries if e.role == "model"]
+    assert first.figures_caption == "first audio 0.84 s · 1,234 tokens · 1 mic gap (4.2 s)"
+    assert second.figures_caption == "2 mic gaps (longest 1.6 s)"
+    assert transcript.session_total().endswith("· 3 mic gaps")
+    assert transcript.history_copy().mic_gaps == 3
+    transcript.clear()
+    assert transcript.mic_gaps == 0

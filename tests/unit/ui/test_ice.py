@@ -161,10 +161,11 @@ def test_no_relay_candidate_after_the_gathering_time_is_reported() -> None:
     assert relay_problem(relay_only=True, signalling_for_s=late, component_value=found) is None
 
 
-def test_uplink_stall_timeout_defaults_to_one_second_and_reads_the_environment() -> None:
+def test_uplink_stall_timeout_defaults_to_fifteen_seconds_and_reads_the_environment() -> None:
     from livechat.ui.talk import uplink_stall_timeout
 
-    assert uplink_stall_timeout({}) == 1.0
+    assert uplink_stall_timeout({}) == 15.0
     assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": "3"}) == 3.0
-    for bad in ("0", "-1", "abc", "999"):
-        assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": bad}) == 1.0
+    assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": "120"}) == 120.0
+    for bad in ("0", "-1", "abc", "9999"):
+        assert uplink_stall_timeout({"LIVECHAT_UPLINK_STALL_S": bad}) == 15.0

@@ -9,7 +9,9 @@ import pytest
 
 from livechat.audio.playback import PlaybackBuffer
 from livechat.voice.reply import ReplyPath
-from livechat.voice.stream import STREAM_DROPPED_MESSAGE, StreamState
+from livechat.voice.gaps import UplinkGaps, VoiceLedger
+from livechat.voice.presence import BrowserPresence, BrowserSignals
+from livechat.voice.stream import STREAM_DROPPED_MESSAGE, STREAM_GONE_MESSAGE, StreamState
 from livechat.voice.watchdog import UplinkWatchdog
 
 WAIT = 10.0
@@ -68,18 +70,141 @@ def test_a_stop_after_a_drop_is_not_reported() -> None:
 def test_stalls_count_from_the_last_frame_or_from_the_start() -> None:
     clock = _Clock()
     stream = _stream(clock)
-    assert stream.detect_stall() is None  # no stream
+    assert stream.inspect(None) is None  # no stream
     stream.sync(True)
     clock.now += 4.9
-    assert stream.detect_stall() is None  # waiting for the first frame (5 s)
+    assert stream.inspect(None) is None  # waiting for the first frame (5 s)
     stream.note_frame()
     assert stream.heard_within(0.5)
     clock.now += 0.99
-    assert stream.detect_stall() is None and not stream.heard_within(0.5)
+    assert stream.inspect(None) is None and not stream.heard_within(0.5)
     clock.now += 0.01
-    message = stream.detect_stall()
-    assert message is not None and "for 1 s" in message
-    assert not stream.active and stream.detect_stall() is None
+    drop = stream.inspect(None)
+    assert drop is not None and drop.reason == "stalled" and "for 1 s" in drop.message
+    assert not stream.active and stream.inspect(None) is None
+
+
+def test_a_stream_that_never_sent_a_frame_ends_for_that_reason() -> None:
+    clock = _Clock()
+    stream = _stream(clock)
+    stream.sync(True)
+    clock.now += 5.0
+    drop = stream.inspect(None)
+    assert drop is not None and drop.reason == "no first frame"
+
+
+def test_a_gap_pauses_the_uplink_and_is_counted_when_frames_return() -> None:
+    clock = _Clock()
+    stream = StreamState(name="gaps", clock=clock, stall_timeout_s=15.0, first_frame_timeout_s=5.0,
+                         drop_notice_grace_s=2.0, ledger=VoiceLedger())
+    stream.sync(True)
+    stream.note_frame()
+    clock.now += 0.5
+    assert stream.inspect(None) is None and not stream.paused  # jitter, not a gap
+    stream.note_frame()
+    clock.now += 4.0
+    assert stream.inspect(None) is None and stream.paused and stream.active
+    clock.now += 0.2
+    stream.note_frame()  # frames are back
+    assert not stream.paused and stream.call_gaps() == (1, pytest.approx(4.2))
+    assert stream.take_new_gaps() == UplinkGaps(1, 4.2, 1)
+    assert stream.take_new_gaps() is None  # reported once
+    clock.now += 14.9
+    assert stream.inspect(None) is None  # a long gap, still under the bound
+    clock.now += 0.1
+    drop = stream.inspect(None)
+    assert drop is not None and drop.reason == "stalled"
+
+
+def test_a_gone_browser_ends_the_stream_at_once_with_its_own_message() -> None:
+    clock = _Clock()
+    stream = _stream(clock)
+    stream.sync(True)
+    stream.note_frame()
+    drop = stream.inspect("the peer connection is closed")
+    assert drop is not None and drop.reason == "browser gone" and drop.message == STREAM_GONE_MESSAGE
+    assert not stream.active
+    clock.now += 2.0
+    assert stream.take_due_drop() == STREAM_GONE_MESSAGE
+
+
+class _Probe:
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __call__(self):
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+def _presence(clock: _Clock, connected: _Probe) -> BrowserPresence:
+    """A presence with a 1 s grace watching ``connected``; nothing gone yet."""
+    presence = BrowserPresence(name="p", clock=clock, reconnect_grace_s=1.0)
+    presence.watch(BrowserSignals(connected=connected))
+    assert presence.gone(clock.now) is None
+    return presence
+
+
+def test_presence_a_dropped_connection_counts_after_the_grace_without_frames() -> None:
+    clock = _Clock()
+    connected = _Probe(True)
+    presence = _presence(clock, connected)
+    connected.value = False
+    dropped_at = clock.now
+    assert presence.gone(dropped_at) is None  # the drop is seen; the grace starts
+    clock.now += 0.9
+    assert presence.gone(dropped_at) is None
+    clock.now += 0.1
+    assert "Streamlit connection dropped" in presence.gone(dropped_at)
+    connected.value = True  # a reconnect without media (a reload) does not undo it
+    assert presence.gone(dropped_at) is not None
+
+
+def test_presence_media_after_a_dropped_connection_means_the_browser_is_there() -> None:
+    clock = _Clock()
+    connected = _Probe(False)
+    presence = _presence(clock, connected)
+    for _ in range(10):  # frames keep coming while the websocket is down
+        clock.now += 0.5
+        assert presence.gone(clock.now) is None
+    connected.value = True
+    clock.now += 5.0
+    assert presence.gone(clock.now - 5.0) is None  # reconnected: a gap is for the stall bound
+
+
+def test_presence_peer_state_counts_only_after_it_was_connected() -> None:
+    clock = _Clock()
+    peer = _Probe("closed")  # the previous stream's worker
+    presence = BrowserPresence(name="p", clock=clock, reconnect_grace_s=1.0)
+    presence.watch(BrowserSignals(peer_state=peer))
+    assert presence.gone(None) is None
+    peer.value = "connected"
+    assert presence.gone(clock.now) is None
+    peer.value = "failed"
+    assert presence.gone(clock.now) == "the peer connection is failed"
+    presence.reset()  # a new stream
+    assert presence.gone(clock.now) is None
+
+
+def test_presence_a_failing_probe_is_no_sign_either_way() -> None:
+    clock = _Clock()
+    presence = BrowserPresence(name="p", clock=clock, reconnect_grace_s=1.0)
+    presence.watch(BrowserSignals(connected=_Probe(RuntimeError("runtime gone")),
+                                  peer_state=_Probe(RuntimeError("no worker"))))
+    clock.now += 60.0
+    assert presence.gone(clock.now - 60.0) is None
+
+
+def test_the_ledger_counts_calls_gaps_and_endings() -> None:
+    ledger = VoiceLedger()
+    ledger.call_started()
+    ledger.gap(1.5)
+    ledger.gap(4.0)
+    ledger.call_ended("browser gone")
+    snap = ledger.snapshot()
+    assert (snap.calls, snap.gaps, snap.longest_gap_s, snap.gap_seconds) == (1, 2, 4.0, 5.5)
+    assert snap.ended == {"browser gone": 1}
 
 
 def test_the_watchdog_ticks_until_told_there_is_nothing_to_watch() -> None:
@@ -153,3 +278,14 @@ def test_an_interrupted_reply_is_forgotten_and_a_retired_tap_is_inert() -> None:
     tap.write(b"\x01\x00")
     tap.end_of_turn()
     assert path.replies_completed == 1 and playback.stats().written_bytes == 20
+
+
+def test_consent_checks_are_relaxed_once_and_never_tightened() -> None:
+    import aioice.ice
+
+    from livechat.voice.consent import CONSENT_MISSES, relax_consent_checks
+
+    relax_consent_checks()
+    assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
+    relax_consent_checks(3)  # a smaller number never makes it stricter again
+    assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
