@@ -24,7 +24,7 @@ except ConfigError as exc:
     st.error(f"The service configuration is not usable: {exc}")
     st.stop()
 
-st.subheader("Voice endpoint")
+st.header("Voice endpoint")  # h2 under the h1 title: headings in order
 st.markdown(f"**Endpoint mode:** {endpoint_label(configured)}")
 st.markdown(f"**Model:** `{configured.model}`")
 render_model_section(configured.model)
@@ -69,7 +69,7 @@ else:
         "the first voice session checks the connection."
     )
 
-st.subheader("Installed versions")
+st.header("Installed versions")
 versions = package_versions()
 st.dataframe(
     pd.DataFrame({"package": list(versions), "version": list(versions.values())}),
