@@ -7,7 +7,8 @@ skips with the reason elsewhere.
 
 * ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
   and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
-  which tell their sessions apart by the ids they did not see before.
+  which tell their sessions apart by the ids they did not see before. A module's
+  ``APP_EXTRA_ENV`` dict, if any, is added to the app's environment.
 * ``browser_factory(wav)`` (function): Chromium with a fresh profile and a fake
   microphone looping ``wav``; all closed after the test (screenshots first if it failed).
 * ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
@@ -103,7 +104,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     api_key = harness.random_api_key()
     emulator = harness.start_emulator(api_key)
     module = request.module.__name__.rsplit(".", 1)[-1]
-    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log")
+    # A module may set APP_EXTRA_ENV (a dict) for its app, e.g. a longer uplink stall timeout.
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log",
+                                         extra_env=getattr(request.module, "APP_EXTRA_ENV", None))
     try:
         app.start()
         yield E2EStack(api_key=api_key, emulator=emulator, app=app)
