@@ -76,7 +76,10 @@ _SCRIPT = """(() => {
     }
   };
   window.__livechatA11yMark = mark;
-  new MutationObserver(mark).observe(document.body, {childList: true, subtree: true, characterData: true});
+  // The Talk page changes text several times a second: mark at most every 100 ms.
+  let pending = null;
+  const later = () => { if (!pending) pending = setTimeout(() => { pending = null; mark(); }, 100); };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true, characterData: true});
   mark();
 })();"""
 

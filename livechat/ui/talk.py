@@ -439,9 +439,9 @@ def render_reply_announcer(transcript: Transcript) -> None:
     reader when it is complete (the streaming text in the transcript is not a live region,
     so it is not read letter by letter)."""
     with st.container(key=talk_style.REPLY_ANNOUNCER_KEY):
-        reply = latest_reply(transcript.entries)
-        if reply:
-            st.text(reply)
+        # Always one element, empty before the first reply: Streamlit draws no empty
+        # container, and a live region that appears with its text is not announced.
+        st.text(latest_reply(transcript.entries) or "")
 
 
 def render_last_reply(bridge: VoiceBridge) -> None:
