@@ -1,18 +1,21 @@
 """What screen readers need and Streamlit cannot say: live regions and named meters.
 
 Streamlit 1.67 gives no way to put ARIA attributes on what it draws, so this module adds
-one small script to every page (``apply()``, called by the shell) that fills in, and keeps
-filling in as Streamlit re-renders:
+one small script to every page (``apply()``, called by the shell) that keeps, as Streamlit
+re-renders (at most every 100 ms):
 
-- every ``st.progress`` bar is named by its own text (Streamlit names them all
-  "progress"), so a meter reads e.g. "Microphone: -23 dBFS";
-- the live regions pages register with ``live_regions()``: a container, found by its key
-  (class ``st-key-<key>``), gets ``role``/``aria-live``/``aria-atomic``. Streamlit keeps a
-  keyed container's node across reruns (checked in the browser: the Talk page's pill keeps
-  its node from idle to listening to closed), so a screen reader announces the region's
-  text when it changes, and nothing when a rerun draws the same text again;
-- containers whose key starts with ``sr-`` are visually hidden but read by screen readers;
-- code inside a caption takes the caption's colour (see ``_CSS``).
+- every ``st.progress`` bar named by its own text (Streamlit names them all "progress"),
+  so a meter reads e.g. "Microphone: -23 dBFS";
+- one live region per container a page registers with ``live_regions()`` (found by its
+  key, class ``st-key-<key>``): a visually hidden element of ours, outside Streamlit's
+  tree, with the region's ``role``/``aria-live``, whose text is set to the container's text
+  *only when that text changes*. Streamlit may redraw a container with the same text (a
+  full rerun after START drew the pill's "Session: listening" twice, seen in the browser),
+  and a live region that is redrawn is announced again; the mirror is not. Its element id
+  is ``livechat-live-<key>`` (the browser tests read it);
+- containers whose key starts with ``a11y-`` are not shown at all: they only carry text
+  for a live region (e.g. the Talk page's latest finished reply);
+- code inside a caption in the caption's colour (see ``_CSS``).
 
 The theme (``.streamlit/config.toml``) gives every text its contrast; see
 ``docs/accessibility.md`` for what is tested and what is not.
@@ -29,10 +32,11 @@ from dataclasses import asdict, dataclass
 
 import streamlit as st
 
-__all__ = ["SR_ONLY_PREFIX", "LiveRegion", "ScriptMarkupError", "apply", "live_regions", "page_script",
-           "regions_script", "script_tag"]
+__all__ = ["MIRROR_ID_PREFIX", "SOURCE_PREFIX", "LiveRegion", "ScriptMarkupError", "apply", "live_regions",
+           "page_script", "regions_script", "script_tag"]
 
-SR_ONLY_PREFIX = "sr-"
+SOURCE_PREFIX = "a11y-"
+MIRROR_ID_PREFIX = "livechat-live-"
 
 
 @dataclass(frozen=True)
@@ -41,17 +45,13 @@ class LiveRegion:
 
     role: str = ""
     live: str = "polite"  # polite | assertive
-    atomic: bool = True  # read the whole region, not only what changed
 
 
 _CSS = f"""<style>
 /* Captions are drawn at 60 % opacity, code inside them too: a coloured code span then falls
    under 4.5:1 in either theme. In a caption, code takes the caption's own (passing) colour. */
 [data-testid="stCaptionContainer"] code {{ color: inherit; }}
-[class*="st-key-{SR_ONLY_PREFIX}"] {{
-  position: absolute !important; width: 1px !important; height: 1px !important; padding: 0 !important;
-  margin: -1px !important; overflow: hidden !important; clip-path: inset(50%) !important;
-  white-space: nowrap !important; border: 0 !important; }}
+[class*="st-key-{SOURCE_PREFIX}"] {{ display: none !important; }}
 </style>"""
 
 # Installs one observer per page (window-level guard: st.html re-mounts on page changes);
@@ -60,28 +60,43 @@ _SCRIPT = """(() => {
   window.__livechatLiveRegions = window.__livechatLiveRegions || {};
   if (window.__livechatA11y) return;
   window.__livechatA11y = true;
-  const set = (el, name, value) => { if (value && el.getAttribute(name) !== value) el.setAttribute(name, value); };
+  const MIRROR = %(mirror)s;
+  const HIDDEN = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;"
+    + "clip-path:inset(50%%);white-space:nowrap;border:0;";
+  const squash = (text) => text.replace(/\\s+/g, " ").trim();
+  const mirror = (key, region, text) => {
+    let el = document.getElementById(MIRROR + key);
+    if (!el) {
+      el = document.createElement("div");
+      el.id = MIRROR + key;
+      el.setAttribute("style", HIDDEN);
+      if (region.role) el.setAttribute("role", region.role);
+      el.setAttribute("aria-live", region.live);
+      el.setAttribute("aria-atomic", "true");
+      el.textContent = text;  // the text a region is created with is not announced
+      document.body.appendChild(el);
+    } else if (el.textContent !== text) {
+      el.textContent = text;
+    }
+  };
   const mark = () => {
     for (const bar of document.querySelectorAll('[data-testid="stProgress"]')) {
       const text = bar.querySelector('[data-testid="stMarkdownContainer"]');
       const meter = bar.querySelector('[role="progressbar"]');
-      if (text && meter) set(meter, "aria-label", text.textContent.trim());
+      const name = text && squash(text.textContent);
+      if (name && meter && meter.getAttribute("aria-label") !== name) meter.setAttribute("aria-label", name);
     }
     for (const [key, region] of Object.entries(window.__livechatLiveRegions)) {
-      for (const el of document.querySelectorAll(".st-key-" + CSS.escape(key))) {
-        set(el, "role", region.role);
-        set(el, "aria-live", region.live);
-        set(el, "aria-atomic", region.atomic ? "true" : "false");
-      }
+      const source = document.querySelector(".st-key-" + CSS.escape(key));
+      if (source) mirror(key, region, squash(source.textContent));
     }
   };
   window.__livechatA11yMark = mark;
-  // The Talk page changes text several times a second: mark at most every 100 ms.
   let pending = null;
   const later = () => { if (!pending) pending = setTimeout(() => { pending = null; mark(); }, 100); };
   new MutationObserver(later).observe(document.body, {childList: true, subtree: true, characterData: true});
   mark();
-})();"""
+})();""" % {"mirror": json.dumps(MIRROR_ID_PREFIX)}
 
 
 class ScriptMarkupError(ValueError):

@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 # --- the DOM contract -------------------------------------------------------------------
 VOICE_KEY = "voice"
-BADGE_KEY = talk_style.BADGE_KEY  # "session-state", a live region (role="status")
+BADGE_KEY = talk_style.BADGE_KEY  # "session-state", mirrored into a role="status" region
 CHAT_PLACEHOLDER = "Ask about your data"
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
@@ -435,12 +435,11 @@ def render_level(bridge: VoiceBridge, status: str) -> None:
 
 
 def render_reply_announcer(transcript: Transcript) -> None:
-    """The latest finished reply, visually hidden, in a live region: read once by a screen
-    reader when it is complete (the streaming text in the transcript is not a live region,
-    so it is not read letter by letter)."""
+    """The latest finished reply, not shown, mirrored into a live region (``a11y``): read
+    once by a screen reader when it is complete. The streaming text in the transcript is
+    not a live region, so it is not read letter by letter."""
     with st.container(key=talk_style.REPLY_ANNOUNCER_KEY):
-        # Always one element, empty before the first reply: Streamlit draws no empty
-        # container, and a live region that appears with its text is not announced.
+        # Always one element, empty before the first reply: Streamlit draws no empty container.
         st.text(latest_reply(transcript.entries) or "")
 
 

@@ -47,9 +47,9 @@ __all__ = [
 ]
 
 STATUS_ROW_KEY = "talk-status"
-BADGE_KEY = "session-state"  # the pill's container: a live region (role="status")
-# Visually hidden (``sr-`` prefix), read by screen readers: the latest finished reply.
-REPLY_ANNOUNCER_KEY = f"{a11y.SR_ONLY_PREFIX}latest-reply"
+BADGE_KEY = "session-state"  # the pill's container, mirrored into a role="status" region
+# Not shown (``a11y-`` prefix): the latest finished reply, mirrored into a live region.
+REPLY_ANNOUNCER_KEY = f"{a11y.SOURCE_PREFIX}latest-reply"
 SPEAKING_KEY = "model-speaking"
 MIC_LEVEL_KEY = "mic-level"
 PILL_KEY_PREFIX = "pill-"
@@ -252,11 +252,11 @@ def apply() -> None:
     """Add the page's stylesheet, the voice skin and the live regions (once per run;
     idempotent in the browser).
 
-    Live regions: the pill is ``role="status"`` (a screen reader says "Session: listening"
-    once when the state changes); the hidden reply announcer reads each finished reply once.
-    Errors need no region of their own: ``st.error`` is ``role="alert"``.
+    Live regions (``livechat.ui.a11y``): the pill's text goes to a ``role="status"`` region
+    (a screen reader says "Session: listening" once when the state changes); the latest
+    finished reply to a polite one (read once, whole). Errors need no region of their own:
+    ``st.error`` is ``role="alert"``.
     """
     st.html(page_css())
     st.html(voice_skin_script(), unsafe_allow_javascript=True)
-    a11y.live_regions({BADGE_KEY: a11y.LiveRegion(role="status"),
-                       REPLY_ANNOUNCER_KEY: a11y.LiveRegion()})
+    a11y.live_regions({BADGE_KEY: a11y.LiveRegion(role="status"), REPLY_ANNOUNCER_KEY: a11y.LiveRegion()})

@@ -41,7 +41,8 @@ MAX_TABS = 80  # Tab presses allowed to reach a control (the page has fewer stop
 # A shared, loaded test machine can deschedule the media threads for a second (as in
 # test_turn_relay.py): the call must not end on a stalled uplink mid-test.
 APP_EXTRA_ENV = {"LIVECHAT_UPLINK_STALL_S": "3"}
-REPLY_ANNOUNCER = '[class*="st-key-sr-latest-reply"]'
+PILL_REGION = "#livechat-live-session-state"  # livechat.ui.a11y's mirror of the pill's text
+REPLY_REGION = "#livechat-live-a11y-latest-reply"  # ... and of the latest finished reply
 
 # A bare Streamlit page with what our pages are built from: its violation kinds are Streamlit's.
 BARE_APP = '''import pandas as pd
@@ -54,8 +55,8 @@ st.chat_input("Ask something")
 '''
 BARE_CONFIG = "[server]\nheadless = true\n\n[browser]\ngatherUsageStats = false\n"
 
-# Records, in the top page, every change of a role="status" region inside the pill and of
-# the reply announcer, as a screen reader would get them: one entry per DOM update. Runs once
+# Records, in the top page, every change of the pill's role="status" region and of the reply
+# announcer, as a screen reader would get them: one entry per DOM update. Runs once
 # per document (Chromium reuses the window of the initial about:blank for the first page,
 # so the guard is on the document, not the window).
 _ANNOUNCEMENTS_SCRIPT = """(() => {
@@ -72,12 +73,12 @@ _ANNOUNCEMENTS_SCRIPT = """(() => {
     }
     for (const region of touched) {
       const text = region.textContent.replace(/\\s+/g, " ").trim();
-      if (region.matches('.st-key-session-state[role="status"]')) window.__announced.pill.push(text);
+      if (region.matches('%(pill)s[role="status"]')) window.__announced.pill.push(text);
       else if (region.matches('%(reply)s')) window.__announced.reply.push(text);
     }
   });
   observer.observe(document, {childList: true, subtree: true, characterData: true});
-})();""" % {"reply": REPLY_ANNOUNCER}
+})();""" % {"pill": PILL_REGION, "reply": REPLY_REGION}
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +253,7 @@ def test_a_call_runs_from_the_keyboard_and_is_announced(e2e_stack, browser_facto
     tab = browser.new_page()
     page = tab.page
     _open_talk(tab, e2e_stack.app.url)
-    page.locator('.st-key-session-state[role="status"][aria-live="polite"]').wait_for(timeout=10_000)
+    page.locator(f'{PILL_REGION}[role="status"][aria-live="polite"]').wait_for(state="attached", timeout=10_000)
 
     # START: Tab into the component's frame, Enter.
     presses = _tab_to(tab, lambda: _focused_in_component(tab).strip().upper() == "START", "START")

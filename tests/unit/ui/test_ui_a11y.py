@@ -21,14 +21,16 @@ def test_the_page_script_names_progress_bars_and_marks_registered_regions() -> N
     assert re.search(r"<[/\w]", body) is None
     assert '[role="progressbar"]' in body and "aria-label" in body
     assert "__livechatLiveRegions" in body and '"aria-live"' in body and '"role"' in body
+    # The mirror's text changes only when the source's text does: no announcement on a redraw.
+    assert "el.textContent !== text" in body and f'"{a11y.MIRROR_ID_PREFIX}"' in body
 
 
 def test_regions_are_registered_by_container_key_with_their_attributes() -> None:
     body = _body(a11y.regions_script({"session-state": a11y.LiveRegion(role="status"),
-                                      "sr-reply": a11y.LiveRegion(live="assertive", atomic=False)}))
+                                      "a11y-reply": a11y.LiveRegion(live="assertive")}))
     table = json.loads(re.search(r"__livechatLiveRegions \|\| \{\}, (\{.*\})\);", body).group(1))
-    assert table == {"session-state": {"role": "status", "live": "polite", "atomic": True},
-                     "sr-reply": {"role": "", "live": "assertive", "atomic": False}}
+    assert table == {"session-state": {"role": "status", "live": "polite"},
+                     "a11y-reply": {"role": "", "live": "assertive"}}
 
 
 def test_markup_in_a_script_is_refused_naming_it() -> None:
