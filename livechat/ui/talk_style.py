@@ -117,6 +117,10 @@ def page_css() -> str:
   font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.3rem; }}
 /* Static on purpose: the page repaints only when the state changes. A looping animation
    repaints ~60 times a second, CPU that a software-rendered browser takes from audio capture. */
+/* The live panel reruns every 0.4 s; on a busy host a run takes longer and Streamlit fades
+   what it is redrawing ("stale"): captions then dimmed to 4:1 (under WCAG AA) and the pill
+   flickered. Here the panel's content is current to within a poll: never faded. */
+[data-testid="stElementContainer"][data-stale="true"] {{ opacity: 1 !important; transition: none !important; }}
 /* Phone width: nothing may be wider than the screen (no horizontal scrolling). */
 .st-key-transcript, .st-key-transcript [data-testid="stChatMessage"] {{ min-width: 0; max-width: 100%; }}
 .st-key-transcript pre, .st-key-transcript code {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
