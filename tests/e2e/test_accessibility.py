@@ -9,6 +9,8 @@ analyst's accessibility checker would:
   width. A test fails on any serious or critical violation, and on any violation kind a
   bare Streamlit page (an uploader, a table, a chat input; measured in the same browser,
   theme and width, not written down here) does not have: those are Streamlit's own;
+- names: the microphone meter, the report button, the voice component's frame, the
+  microphone picker and (in the audit) the table ticks are named for what they are;
 - a keyboard-only call: Tab reaches START inside the component's frame, Enter starts the
   call, Tab reaches the chat box and Enter sends a typed question, Tab reaches STOP and
   Space ends the call. What went through the pill's ``role="status"`` region is recorded
@@ -53,6 +55,9 @@ st.file_uploader("Upload a file")
 st.dataframe(pd.DataFrame({"name": ["a", "b"], "value": [1, 2]}))
 st.chat_input("Ask something")
 '''
+# Two small tables uploaded together: the Data page lists them with a tick each.
+TABLES = {"keepers": "keeper,station\nAnn,North\nBo,South\n",
+          "storms": "station,nights\nNorth,3\nSouth,5\n"}
 BARE_CONFIG = "[server]\nheadless = true\n\n[browser]\ngatherUsageStats = false\n"
 
 # Records, in the top page, every change of the pill's role="status" region and of the reply
@@ -156,7 +161,7 @@ def _describe(violations: list[dict]) -> str:
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("theme", THEMES)
 def test_every_page_passes_axe(theme: str, size: str, axe_source: str, bare_app: harness.AppServer,
-                               e2e_stack, browser_factory, single_question_wav: Path) -> None:
+                               e2e_stack, browser_factory, single_question_wav: Path, tmp_path: Path) -> None:
     width, height = VIEWPORTS[size]
     tab = browser_factory(single_question_wav).new_page()
     page = tab.page
@@ -191,6 +196,20 @@ def test_every_page_passes_axe(theme: str, size: str, axe_source: str, bare_app:
     page.locator(".st-key-pill-listening").wait_for(timeout=30_000)
     found["Talk (in a call)"] = _audit(page, axe_source)
     tab.stop_voice()
+
+    # Several tables: the Data page's list of ticks (each named by its table).
+    tab.goto(e2e_stack.app.url, "/")
+    page.get_by_role("tab", name="What the model sees").wait_for(timeout=30_000)
+    files = []
+    for name, frame in TABLES.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(frame)
+        files.append(str(path))
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files)
+    for name in TABLES:
+        page.get_by_role("checkbox", name=re.compile(rf"\b{name}\b")).first.wait_for(state="attached", timeout=30_000)
+    _settle(page)
+    found["Data (two tables)"] = _audit(page, axe_source)
 
     for name, violations in found.items():
         print(f"[{theme}/{size}] {name}: {sorted((v['id'], v['impact']) for v in violations)}")
@@ -254,6 +273,13 @@ def test_a_call_runs_from_the_keyboard_and_is_announced(e2e_stack, browser_facto
     page = tab.page
     _open_talk(tab, e2e_stack.app.url)
     page.locator(f'{PILL_REGION}[role="status"][aria-live="polite"]').wait_for(state="attached", timeout=10_000)
+
+    # Every control has a name that says what it is.
+    page.get_by_role("progressbar", name="Microphone: not listening").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Prepare the report").wait_for(timeout=10_000)
+    assert page.locator(harness.WEBRTC_IFRAME).get_attribute("aria-label") == "Voice call: START and STOP"
+    tab.frame_locator().get_by_role("button", name=re.compile(r"^Microphone: .+\. Choose the microphone$")).wait_for(
+        timeout=15_000)
 
     # START: Tab into the component's frame, Enter.
     presses = _tab_to(tab, lambda: _focused_in_component(tab).strip().upper() == "START", "START")
