@@ -12,8 +12,8 @@ analyst's accessibility checker would:
 - names: the microphone meter, the report button, the voice component's frame, the
   microphone picker and (in the audit) the table ticks are named for what they are;
 - a keyboard-only call: Tab reaches START inside the component's frame, Enter starts the
-  call, Tab reaches the chat box and Enter sends a typed question, Tab reaches STOP and
-  Space ends the call. What went through the pill's ``role="status"`` region is recorded
+  call, Tab reaches STOP and Space ends it; then Tab reaches the chat box and Enter sends a
+  typed question. What went through the pill's ``role="status"`` region is recorded
   in the page (every change a screen reader would announce) and must read
   listening → responding → closed with nothing said twice in a row; the hidden reply
   announcer must carry each finished reply whole, never a part of one.
@@ -118,8 +118,11 @@ def _open_talk(tab: harness.TalkPage, base_url: str) -> None:
     tab.page.locator(".st-key-pill-idle").wait_for(timeout=30_000)
 
 
-def _settle(page: Any) -> None:
-    """Wait until Streamlit has no stale elements left from a previous run (a finished render)."""
+def _settle(page: Any, *, app: bool = True) -> None:
+    """Wait until the page is drawn: our accessibility script ran (``app``: it comes with the
+    app's stylesheet, in the shell) and no element is left stale from a previous run."""
+    if app:
+        page.wait_for_function("() => window.__livechatA11y === true", timeout=30_000)
     page.wait_for_function("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0",
                            timeout=30_000)
 
@@ -170,7 +173,8 @@ def test_every_page_passes_axe(theme: str, size: str, axe_source: str, bare_app:
 
     tab.goto(bare_app.url, "/")
     page.get_by_placeholder("Ask something").wait_for(timeout=30_000)
-    _settle(page)
+    page.locator('[data-testid="stDataFrame"] th').first.wait_for(state="attached", timeout=30_000)
+    _settle(page, app=False)
     _assert_theme(page, theme)
     bare = _audit(page, axe_source)
     baseline = {v["id"] for v in bare if v["impact"] not in FAILING_IMPACTS}
@@ -292,7 +296,13 @@ def test_a_call_runs_from_the_keyboard_and_is_announced(e2e_stack, browser_facto
     tab.wait_for_transcript(squash('You said: "'), timeout_s=60)
     page.wait_for_function("() => window.__announced.reply.some((text) => text)", timeout=60_000)
 
-    # The chat box: Tab to it, type, Enter.
+    # STOP: Tab round the page back into the frame, Space.
+    _tab_to(tab, lambda: _focused_in_component(tab).strip().upper() == "STOP", "STOP")
+    _press_until(tab, " ", "STOP", "START")
+    page.wait_for_function("() => window.__announced.pill.slice(-1)[0] === 'Session: closed'", timeout=30_000)
+    announced = page.evaluate("() => window.__announced")
+
+    # The chat box: Tab to it, type, Enter (a typed question starts a session of its own).
     _tab_to(tab, lambda: _chat_box_focused(tab), "the chat box")
     question = "How many keepers are there?"
     page.keyboard.type(question)
@@ -302,13 +312,6 @@ def test_a_call_runs_from_the_keyboard_and_is_announced(e2e_stack, browser_facto
         page.wait_for_timeout(200)  # DOM poll: the live panel redraws every 0.4 s
     assert question in tab.user_messages(), tab.user_messages()
 
-    # STOP: Tab round the page back into the frame, Space.
-    _tab_to(tab, lambda: _focused_in_component(tab).strip().upper() == "STOP", "STOP")
-    _press_until(tab, " ", "STOP", "START")
-    page.locator(".st-key-pill-closed").wait_for(timeout=30_000)
-    page.wait_for_function("() => window.__announced.pill.slice(-1)[0] === 'Session: closed'", timeout=10_000)
-
-    announced = page.evaluate("() => window.__announced")
     print(f"pill announcements: {announced['pill']}")
     print(f"reply announcements: {[text[:60] for text in announced['reply']]}")
     pill = announced["pill"]
