@@ -30,6 +30,15 @@ import pytest
 
 from livechat.emulator import EmulatorOptions, EmulatorServer
 
+pytest_plugins = ["tests.store_fixtures"]
+
+# The app (AppTest runs, browser tests' servers) keeps conversations under
+# LIVECHAT_DATA_DIR: one private directory per test run, never the repo's .livechat/.
+if "LIVECHAT_DATA_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["LIVECHAT_DATA_DIR"] = tempfile.mkdtemp(prefix="livechat-test-data-")
+
 TEST_API_KEY = "test-key"
 LIVE_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 DEFAULT_SPEECH = "How many storm nights did each keeper log?"

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from livechat.ui import state
@@ -26,14 +24,6 @@ def _parquet() -> bytes:
     pd.DataFrame({"customer_id": [10, 11, 12], "region": ["North", "South", "North"]}).to_parquet(
         buffer, index=False)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def bridges() -> Iterator[list[VoiceBridge]]:
-    seen: list[VoiceBridge] = []
-    yield seen
-    for bridge in seen:
-        bridge.close()
 
 
 def _talk_with_tables(bridges: list[VoiceBridge]) -> AppTest:

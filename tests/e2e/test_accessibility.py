@@ -40,9 +40,6 @@ THEMES = ("light", "dark")
 FAILING_IMPACTS = frozenset({"serious", "critical"})
 PILL_STATES = ("idle", "connecting", "listening", "responding", "reconnecting", "error", "closed")
 MAX_TABS = 80  # Tab presses allowed to reach a control (the page has fewer stops than this)
-# A shared, loaded test machine can deschedule the media threads for a second (as in
-# test_turn_relay.py): the call must not end on a stalled uplink mid-test.
-APP_EXTRA_ENV = {"LIVECHAT_UPLINK_STALL_S": "3"}
 PILL_REGION = "#livechat-live-session-state"  # livechat.ui.a11y's mirror of the pill's text
 REPLY_REGION = "#livechat-live-a11y-latest-reply"  # ... and of the latest finished reply
 
@@ -84,6 +81,13 @@ _ANNOUNCEMENTS_SCRIPT = """(() => {
   });
   observer.observe(document, {childList: true, subtree: true, characterData: true});
 })();""" % {"pill": PILL_REGION, "reply": REPLY_REGION}
+
+
+@pytest.fixture(scope="module")
+def app_extra_env() -> dict[str, str]:
+    # A shared, loaded test machine can deschedule the media threads for a second (as in
+    # test_turn_relay.py): the call must not end on a stalled uplink mid-test.
+    return {"LIVECHAT_UPLINK_STALL_S": "3"}
 
 
 @pytest.fixture(scope="module")
