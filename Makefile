@@ -16,6 +16,12 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# axe-core (npm) for the browser accessibility test, pinned by the lock file.
+AXE_DIR := tests/e2e/axe
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent
+	touch $@
+
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
@@ -24,11 +30,11 @@ REPLICAS ?= 2
 serve: $(VENV)/.runtime
 	$(PY) deploy/serve --replicas $(REPLICAS) --port $(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(AXE_DIR)/node_modules/.installed
 	PYTHON=$(PY) bash scripts/run-tests
 
 bench: $(VENV)/.dev
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(AXE_DIR)/node_modules

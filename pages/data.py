@@ -74,7 +74,7 @@ if table.encoding is not None and current.raw is not None:
         help="The file is not UTF-8; this is the code page it was read with. If letters look wrong, pick another.",
     )
 
-st.subheader(table.name)
+st.header(table.name)  # h2 under the h1 title: headings in order
 st.caption(
     f"{format_shape(len(df), len(df.columns))} · "
     f"{format_bytes(cache.dataset_memory_bytes(current))} in memory"

@@ -26,7 +26,7 @@ except ConfigError as exc:
     st.error(f"The service configuration is not usable: {exc}")
     st.stop()
 
-st.subheader("Voice endpoint")
+st.header("Voice endpoint")  # h2 under the h1 title: headings in order
 st.markdown(f"**Endpoint mode:** {endpoint_label(configured)}")
 st.markdown(f"**Model:** `{configured.model}`")
 render_model_section(configured.model)
@@ -79,13 +79,13 @@ else:
         "the first voice session checks the connection."
     )
 
-st.subheader("Voice calls on this server")
+st.header("Voice calls on this server")
 render_voice_health(uplink_stall_timeout())
 
-st.subheader("Transcript")
+st.header("Transcript")
 figures_view.render_marks_setting()
 
-st.subheader("Installed versions")
+st.header("Installed versions")
 versions = package_versions()
 st.dataframe(
     pd.DataFrame({"package": list(versions), "version": list(versions.values())}),

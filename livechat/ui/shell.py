@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import conversations, replica, runtime, shutdown
+from livechat.ui import a11y, conversations, replica, runtime, shutdown
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -39,6 +39,7 @@ _scope = threading.local()
 def render_shell() -> None:
     """Page config, logging, the sample on first visit, the emulator when offline, the sidebar."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
+    a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
     # On every page, so a reload anywhere keeps the conversation's id in the URL; first,

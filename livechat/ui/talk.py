@@ -55,13 +55,13 @@ from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
 from livechat.ui.transcript_view import TOOL_LABEL_PREFIX, TRANSCRIPT_KEY, tool_label  # noqa: F401
 
-from livechat.ui.talk_status import meter_live, model_speaking, pill_for
+from livechat.ui.talk_status import latest_reply, meter_live, model_speaking, pill_for
 
 logger = logging.getLogger(__name__)
 
 # --- the DOM contract -------------------------------------------------------------------
 VOICE_KEY = "voice"
-BADGE_KEY = "session-state"
+BADGE_KEY = talk_style.BADGE_KEY  # "session-state", mirrored into a role="status" region
 CHAT_PLACEHOLDER = "Ask about your data"
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
@@ -456,6 +456,15 @@ def render_level(bridge: VoiceBridge, status: str) -> None:
         st.progress(level_fraction(rms), text=label)
 
 
+def render_reply_announcer(transcript: Transcript) -> None:
+    """The latest finished reply, not shown, mirrored into a live region (``a11y``): read
+    once by a screen reader when it is complete. The streaming text in the transcript is
+    not a live region, so it is not read letter by letter."""
+    with st.container(key=talk_style.REPLY_ANNOUNCER_KEY):
+        # Always one element, empty before the first reply: Streamlit draws no empty container.
+        st.text(latest_reply(transcript.entries) or "")
+
+
 def render_last_reply(bridge: VoiceBridge) -> None:
     """Without a voice stream, the last spoken reply as an audio player."""
     if bridge.stream_active:
@@ -487,6 +496,7 @@ def live_panel() -> None:
     render_status(bridge, status)
     render_level(bridge, status)
     transcript_view.render_transcript(transcript, state.current_dataset(), chart_source=_chart_source)
+    render_reply_announcer(transcript)
     render_last_reply(bridge)
 
 

@@ -9,16 +9,19 @@ Plain data and pure functions (no streamlit), so the rules are unit-tested witho
   audio itself, not by the session's "responding" state: a reply that was interrupted
   (barge-in clears the buffer) stops the indicator at once, and a reply still draining
   from the buffer after ``turnComplete`` keeps it on until the browser has heard it;
-- ``meter_live``: the input meter moves only while the session listens.
+- ``meter_live``: the input meter moves only while the session listens;
+- ``latest_reply``: what the screen-reader announcer reads: the newest finished reply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from livechat.audio.playback import PlaybackStats
+from livechat.conversation.transcript import Entry
 
-__all__ = ["PILLS", "Pill", "meter_live", "model_speaking", "pill_for"]
+__all__ = ["PILLS", "Pill", "latest_reply", "meter_live", "model_speaking", "pill_for"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,15 @@ def model_speaking(previous: PlaybackStats | None, current: PlaybackStats, *, st
 def meter_live(state: str) -> bool:
     """The microphone meter moves only while the session is listening."""
     return state == "listening"
+
+
+def latest_reply(entries: Sequence[Entry]) -> str | None:
+    """The text of the newest *finished* model reply, or None.
+
+    A reply still streaming is skipped (the one before it stays), so the announcer's text
+    changes once per reply, when it is complete; an interrupted reply counts as finished.
+    """
+    for entry in reversed(entries):
+        if entry.kind == "message" and entry.role == "model" and entry.final and entry.text.strip():
+            return entry.text.strip()
+    return None

@@ -25,15 +25,18 @@ Threads: the session's script thread (page runs).
 from __future__ import annotations
 
 import json
-import re
 
 import streamlit as st
 
+from livechat.ui import a11y
+from livechat.ui.a11y import ScriptMarkupError
 from livechat.ui.talk_status import PILLS
 
 __all__ = [
+    "BADGE_KEY",
     "MIC_LABEL",
     "MIC_LEVEL_KEY",
+    "REPLY_ANNOUNCER_KEY",
     "SkinScriptError",
     "SPEAKING_KEY",
     "STATUS_ROW_KEY",
@@ -44,15 +47,21 @@ __all__ = [
 ]
 
 STATUS_ROW_KEY = "talk-status"
+BADGE_KEY = "session-state"  # the pill's container, mirrored into a role="status" region
+# Not shown (``a11y-`` prefix): the latest finished reply, mirrored into a live region.
+REPLY_ANNOUNCER_KEY = f"{a11y.SOURCE_PREFIX}latest-reply"
 SPEAKING_KEY = "model-speaking"
 MIC_LEVEL_KEY = "mic-level"
 PILL_KEY_PREFIX = "pill-"
 # The library's "select_device" button text (``translations``); the skin adds the device.
 MIC_LABEL = "Microphone"
 WEBRTC_FRAME = "iframe[title*='streamlit_webrtc']"
+# The component's frame is titled with the library's module path; screen readers read this.
+FRAME_NAME = "Voice call: START and STOP"
 DEVICE_STORAGE_KEY = "streamlit-webrtc:device-ids:voice"  # the library's key for component "voice"
 
-# tone -> (background, text/icon colour, border). Text on background >= 4.5:1 (WCAG AA).
+# tone -> (background, text/icon colour, border). Text on background >= 4.5:1 (WCAG AA),
+# whatever the page's theme: the pill draws its own background.
 _TONES = {
     "neutral": ("#eef0f4", "#31333f", "#d5d8e0"),
     "progress": ("#fff4d6", "#6b4700", "#f2d48a"),
@@ -61,6 +70,11 @@ _TONES = {
     "warning": ("#fff0e0", "#8a4100", "#f4c08d"),
     "danger": ("#fde7e7", "#9b1414", "#f2a9a9"),
 }
+
+
+# "The model is speaking" is a chip of the speaking tone: its own background keeps its
+# contrast in the light and the dark theme alike.
+_SPEAKING = _TONES["speaking"]
 
 
 def pill_key(state: str) -> str:
@@ -85,23 +99,28 @@ def page_css() -> str:
 /* The status row: pill, "model is speaking", caption; wraps on a narrow screen. */
 .st-key-{STATUS_ROW_KEY} {{ align-items: center; row-gap: 0.4rem; column-gap: 1rem; }}
 .st-key-{STATUS_ROW_KEY} > div {{ flex: 0 1 auto !important; width: auto !important; min-width: 0; }}
-.st-key-session-state {{ width: fit-content !important; flex: 0 0 auto; }}
-.st-key-session-state [class*="st-key-{PILL_KEY_PREFIX}"] {{
+.st-key-{BADGE_KEY} {{ width: fit-content !important; flex: 0 0 auto; }}
+.st-key-{BADGE_KEY} [class*="st-key-{PILL_KEY_PREFIX}"] {{
   width: fit-content !important; border: 1px solid transparent; border-radius: 999px;
   padding: 0.3rem 0.95rem 0.3rem 0.7rem; }}
-.st-key-session-state [class*="st-key-{PILL_KEY_PREFIX}"] p {{
+.st-key-{BADGE_KEY} [class*="st-key-{PILL_KEY_PREFIX}"] p {{
   font-size: 1.05rem; font-weight: 650; line-height: 1.5rem; white-space: nowrap; }}
-.st-key-session-state [class*="st-key-{PILL_KEY_PREFIX}"] p::before {{
-  content: var(--pill-icon); font-family: "Material Symbols Rounded"; font-weight: normal;
+.st-key-{BADGE_KEY} [class*="st-key-{PILL_KEY_PREFIX}"] p::before {{
+  content: var(--pill-icon) / ""; font-family: "Material Symbols Rounded"; font-weight: normal;
   font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.4rem; }}
 {_pill_rules()}
-.st-key-{SPEAKING_KEY} {{ width: fit-content !important; flex: 0 0 auto; color: #153f91; }}
+.st-key-{SPEAKING_KEY} {{ width: fit-content !important; flex: 0 0 auto; color: {_SPEAKING[1]};
+  background: {_SPEAKING[0]}; border-radius: 999px; padding: 0.15rem 0.7rem 0.15rem 0.5rem; }}
 .st-key-{SPEAKING_KEY} p {{ font-weight: 600; white-space: nowrap; }}
 .st-key-{SPEAKING_KEY} p::before {{
-  content: "graphic_eq"; font-family: "Material Symbols Rounded"; font-weight: normal;
+  content: "graphic_eq" / ""; font-family: "Material Symbols Rounded"; font-weight: normal;
   font-size: 1.3rem; vertical-align: -0.3rem; margin-right: 0.3rem; }}
 /* Static on purpose: the page repaints only when the state changes. A looping animation
    repaints ~60 times a second, CPU that a software-rendered browser takes from audio capture. */
+/* The live panel reruns every 0.4 s; on a busy host a run takes longer and Streamlit fades
+   what it is redrawing ("stale"): captions then dimmed to 4:1 (under WCAG AA) and the pill
+   flickered. Here the panel's content is current to within a poll: never faded. */
+[data-testid="stElementContainer"][data-stale="true"] {{ opacity: 1 !important; transition: none !important; }}
 /* Phone width: nothing may be wider than the screen (no horizontal scrolling). */
 .st-key-transcript, .st-key-transcript [data-testid="stChatMessage"] {{ min-width: 0; max-width: 100%; }}
 .st-key-transcript pre, .st-key-transcript code {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
@@ -109,7 +128,7 @@ def page_css() -> str:
 .st-key-transcript [data-testid="stVegaLiteChart"], .st-key-transcript [data-testid="stJson"] {{
   max-width: 100%; overflow-x: auto; }}
 @media (max-width: 640px) {{
-  .st-key-session-state [class*="st-key-{PILL_KEY_PREFIX}"] p {{ font-size: 1rem; }}
+  .st-key-{BADGE_KEY} [class*="st-key-{PILL_KEY_PREFIX}"] p {{ font-size: 1rem; }}
 }}
 </style>"""
 
@@ -141,6 +160,10 @@ _INNER_SCRIPT = """(() => {
           if (node.nodeValue !== text) node.nodeValue = text;
           button.classList.add("livechat-mic-picker");
           button.title = "Choose the microphone (remembered in this browser)";
+          // Read without the arrow glyph, and saying what the button does.
+          const name = LABEL + ": " + (device || "browser default") + ". Choose the microphone";
+          if (button.getAttribute("aria-label") !== name) button.setAttribute("aria-label", name);
+          button.setAttribute("aria-haspopup", "dialog");
         }
       }
     }
@@ -183,7 +206,7 @@ _OUTER_SCRIPT = """<script>
 (() => {
   if (window.__livechatVoiceSkinHost) return;
   window.__livechatVoiceSkinHost = true;
-  const FRAME = %(frame)s, CSS = %(css)s, JS = %(js)s;
+  const FRAME = %(frame)s, CSS = %(css)s, JS = %(js)s, NAME = %(name)s;
   const skin = (frame) => {
     let doc = null;
     try { doc = frame.contentDocument; } catch (e) { return; }
@@ -199,6 +222,7 @@ _OUTER_SCRIPT = """<script>
   };
   const scan = () => {
     for (const frame of document.querySelectorAll(FRAME)) {
+      if (frame.getAttribute("aria-label") !== NAME) frame.setAttribute("aria-label", NAME);
       if (!frame.__livechatSkinHooked) {
         frame.__livechatSkinHooked = true;
         frame.addEventListener("load", () => skin(frame));
@@ -212,32 +236,31 @@ _OUTER_SCRIPT = """<script>
 </script>"""
 
 
-class SkinScriptError(ValueError):
-    """The skin's script would not survive Streamlit's HTML sanitizer."""
-
-
-_TAG_LIKE = re.compile(r"<[/\w]")
+# Raised by voice_skin_script (the name the tests and callers know).
+SkinScriptError = ScriptMarkupError
 
 
 def voice_skin_script() -> str:
     """The ``<script>`` that skins the voice component's frame (see the module docstring).
 
-    Streamlit sanitizes ``st.html`` with DOMPurify, which silently drops any element
-    whose text looks like markup (``<`` followed by a letter or ``/``): the script's body
-    must never contain that, or the skin simply does not load.
+    Its body must survive Streamlit's HTML sanitizer (``a11y.script_tag`` refuses one
+    that would not, raising ``SkinScriptError``).
     """
     inner = _INNER_SCRIPT % {"label": json.dumps(MIC_LABEL), "storage": json.dumps(DEVICE_STORAGE_KEY)}
     script = _OUTER_SCRIPT % {"frame": json.dumps(WEBRTC_FRAME), "css": json.dumps(_INNER_CSS),
-                              "js": json.dumps(inner)}
-    body = script.removeprefix("<script>").removesuffix("</script>")
-    found = _TAG_LIKE.search(body)
-    if found:
-        raise SkinScriptError(f"the voice skin's script contains markup-like text, which the sanitizer "
-                              f"drops: {body[max(0, found.start() - 30):found.end() + 30]!r}")
-    return script
+                              "js": json.dumps(inner), "name": json.dumps(FRAME_NAME)}
+    return a11y.script_tag(script.removeprefix("<script>").removesuffix("</script>"))
 
 
 def apply() -> None:
-    """Add the page's stylesheet and the voice skin (once per run; idempotent in the browser)."""
+    """Add the page's stylesheet, the voice skin and the live regions (once per run;
+    idempotent in the browser).
+
+    Live regions (``livechat.ui.a11y``): the pill's text goes to a ``role="status"`` region
+    (a screen reader says "Session: listening" once when the state changes); the latest
+    finished reply to a polite one (read once, whole). Errors need no region of their own:
+    ``st.error`` is ``role="alert"``.
+    """
     st.html(page_css())
     st.html(voice_skin_script(), unsafe_allow_javascript=True)
+    a11y.live_regions({BADGE_KEY: a11y.LiveRegion(role="status"), REPLY_ANNOUNCER_KEY: a11y.LiveRegion()})

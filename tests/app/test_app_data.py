@@ -61,7 +61,7 @@ def test_the_app_starts_with_the_sample_dataset() -> None:
     name, captions = _sidebar_dataset(at)
     assert name == f"**{sample.name}**"
     assert format_shape(*sample.df.shape) in captions
-    assert at.main.subheader[0].value == sample.name
+    assert at.main.header[0].value == sample.name
     assert at.main.caption[0].value.startswith(format_shape(*sample.df.shape))
     shown = at.dataframe[0].value
     assert shown.shape == sample.df.shape
@@ -73,7 +73,7 @@ def test_the_app_starts_with_the_sample_dataset() -> None:
 def test_an_uploaded_csv_replaces_the_sample_everywhere() -> None:
     at = _upload(_started(), "sales.csv", SALES_CSV)
     assert not at.error
-    assert at.main.subheader[0].value == "sales.csv"
+    assert at.main.header[0].value == "sales.csv"
     name, captions = _sidebar_dataset(at)
     assert name == "**sales.csv**"
     assert "3 rows × 3 columns" in captions
@@ -82,7 +82,7 @@ def test_an_uploaded_csv_replaces_the_sample_everywhere() -> None:
         'You are Live Data Chat, a voice analyst for the dataset "sales.csv" (3 rows × 3 columns).'
     )
     at.run()  # an ordinary rerun keeps the upload and does not reload it into an error
-    assert at.main.subheader[0].value == "sales.csv" and not at.error
+    assert at.main.header[0].value == "sales.csv" and not at.error
 
 
 def test_a_bad_file_shows_the_loaders_message_and_keeps_the_previous_table() -> None:
@@ -94,14 +94,14 @@ def test_a_bad_file_shows_the_loaders_message_and_keeps_the_previous_table() -> 
     assert len(at.error) == 1
     assert str(expected.value) in at.error[0].value
     assert "Still showing sales.csv" in at.error[0].value
-    assert at.main.subheader[0].value == "sales.csv"
+    assert at.main.header[0].value == "sales.csv"
     assert _sidebar_dataset(at)[0] == "**sales.csv**"
     assert at.dataframe[0].value["units"].tolist() == [12, 7, 3]
 
 
 def test_an_unexpected_failure_shows_a_plain_message_and_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     at = _started()
-    sample_name = at.main.subheader[0].value
+    sample_name = at.main.header[0].value
 
     def broken_loader(*args: object, **kwargs: object) -> None:
         raise RuntimeError("internal detail 7f3a")
@@ -111,7 +111,7 @@ def test_an_unexpected_failure_shows_a_plain_message_and_no_traceback(monkeypatc
     assert len(at.error) == 1
     assert "Could not read odd.csv" in at.error[0].value
     assert "internal detail 7f3a" not in element_texts(at)
-    assert at.main.subheader[0].value == sample_name
+    assert at.main.header[0].value == sample_name
 
 
 def test_a_clean_upload_clears_an_earlier_error() -> None:
@@ -119,7 +119,7 @@ def test_a_clean_upload_clears_an_earlier_error() -> None:
     assert len(at.error) == 1 and "no rows" in at.error[0].value
     at = _upload(at, "sales.csv", SALES_CSV)
     assert not at.error
-    assert at.main.subheader[0].value == "sales.csv"
+    assert at.main.header[0].value == "sales.csv"
 
 
 def test_loader_warnings_are_shown() -> None:
@@ -134,7 +134,7 @@ def test_loader_warnings_are_shown() -> None:
 
 def test_a_workbook_with_two_sheets_loads_both_as_tables() -> None:
     at = _upload(_started(), "book.xlsx", _workbook(), XLSX_MIME)
-    assert at.main.subheader[0].value == "book.xlsx — Q1"
+    assert at.main.header[0].value == "book.xlsx — Q1"
     ticks = at.checkbox
     assert [plain(t.label) for t in ticks] == ["`q1` — book.xlsx — Q1 (2 rows × 2 columns)",
                                                "`q2` — book.xlsx — Q2 (3 rows × 2 columns)"]
@@ -143,7 +143,7 @@ def test_a_workbook_with_two_sheets_loads_both_as_tables() -> None:
     assert viewer.label == "Show table" and viewer.options == ["q1", "q2"]
     viewer.set_value("q2").run()
     assert not at.exception and not at.error
-    assert at.main.subheader[0].value == "book.xlsx — Q2"
+    assert at.main.header[0].value == "book.xlsx — Q2"
     assert at.dataframe[0].value["visits"].tolist() == [5, 6, 7]
     sidebar = [c.value for c in at.sidebar.caption]
     assert "`q1` · 2 rows × 2 columns" in sidebar and "`q2` · 3 rows × 2 columns" in sidebar

@@ -47,7 +47,7 @@ def test_a_definitions_file_beside_the_data_reaches_the_instruction_and_vocabula
     at = _upload(new_app().run(), ("sales.csv", SALES_CSV, "text/csv"),
                  ("sales.definitions.yaml", DEFINITIONS, YAML_MIME))
     assert not at.error
-    assert at.main.subheader[0].value == "sales.csv"  # one table: the YAML is not a table
+    assert at.main.header[0].value == "sales.csv"  # one table: the YAML is not a table
     instruction = _instruction(at)
     fence_end = instruction.index(FENCE_CLOSE)
     section = instruction.index(SECTION_LABEL)
@@ -122,6 +122,6 @@ def test_definitions_return_with_a_reopened_conversation() -> None:
     reloaded.query_params[conversations.QUERY_PARAM] = conversation
     reloaded.run()
     assert not reloaded.exception
-    assert reloaded.main.subheader[0].value == "sales.csv"  # the tables came back from the store
+    assert reloaded.main.header[0].value == "sales.csv"  # the tables came back from the store
     instruction = _instruction(reloaded)
     assert "revenue after refunds" in instruction[instruction.index(SECTION_LABEL):]

@@ -135,7 +135,7 @@ def test_an_unusable_configuration_is_explained_and_the_data_page_still_works(
     at = new_app().run()
     assert not at.exception
     assert len(at.sidebar.error) == 1 and "GEMINI_CA_FILE" in at.sidebar.error[0].value
-    assert at.main.subheader[0].value  # the dataset is still shown
+    assert at.main.header[0].value  # the dataset is still shown
     at = _settings(at)
     assert any("GEMINI_CA_FILE" in e.value for e in at.main.error)
 
@@ -180,7 +180,7 @@ def test_an_emulator_that_cannot_start_is_reported_without_a_traceback(monkeypat
     at = new_app().run()
     assert not at.exception
     assert any("offline emulator did not start" in e.value for e in at.sidebar.error)
-    assert at.main.subheader[0].value  # the Data page still works
+    assert at.main.header[0].value  # the Data page still works
     at = _settings(at)
     assert any("offline emulator did not start" in e.value for e in at.main.error)
     assert runtime.running_emulator_urls() == ()

@@ -76,11 +76,11 @@ def test_a_bad_file_is_named_and_the_rest_loads() -> None:
 
 def test_when_no_file_loads_the_previous_dataset_stays() -> None:
     at = _started()
-    sample = at.main.subheader[0].value
+    sample = at.main.header[0].value
     at = _upload(at, [("a.csv", b"x,y\n", "text/csv"), ("b.csv", b"", "text/csv")])
     assert len(at.error) == 1
     assert "a.csv" in at.error[0].value and "b.csv" in at.error[0].value
-    assert at.main.subheader[0].value == sample
+    assert at.main.header[0].value == sample
 
 
 def test_one_file_after_a_set_goes_back_to_a_single_table() -> None:

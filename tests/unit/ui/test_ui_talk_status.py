@@ -104,3 +104,19 @@ def test_messages_that_already_end_with_a_step_are_not_repeated() -> None:
                     page_message(Situation.SEND, "queue full"),
                     page_message(Situation.SESSION_START, "The API key was rejected (HTTP 400).")):
         assert with_next_step(message) == message.strip()
+
+
+def test_the_announcer_reads_the_newest_finished_reply_only() -> None:
+    from livechat.conversation.transcript import Entry
+
+    def reply(text: str, final: bool = True) -> Entry:
+        return Entry("message", text, role="model", final=final)
+
+    assert talk_status.latest_reply([]) is None
+    assert talk_status.latest_reply([Entry("message", "hello", role="user")]) is None
+    entries = [reply("First answer."), Entry("message", "and?", role="user")]
+    assert talk_status.latest_reply(entries) == "First answer."
+    # A reply still streaming changes nothing: the announcer is not read letter by letter.
+    assert talk_status.latest_reply([*entries, reply("Second ans", final=False)]) == "First answer."
+    assert talk_status.latest_reply([*entries, reply(" Second answer. ")]) == "Second answer."
+    assert talk_status.latest_reply([*entries, Entry("error", "boom")]) == "First answer."
