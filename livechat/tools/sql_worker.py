@@ -3,11 +3,14 @@
 ``livechat.tools.sql_sandbox`` starts this module as a child process (``main``) and talks to it
 over stdin/stdout with ``livechat.tools.sql_wire`` frames:
 
-1. a ``load`` frame (limits, time zone, the table names), followed on the same pipe by
-   one Arrow IPC stream per table, in that order; the worker copies each into an
-   in-memory DuckDB table of that name (one table: ``data``; a set of tables: their SQL
-   names, the first also as the view ``data``), locks the database down and answers
-   ``ready``;
+1. a ``load`` frame (limits, time zone, the table names, and for tables kept in a
+   shared Arrow file its path), followed on the same pipe by one Arrow IPC stream per
+   table *without* a file, in that order. A table with a file is memory-mapped (opened
+   before the lock-down, so queries still cannot open files) and scanned in place: the
+   app maps the same file, so the page cache holds the table once for both processes.
+   A streamed table is copied into an in-memory DuckDB table. Each gets its name (one
+   table: ``data``; a set of tables: their SQL names, the first also as the view
+   ``data``); then the worker locks the database down and answers ``ready``;
 2. then one ``query`` frame at a time, each answered by a result or an error.
 
 Why a separate process (measured, see ``bench/bench_tools.py`` and the security test):
@@ -46,7 +49,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import duckdb
@@ -248,12 +251,15 @@ class QueryEngine:
 
     def __init__(self, batches: pa.RecordBatchReader | Callable[[], pa.RecordBatchReader],
                  limits: dict[str, Any], timezone: str | None = None,
-                 tables: Sequence[str] = (TABLE_NAME,)) -> None:
+                 tables: Sequence[str] = (TABLE_NAME,), files: Mapping[str, str] | None = None) -> None:
         names = [str(t) for t in tables] or [TABLE_NAME]
         if any(not TABLE_NAME_RE.fullmatch(name) for name in names) or len(set(names)) != len(names):
             raise ValueError(f"table names must be unique lowercase identifiers, got {names!r}")
         self._limits = limits
         self.tables = names
+        # Shared files are mapped here, before DuckDB exists: the database itself never
+        # opens a file (external access stays off), it scans these Arrow tables in place.
+        self._mapped = {name: _map_file(path) for name, path in (files or {}).items() if name in names}
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,
             "enable_external_access": False,
@@ -265,6 +271,9 @@ class QueryEngine:
         })
         con = self._con
         for name in names:
+            if name in self._mapped:
+                con.register(name, self._mapped[name])  # a view over the mapped buffers
+                continue
             reader = batches() if callable(batches) else batches
             con.register(_SOURCE_NAME, reader)
             try:
@@ -385,6 +394,11 @@ class QueryEngine:
         return "the table `data`" if self.tables == [TABLE_NAME] else f"the tables {self._listed()}"
 
 
+def _map_file(path: str) -> pa.Table:
+    """The Arrow IPC file at ``path``, memory-mapped read-only (no bytes copied)."""
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+
+
 def _cap(requested: int | None, default: int, ceiling: int) -> int:
     if requested is None or isinstance(requested, bool) or not isinstance(requested, int):
         return default
@@ -431,7 +445,7 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     limits = hello.get("limits") or {}
     try:
         engine = QueryEngine(lambda: pa.ipc.open_stream(inp), limits, hello.get("timezone"),
-                             tables=hello.get("tables") or (TABLE_NAME,))
+                             tables=hello.get("tables") or (TABLE_NAME,), files=hello.get("files"))
         cap_mb = _limit_address_space(int(limits["address_space_mb"]))
     except Exception as exc:  # anything here means the data cannot be served at all
         write_frame(out, {"error": f"The table could not be prepared for SQL: {_first_line(exc)}"})
