@@ -1,9 +1,11 @@
 """Cached loaders: parse, profile and summarise each table once per server process.
 
-The parsed table itself is a shared *resource* (``st.cache_resource``): every browser
-session that opens the same bytes gets the very same ``LoadedTable``, so ten analysts on
-one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand each session
-its own unpickled copy; ``bench/bench_memory.py`` measures both). The frame is frozen
+The parsed table itself is a shared object (``load_table_cached``, held weakly): every
+browser session that opens the same bytes gets the very same ``LoadedTable``, so ten
+analysts on one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand
+each session its own unpickled copy; ``bench/bench_memory.py`` measures both), and it is
+let go when the last session using it moves on. Its frame is mapped from an Arrow file
+the SQL worker maps as well (``livechat.data.table_file``). The frame is frozen
 (its NumPy buffers read-only) so no session can change what another one sees: an
 in-place write raises ``ValueError: assignment destination is read-only``, while copies
 and derived frames behave as usual (pandas copy-on-write).
@@ -23,15 +25,20 @@ Runs on a session's script thread; the caches themselves are shared by all sessi
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from livechat.data.budget import check_fits, memory_limit_bytes
 from livechat.data.load import ColumnConversion, LoadedTable, load_table
+from livechat.data.table_file import map_table, release_parse_memory
 from livechat.data.profile import ChartCandidates, chart_candidates, profile_columns
 from livechat.summary.prompt import build_system_instruction
+from livechat.procstat import tree_memory_bytes
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
@@ -42,9 +49,6 @@ from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
-# Parsed tables are the big entries. A session holds its own table alive after eviction
-# (its CurrentDataset references it), so this bounds only what no session uses any more.
-_MAX_TABLES = 16
 _MAX_DERIVED = 64
 
 
@@ -68,7 +72,6 @@ def freeze_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-@st.cache_resource(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
 def load_table_cached(
     digest: str,
     filename: str,
@@ -78,22 +81,70 @@ def load_table_cached(
     header_row: int | None = None,
 ) -> LoadedTable:
     """``load_table(_data, filename, sheet=sheet, encoding=encoding, header_row=header_row)``,
-    shared by (digest, filename, sheet, encoding, header_row).
+    shared by (digest, filename, sheet, encoding, header_row) while any session uses it.
 
-    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not
-    cached. The result is shared by every session: treat it as read-only (it is frozen).
-    A load that takes more than a second shows a progress bar; it is drawn inside this
-    function, so a cache hit replays it already removed.
+    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates (and with it
+    ``MemoryBudgetError``, raised before parsing when the file would not fit the server's
+    memory); nothing failed is remembered. The result is shared by every session: treat
+    it as read-only (it is frozen, and its frame is mapped from one file on disk that the
+    SQL worker maps too, see ``livechat.data.table_file``). A load that takes more than a
+    second shows a progress bar.
     """
-    progress = LoadProgress()
-    try:
-        table = load_table(
-            _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
-        )
-    finally:
-        progress.close()
-    freeze_frame(table.df)
+    key = f"{digest}/{filename}/{sheet or ''}/{encoding or ''}/{header_row or ''}"
+    table = _SHARED.get(key)
+    if table is not None:
+        return table
+    # One load at a time in this server: two analysts uploading big files at once would
+    # otherwise add their parse peaks together, and the second may find the first's table.
+    with _LOAD_LOCK:
+        table = _SHARED.get(key)
+        if table is not None:
+            return table
+        check_fits(_data, filename, in_use=tree_memory_bytes(), limit=memory_limit_bytes())
+        with st.spinner("Reading the file…"):
+            progress = LoadProgress()
+            try:
+                parsed = load_table(
+                    _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
+                )
+            finally:
+                progress.close()
+            table = map_table(parsed, key)
+            del parsed  # the parsed frame goes; the mapped one stays
+            release_parse_memory()
+        freeze_frame(table.df)
+        _SHARED.put(key, table)
     return table
+
+
+class _WeakTables:
+    """Tables by key, held only as long as some session (or tool) still uses them.
+
+    ``st.cache_resource`` would keep up to N tables alive after every session moved on;
+    here the previous table goes (and its file with it) as soon as nobody holds it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: dict[str, weakref.ref[LoadedTable]] = {}
+
+    def get(self, key: str) -> LoadedTable | None:
+        with self._lock:
+            ref = self._refs.get(key)
+            return ref() if ref is not None else None
+
+    def put(self, key: str, table: LoadedTable) -> None:
+        def forget(ref: weakref.ref[LoadedTable]) -> None:
+            with self._lock:
+                if self._refs.get(key) is ref:
+                    del self._refs[key]
+
+        with self._lock:
+            self._refs[key] = weakref.ref(table, forget)
+
+
+_SHARED = _WeakTables()
+_LOAD_LOCK = threading.Lock()
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)

@@ -18,7 +18,8 @@ from streamlit.testing.v1.util import patch_config_options
 
 from livechat.ui import runtime
 
-_CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY")
+_CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY",
+                 "LIVECHAT_MEMORY_LIMIT_MB")
 
 
 @pytest.fixture(autouse=True)
