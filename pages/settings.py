@@ -9,7 +9,7 @@ import streamlit as st
 
 from livechat.config import ConfigError
 from livechat.ui import ice, replica, runtime, shell
-from livechat.ui.diagnostics import package_versions
+from livechat.ui.diagnostics import memory_sentence, package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
 from livechat.ui.model_panel import render_model_section
@@ -68,6 +68,9 @@ else:
         f"Health: configured ({key_note}). This page does not contact the service; "
         "the first voice session checks the connection."
     )
+
+st.subheader("Memory")
+st.markdown(memory_sentence())
 
 st.subheader("Installed versions")
 versions = package_versions()
