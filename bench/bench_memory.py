@@ -1,10 +1,24 @@
-"""Memory per analyst: the app's RSS with K sessions on the same upload and on K different ones.
+"""Memory per analyst: the whole process tree as analysts use the app, and RSS per session.
 
-Each browser session that opens a table runs the Data page's own load path
-(``livechat.ui.dataset.load_bytes`` → the shared ``st.cache_resource`` in
-``livechat.ui.cache``), here in Streamlit ``AppTest`` sessions of one process, so the
-figure is that process's resident memory as sessions come in. Three runs, each in a
-fresh child process:
+Default run, ``analysts`` (issue 29): the app as an analyst uses it, in a fresh child
+process that is the "server": Streamlit ``AppTest`` sessions of the real ``app.py``
+(the Data page, the built-in emulator it starts in-process, the Talk page). Each analyst
+opens a session, uploads a different 1,000,000 × 20 CSV through the page's uploader
+(bench_load's generator, 194 MB; one row changed per analyst), then asks a typed SQL
+question on the Talk page (``call run_sql {...}``: the emulator calls the tool, which
+starts the table's SQL worker process). Measured for the whole tree (the process and
+its children: SQL workers) as the sum of PSS (shared pages, such as a table mapped by
+both the app and its worker, counted once), after ``gc.collect()``:
+
+  added/frame   (tree after upload + SQL answer - tree before) / the frame's own size
+  peak/frame    (highest tree sample during the upload - tree before) / the frame
+  tree total    the tree after K analysts (K = 1, 2)
+
+Goals: added ≤ 1.5×, peak ≤ 2.5× the frame; two analysts < 2.7 GB for the tree.
+``--base DIR`` runs the same child against another checkout (e.g. ``git archive`` of
+main) first, so "before" and "after" are measured in the same run on the same machine.
+
+Older modes (issue 17.4; RSS of one process as K sessions open the same table):
 
   same       K sessions open the same 1,000,000 × 20 CSV (bench_load's generator, 194 MB)
   different  K sessions open K different files of that size (one row changed each)
@@ -13,18 +27,12 @@ fresh child process:
 
 RSS is read after K = 1, 5, 10 sessions (after ``gc.collect()``). "One copy" is the
 frame's own size (``memory_usage(deep=True)``). Goal (issue 17.4): with the same upload,
-each extra session adds at most 10% of one copy.
+each extra session adds at most 10% of one copy. These sessions read the file from disk
+through ``livechat.ui.dataset.load_bytes``, not through the uploader.
 
-Not counted: Streamlit's uploader keeps each session's uploaded file bytes (the CSV's
-size) until the analyst removes the file or the session ends; the sessions here read
-the file from disk instead (README "Deploying" counts the upload in the sizing).
-
-A session itself costs a few MB whatever the table (measured ~4 MB in the first sessions:
-its state, the page's widgets): against --quick's 21 MB frame that reads as ~20%, against
-the 1M-row frame (209 MB) as under 1%. The goal is stated for the 1M-row run.
-
-Usage: .venv/bin/python bench/bench_memory.py [--quick] [--rows N] [--modes same,...] [--strict]
-  --quick   100,000 rows     --strict   exit 1 when the goal is missed
+Usage: .venv/bin/python bench/bench_memory.py [--quick] [--rows N] [--modes analysts,same,...]
+                                              [--analysts K] [--base DIR] [--strict]
+  --quick   100,000 rows     --strict   exit 1 when a goal is missed
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +51,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 GOAL_RATIO = 0.10
+GOAL_ADDED = 1.5  # issue 29: tree memory added per frame, upload + one SQL answer
+GOAL_PEAK = 2.5  # issue 29: tree peak during the load, per frame
+GOAL_TWO_ANALYSTS = 2.7e9  # issue 29: two analysts' different uploads, bytes for the tree
+SQL_QUESTION = "SELECT region, count(*) AS n, round(avg(total), 2) AS avg_total FROM data GROUP BY 1 ORDER BY 1"
 STEPS = (1, 5, 10)
 NAME = "bench_memory.csv"
 
@@ -137,6 +151,126 @@ def child(path: str, mode: str) -> None:
             toolbox.close()
 
 
+class _PeakTree:
+    """Samples the tree's memory (``tree_memory_bytes``) on a thread; ``peak`` is the highest."""
+
+    def __init__(self, measure, interval_s: float = 0.02) -> None:  # type: ignore[no-untyped-def]
+        import threading
+
+        self._measure = measure
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-sampler", daemon=True)
+        self.peak = 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            self.peak = max(self.peak, self._measure())
+
+    def __enter__(self) -> "_PeakTree":
+        self.peak = self._measure()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def analysts_child(path: str, count: int) -> None:
+    """Run ``count`` analysts through the real app (upload, then a typed SQL question);
+    print one JSON line per analyst. Runs with the checkout under test as cwd."""
+    import logging
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from livechat.procstat import tree_memory_bytes, tree_pids
+    from livechat.ui import talk
+
+    logging.disable(logging.WARNING)
+    first = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=600).run()  # starts the emulator
+    if first.exception:
+        raise SystemExit(f"the app failed: {first.exception}")
+    gc.collect()
+    base = tree_memory_bytes()
+    kept = [first]
+    for k in range(1, count + 1):
+        at = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=600).run()
+        data = _variant(Path(path).read_bytes(), k)
+        before = tree_memory_bytes()
+        at.file_uploader[0].set_value((f"analyst{k}.csv", data, "text/csv"))
+        del data  # the uploader holds the bytes now, as Streamlit's upload manager would
+        started = time.perf_counter()
+        with _PeakTree(tree_memory_bytes) as load:
+            at.run()
+        load_s = time.perf_counter() - started
+        if at.exception or at.error:
+            raise SystemExit(f"analyst {k}: upload failed: {at.exception or [e.value for e in at.error]}")
+        dataset = at.session_state["livechat.dataset"]
+        frame = int(dataset.table.df.memory_usage(deep=True, index=True).sum())
+        at.switch_page("pages/talk.py").run()
+        at.chat_input(key=talk.CHAT_KEY).set_value("call run_sql " + json.dumps({"query": SQL_QUESTION})).run()
+        bridge = at.session_state[talk.BRIDGE_STATE_KEY]
+        deadline = time.monotonic() + 300
+        while not any(e.label == "Tool: run\\_sql (done)" for e in at.expander):
+            if time.monotonic() > deadline or at.exception:
+                raise SystemExit(f"analyst {k}: no SQL answer ({at.exception})")
+            bridge.wait_for_events(2.0)
+            at.run()
+        kept.append(at)
+        gc.collect()
+        print(json.dumps({"k": k, "base": base, "before": before, "peak": load.peak, "after": tree_memory_bytes(),
+                          "frame": frame, "processes": len(tree_pids()), "load_s": load_s}), flush=True)
+    for at in kept:  # end the voice sessions so the child exits promptly
+        bridge = at.session_state["livechat.talk.bridge"] if "livechat.talk.bridge" in at.session_state else None
+        if bridge is not None:
+            bridge.close()
+
+
+def _variant(data: bytes, variant: int) -> bytes:
+    """A different file of the same size class: the last row repeated with another id."""
+    last = data.rstrip(b"\n").rsplit(b"\n", 1)[1]
+    return data + b"9" + str(variant).encode() + last[last.index(b","):] + b"\n"
+
+
+def _run_analysts(path: Path, count: int, root: Path, label: str, strict_goals: bool) -> bool:
+    env = dict(os.environ)
+    data_dir = tempfile.mkdtemp(prefix="bench-memory-data-")
+    env["LIVECHAT_DATA_DIR"] = data_dir
+    env.pop("LIVECHAT_MEMORY_LIMIT_MB", None)
+    code = (f"import sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r}); "
+            f"import bench_memory; bench_memory.analysts_child({str(path)!r}, {count})")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the analysts run ({label}) failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    met = True
+    for row in rows:
+        frame = row["frame"]
+        added = (row["after"] - row["before"]) / frame
+        peak = (row["peak"] - row["before"]) / frame
+        line = (f"{label:6s} analyst {row['k']}: frame {_mb(frame)}; tree before {_mb(row['before'])}, "
+                f"peak during load {_mb(row['peak'])}, after upload + SQL answer {_mb(row['after'])} "
+                f"({row['processes']} processes) | added {added:.2f}x the frame, peak {peak:.2f}x | "
+                f"load {row['load_s']:.1f} s")
+        if strict_goals:
+            ok = added <= GOAL_ADDED and peak <= GOAL_PEAK
+            met = met and ok
+            line += f" (goals ≤ {GOAL_ADDED}x, ≤ {GOAL_PEAK}x: {'met' if ok else 'MISSED'})"
+        print(line, flush=True)
+    if rows:
+        total = rows[-1]["after"]
+        line = f"{label:6s} K={rows[-1]['k']} analysts, different uploads + SQL each: tree {total / 1e9:.2f} GB"
+        if strict_goals and rows[-1]["k"] >= 2:
+            ok = total < GOAL_TWO_ANALYSTS
+            met = met and ok
+            line += f" (goal < {GOAL_TWO_ANALYSTS / 1e9:.1f} GB: {'met' if ok else 'MISSED'})"
+        print(line, flush=True)
+    return met
+
+
 def _run_child(path: Path, mode: str) -> list[dict]:
     out = subprocess.run([sys.executable, __file__, "--child", str(path), mode], capture_output=True, text=True,
                          cwd=ROOT)
@@ -177,7 +311,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--strict", action="store_true")
-    parser.add_argument("--modes", default="same,different,copying", help="comma-separated subset")
+    parser.add_argument("--modes", default="analysts", help="comma-separated: analysts,same,different,copying")
+    parser.add_argument("--analysts", type=int, default=2, help="K analysts in the analysts mode")
+    parser.add_argument("--base", type=Path, default=None, help="another checkout to measure first")
     parser.add_argument("--child", nargs=2, metavar=("CSV", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -190,10 +326,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / NAME
         generate(path, rows)
-        print(f"{rows:,} × 20 CSV, {path.stat().st_size / 1e6:,.0f} MB; RSS of one app process with K sessions")
+        print(f"{rows:,} × 20 CSV, {path.stat().st_size / 1e6:,.0f} MB")
         ok = True
         for mode in args.modes.split(","):
-            ok = _report(mode, _run_child(path, mode)) and ok
+            if mode == "analysts":
+                if args.base is not None:
+                    _run_analysts(path, args.analysts, args.base.resolve(), "before", strict_goals=False)
+                ok = _run_analysts(path, args.analysts, ROOT, "now", strict_goals=True) and ok
+            else:
+                print(f"{mode}: RSS of one app process with K sessions")
+                ok = _report(mode, _run_child(path, mode)) and ok
     return 0 if ok or not args.strict else 1
 
 

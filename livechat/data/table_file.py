@@ -17,7 +17,8 @@ and the sandbox streams it to its worker as before.
 
 The file is deleted when the last frame mapping it is garbage-collected (a worker
 that still maps it keeps its own pages until it exits; Linux keeps an unlinked file's
-pages while they are mapped).
+pages while they are mapped). Files a stopped process left behind are swept (a day old)
+the first time a process maps a table.
 
 Thread affinity: any thread; the registry of mapped frames is guarded by a lock.
 """
@@ -30,6 +31,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -50,6 +52,8 @@ _SUFFIX = ".arrow"
 _FRAMES: dict[int, tuple[weakref.ref[pd.DataFrame], Path]] = {}
 _USERS: dict[Path, int] = {}
 _LOCK = threading.Lock()
+_SWEPT = False
+_STALE_AFTER_S = 24 * 3600
 
 
 def table_dir() -> Path:
@@ -78,6 +82,7 @@ def map_table(table: LoadedTable, key: str) -> LoadedTable:
     back unchanged (logged): the app then works as before, only without sharing.
     """
     path = table_dir() / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + _SUFFIX)
+    _sweep_once(path.parent)
     try:
         if not path.exists():
             _write(to_arrow(table.df), path)
@@ -88,6 +93,24 @@ def map_table(table: LoadedTable, key: str) -> LoadedTable:
         return table
     _register(df, path)
     return dataclasses.replace(table, df=df)
+
+
+def _sweep_once(folder: Path) -> None:
+    """Delete files a stopped process left behind (its frames were never collected), once
+    per process. Only old ones: another replica may share the folder, and even then its
+    mappings survive the unlink (it only streams to a restarted worker instead)."""
+    global _SWEPT
+    with _LOCK:
+        if _SWEPT:
+            return
+        _SWEPT = True
+    cutoff = time.time() - _STALE_AFTER_S
+    try:
+        for leftover in folder.glob("*" + _SUFFIX):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+    except OSError:
+        pass  # no folder yet, or not ours to clean
 
 
 def release_parse_memory() -> None:
