@@ -28,6 +28,7 @@ import logging
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_cat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _MAX_DERIVED = 64
 
@@ -109,12 +111,25 @@ def load_table_cached(
                 )
             finally:
                 progress.close()
+            release_parse_memory()  # the parser's leftovers go before the file is written
             table = map_table(parsed, key)
             del parsed  # the parsed frame goes; the mapped one stays
             release_parse_memory()
         freeze_frame(table.df)
         _SHARED.put(key, table)
     return table
+
+
+def _released(result: _T) -> _T:
+    """Return ``result`` after handing the allocators' free pages back to the system.
+
+    Profiling or charting a million-row table allocates a few hundred MB of temporaries
+    (measured: +300 MB for 1M x 20); freed, they would otherwise stay in the process
+    until the next big allocation. Called on cache misses only, so it costs nothing on
+    an ordinary rerun.
+    """
+    release_parse_memory()
+    return result
 
 
 class _WeakTables:
@@ -149,12 +164,12 @@ _LOAD_LOCK = threading.Lock()
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)
 def _profile(key: str, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()) -> pd.DataFrame:
-    return profile_columns(_df, conversions=_conversions)
+    return _released(profile_columns(_df, conversions=_conversions))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _candidates(key: str, _df: pd.DataFrame) -> ChartCandidates:
-    return chart_candidates(_df)
+    return _released(chart_candidates(_df))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
@@ -165,7 +180,7 @@ def _memory_bytes(key: str, _df: pd.DataFrame) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _column_config(key: str, _df: pd.DataFrame) -> dict[str, object]:
-    return dict(column_config_for(_df))
+    return _released(dict(column_config_for(_df)))
 
 
 @st.cache_data(show_spinner="Summarising the table for the model…", max_entries=_MAX_DERIVED)
@@ -267,14 +282,14 @@ def _histogram(key: str, column: str, _df: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _top_categories(key: str, column: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return top_categories_frame(_df[column])
+    return _released(top_categories_frame(_df[column]))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _time_series(
     key: str, time_column: str, value_column: str | None, _df: pd.DataFrame
 ) -> tuple[pd.DataFrame, str]:
-    return time_series_frame(_df, time_column, value_column)
+    return _released(time_series_frame(_df, time_column, value_column))
 
 
 def dataset_histogram(dataset: CurrentDataset, column: str) -> pd.DataFrame:
