@@ -191,7 +191,7 @@ def tree_with_files() -> int:
     total = 0
     for pid in procstat.tree_pids():
         total += procstat.pss_bytes(pid) - _mapped_pss(pid, str(tables))
-    files = list(tables.glob("*.arrow")) if tables.is_dir() else []
+    files = list(tables.rglob("*.arrow")) if tables.is_dir() else []
     return total + sum(p.stat().st_size for p in files if p.exists())
 
 

@@ -2,7 +2,8 @@
 
 ``map_table`` turns a loaded table into a *mapped* one: the table as the SQL engine sees
 it (``livechat.data.arrow_table.to_arrow``) is written uncompressed to
-``<data dir>/tables/<key>.arrow`` and the app's DataFrame is rebuilt over the mapped file,
+``<data dir>/tables/<key>/`` (one Arrow IPC file per column, ``livechat.data.arrow_files``)
+and the app's DataFrame is rebuilt over the mapped files,
 column by column and zero-copy where the bytes allow it (numbers, dates and pandas'
 Arrow-backed text). The SQL worker maps the same file (``mapped_file`` tells the sandbox
 where it is), so the operating system's page cache holds the table once for the app and
@@ -15,10 +16,10 @@ cannot be shared is copied out of the original instead), so every tool answers t
 When the file cannot be written (read-only or full disk) the table is returned as it was
 and the sandbox streams it to its worker as before.
 
-The file is deleted when the last frame mapping it is garbage-collected (a worker
-that still maps it keeps its own pages until it exits; Linux keeps an unlinked file's
-pages while they are mapped). Files a stopped process left behind are swept (a day old)
-the first time a process maps a table.
+The files are deleted when the last frame mapping them is garbage-collected (a worker
+that still maps them keeps its own pages until it exits; Linux keeps an unlinked file's
+pages while they are mapped). Tables a stopped process left behind are swept (a day
+old) the first time a process maps a table.
 
 Thread affinity: any thread; the registry of mapped frames is guarded by a lock.
 """
@@ -28,8 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
-import tempfile
+import shutil
 import threading
 import time
 import weakref
@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from livechat.data.paths import data_dir
+from livechat.data.arrow_files import open_table_folder, write_table_folder
 from livechat.data.arrow_table import to_arrow
 from livechat.data.load import LoadedTable
 
@@ -47,7 +48,6 @@ __all__ = ["map_table", "mapped_file", "release_parse_memory", "table_dir"]
 
 logger = logging.getLogger(__name__)
 
-_SUFFIX = ".arrow"
 # frame id -> (weak reference to the frame, its file); refcount per file for deletion.
 _FRAMES: dict[int, tuple[weakref.ref[pd.DataFrame], Path]] = {}
 _USERS: dict[Path, int] = {}
@@ -62,7 +62,7 @@ def table_dir() -> Path:
 
 
 def mapped_file(df: pd.DataFrame) -> Path | None:
-    """The Arrow file ``df`` was rebuilt over by ``map_table``, or None.
+    """The table folder ``df`` was rebuilt over by ``map_table``, or None.
 
     Only that very frame counts: a frame derived from it (a filter, a copy) has its own
     identity and gets None, so no tool ever scans a file for a different table.
@@ -71,7 +71,7 @@ def mapped_file(df: pd.DataFrame) -> Path | None:
         entry = _FRAMES.get(id(df))
     if entry is None or entry[0]() is not df:
         return None
-    return entry[1] if entry[1].exists() else None
+    return entry[1] if entry[1].is_dir() else None
 
 
 def map_table(table: LoadedTable, key: str) -> LoadedTable:
@@ -81,12 +81,12 @@ def map_table(table: LoadedTable, key: str) -> LoadedTable:
     file; it is hashed into the file name). On any I/O failure the original table comes
     back unchanged (logged): the app then works as before, only without sharing.
     """
-    path = table_dir() / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + _SUFFIX)
+    path = table_dir() / hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     _sweep_once(path.parent)
     try:
-        if not path.exists():
-            _write(to_arrow(table.df), path)
-        arrow = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+        if not path.is_dir():
+            write_table_folder(to_arrow(table.df), path)
+        arrow = open_table_folder(path)
         df = _frame_over(arrow, table.df)
     except (OSError, pa.ArrowException) as exc:
         logger.warning("table %s kept in memory (the shared file is not usable: %s)", table.name, exc)
@@ -106,9 +106,9 @@ def _sweep_once(folder: Path) -> None:
         _SWEPT = True
     cutoff = time.time() - _STALE_AFTER_S
     try:
-        for leftover in folder.glob("*" + _SUFFIX):
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink(missing_ok=True)
+        for leftover in folder.iterdir():
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
     except OSError:
         pass  # no folder yet, or not ours to clean
 
@@ -127,23 +127,6 @@ def release_parse_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
-
-
-def _write(arrow: pa.Table, path: Path) -> None:
-    """Write ``arrow`` as one record batch (so each column is one contiguous buffer),
-    uncompressed, atomically: another process never maps a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".writing-", suffix=_SUFFIX, dir=path.parent)
-    os.close(handle)
-    try:
-        single = arrow.combine_chunks()
-        with pa.OSFile(temp, "wb") as sink, pa.ipc.new_file(sink, single.schema) as writer:
-            writer.write_table(single, max_chunksize=max(1, single.num_rows))
-        del single
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _frame_over(arrow: pa.Table, original: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +189,7 @@ def _register(df: pd.DataFrame, path: Path) -> None:
                 _USERS[path] = left
                 return
             _USERS.pop(path, None)
-        path.unlink(missing_ok=True)  # no frame of this process maps it any more
+        shutil.rmtree(path, ignore_errors=True)  # no frame of this process maps it any more
 
     ref = weakref.ref(df, _release)
     with _LOCK:

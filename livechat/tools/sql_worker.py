@@ -55,6 +55,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
+from livechat.data.arrow_files import open_table_folder
 from livechat.procstat import address_space_bytes
 from livechat.tools.sql_wire import (
     FrameError,
@@ -259,7 +260,7 @@ class QueryEngine:
         self.tables = names
         # Shared files are mapped here, before DuckDB exists: the database itself never
         # opens a file (external access stays off), it scans these Arrow tables in place.
-        self._mapped = {name: _map_file(path) for name, path in (files or {}).items() if name in names}
+        self._mapped = {name: open_table_folder(path) for name, path in (files or {}).items() if name in names}
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,
             "enable_external_access": False,
@@ -392,11 +393,6 @@ class QueryEngine:
 
     def _only(self) -> str:
         return "the table `data`" if self.tables == [TABLE_NAME] else f"the tables {self._listed()}"
-
-
-def _map_file(path: str) -> pa.Table:
-    """The Arrow IPC file at ``path``, memory-mapped read-only (no bytes copied)."""
-    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 
 def _cap(requested: int | None, default: int, ceiling: int) -> int:
