@@ -175,7 +175,7 @@ def _candidates(key: str, _df: pd.DataFrame) -> ChartCandidates:
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _memory_bytes(key: str, _df: pd.DataFrame) -> int:
     # deep=True walks every string cell: worth doing once per table, not per rerun.
-    return int(_df.memory_usage(deep=True, index=True).sum())
+    return _released(int(_df.memory_usage(deep=True, index=True).sum()))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
@@ -192,7 +192,7 @@ def _summary(
     _conversions: tuple[ColumnConversion, ...] = (),
     notes: tuple[str, ...] = (),
 ) -> DataSummary:
-    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes)
+    return _released(summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes))
 
 
 def _source_notes(dataset: CurrentDataset) -> tuple[str, ...]:
@@ -262,7 +262,7 @@ def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _vocabulary(key: str, _df: pd.DataFrame) -> tuple[str, ...]:
-    return custom_vocabulary(_df)
+    return _released(custom_vocabulary(_df))
 
 
 def dataset_vocabulary(dataset: CurrentDataset) -> tuple[str, ...]:
@@ -277,7 +277,7 @@ def dataset_instruction(dataset: CurrentDataset, budget: int) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _histogram(key: str, column: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return histogram_frame(_df[column])
+    return _released(histogram_frame(_df[column]))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
