@@ -75,6 +75,7 @@ TABLE_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Result caps a single request may ask for (show_chart draws from a query result).
 CHART_MAX_ROWS = 5_000
 CHART_MAX_BYTES = 768 * 1024  # under sql_wire.MAX_FRAME_BYTES with room for the frame
+_SCAN_BATCH_ROWS = 122_880  # DuckDB's row group: the unit its parallel scans hand out
 _SOURCE_NAME = "__livechat_arrow_source"  # registered only while copying, then dropped
 
 # Only SELECT (WITH ... SELECT, VALUES, FROM-first, PIVOT parse as SELECT too).
@@ -260,7 +261,8 @@ class QueryEngine:
         self.tables = names
         # Shared files are mapped here, before DuckDB exists: the database itself never
         # opens a file (external access stays off), it scans these Arrow tables in place.
-        self._mapped = {name: open_table_folder(path) for name, path in (files or {}).items() if name in names}
+        self._mapped = {name: _in_batches(open_table_folder(path))
+                        for name, path in (files or {}).items() if name in names}
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,
             "enable_external_access": False,
@@ -393,6 +395,12 @@ class QueryEngine:
 
     def _only(self) -> str:
         return "the table `data`" if self.tables == [TABLE_NAME] else f"the tables {self._listed()}"
+
+
+def _in_batches(table: pa.Table) -> pa.Table:
+    """``table`` cut into record batches of DuckDB's row-group size (zero-copy slices of
+    the mapped columns), so DuckDB scans it on all its threads, not one batch on one."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_SCAN_BATCH_ROWS), schema=table.schema)
 
 
 def _cap(requested: int | None, default: int, ceiling: int) -> int:
