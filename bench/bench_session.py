@@ -33,7 +33,7 @@ from google.genai import types  # noqa: E402
 from livechat.config import ServiceConfig, make_client  # noqa: E402
 from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
 from livechat.live.events import SessionState, StateChanged, TranscriptUpdate  # noqa: E402
-from livechat.live.session import LiveSession  # noqa: E402
+from livechat.live.session import LiveSession, SessionOptions  # noqa: E402
 from livechat.live.tokens import LiveSettings, amint_live_token  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*experimental.*")
@@ -63,7 +63,7 @@ def _answered(event) -> bool:
 def bench_session(config: ServiceConfig, repeats: int) -> tuple[list[float], list[float]]:
     connect, turn = [], []
     for index in range(repeats):
-        session = LiveSession(config=config, settings=SETTINGS, name=f"bench-{index}")
+        session = LiveSession(config=config, settings=SETTINGS, options=SessionOptions(name=f"bench-{index}"))
         t0 = time.perf_counter()
         session.start()
         _wait(session, _ready)
@@ -106,7 +106,7 @@ def bench_bare_sdk(config: ServiceConfig, repeats: int, prefix: str = "Bare") ->
 def bench_reconnect_gap(server: EmulatorServer, config: ServiceConfig, repeats: int) -> list[float]:
     server.set_options(go_away_after_s=0.05, go_away_time_left_s=5.0)
     gaps: list[float] = []
-    session = LiveSession(config=config, settings=SETTINGS, name="bench-reconnect")
+    session = LiveSession(config=config, settings=SETTINGS, options=SessionOptions(name="bench-reconnect"))
     session.start()
     _wait(session, _ready)
     session.send_text("Seed a handle?")
@@ -137,8 +137,7 @@ def bench_send_audio(server: EmulatorServer, config: ServiceConfig, frames: int)
             baseline_q.append((bytes(frame), 48_000))
     baseline_us = (time.perf_counter() - t0) / frames * 1e6
 
-    session = LiveSession(config=config, settings=SETTINGS, name="bench-audio",
-                          audio_buffer_seconds=frames * 0.02 + 1)
+    session = LiveSession(config=config, settings=SETTINGS, options=SessionOptions(name="bench-audio", audio_buffer_seconds=frames * 0.02 + 1))
     session.start()
     _wait(session, _ready)
     t0 = time.perf_counter()

@@ -119,7 +119,7 @@ from livechat.emulator import EmulatorOptions, EmulatorServer  # noqa: E402
 from livechat.emulator import channel as emulator_channel  # noqa: E402
 from livechat.emulator import conversation as emulator_conversation  # noqa: E402
 from livechat.live.events import SessionState  # noqa: E402
-from livechat.live.session import LiveSession  # noqa: E402
+from livechat.live.session import LiveSession, SessionOptions  # noqa: E402
 from livechat.live.tokens import LiveSettings  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*experimental.*")
@@ -264,7 +264,7 @@ class _Client:
         self.bridge = VoiceBridge(name=self.tag, uplink_chunk_ms=uplink_chunk_ms)
         settings = LiveSettings(model=MODEL, system_instruction=f"You are a benchmark voice session.\n{self.tag}")
         self.factory = lambda sink: LiveSession(config=config, settings=settings, audio_sink=sink,
-                                                name=f"live-{self.tag}")
+                                                options=SessionOptions(name=f"live-{self.tag}"))
         self.stop = stop
         self.speech = _frames(_speech_like(SPEECH_S, index))
         self.silence = _frames(np.zeros(int(IN_RATE * FRAME_S), dtype="<i2"))[0]

@@ -297,7 +297,8 @@ def _turn_urls(raw: Any) -> tuple[str, ...]:
     return tuple(urls)
 
 
-def _secret_or_env(secrets: Mapping[str, Any], key: str, env: Mapping[str, str], env_name: str) -> Any:
+def secret_or_env(secrets: Mapping[str, Any], key: str, env: Mapping[str, str], env_name: str) -> Any:
+    """``secrets[key]`` as given (a TOML list stays a list), else ``env[env_name]``; blank is unset."""
     try:
         value = secrets.get(key)
     except (KeyError, FileNotFoundError):
@@ -316,14 +317,14 @@ def resolve_turn_settings(
     the secret is registered for log redaction and never quoted in a message.
     """
     env = os.environ if env is None else env
-    urls = _turn_urls(_secret_or_env(secrets, TURN_URLS_KEY, env, TURN_URLS_ENV))
-    secret = _secret_or_env(secrets, TURN_SECRET_KEY, env, TURN_SECRET_ENV)
+    urls = _turn_urls(secret_or_env(secrets, TURN_URLS_KEY, env, TURN_URLS_ENV))
+    secret = secret_or_env(secrets, TURN_SECRET_KEY, env, TURN_SECRET_ENV)
     if secret is not None and not isinstance(secret, str):
         raise ConfigError(f"{TURN_SECRET_KEY} must be text")  # never echo a secret
     secret = secret.strip() if secret else None
     if secret:
         redact.register_secret(secret)
-    policy = _secret_or_env(secrets, ICE_TRANSPORT_POLICY_KEY, env, ICE_TRANSPORT_POLICY_ENV)
+    policy = secret_or_env(secrets, ICE_TRANSPORT_POLICY_KEY, env, ICE_TRANSPORT_POLICY_ENV)
     policy = str(policy).strip().lower() if policy is not None else "all"
     return TurnSettings(urls=urls, secret=secret or None, transport_policy=policy)
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.data.tableset import MAX_TABLES
-from livechat.ui import cache, model_panel, shell, state, tables
+from livechat.ui import cache, definitions, definitions_panel, model_panel, shell, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
@@ -21,7 +21,7 @@ st.title("Data")
 
 st.file_uploader(
     "Upload spreadsheets",
-    type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+    type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS] + ["yaml", "yml"],
     key=state.upload_widget_key(),  # a new, empty uploader once a file is loaded
     on_change=flows.on_upload_change,
     max_upload_size=MAX_UPLOAD_MB,
@@ -29,6 +29,7 @@ st.file_uploader(
     help=(
         f"CSV, TSV, Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), Parquet or JSON, up to {MAX_UPLOAD_MB} MB "
         f"in all. Several files, or a workbook's sheets, become tables the model can join (up to {MAX_TABLES}). "
+        "A .definitions.yaml beside them holds your terms and trusted queries. "
         "Until you upload a file, a sample dataset is shown."
     ),
 )
@@ -40,6 +41,9 @@ if failure is not None:
     st.error(f"Not loaded: {failure.message}{still}")
 if current is None:
     st.stop()
+definitions_error = state.definitions_error()
+if definitions_error is not None:
+    st.error(definitions_error)
 
 table = current.table
 df = table.df
@@ -102,8 +106,8 @@ if table.layout is not None:
             "the table is read again.",
         )
 
-tab_table, tab_columns, tab_charts, tab_model = st.tabs(
-    ["Table", "Columns", "Quick charts", "What the model sees"]
+tab_table, tab_columns, tab_charts, tab_model, tab_definitions = st.tabs(
+    ["Table", "Columns", "Quick charts", "What the model sees", "Definitions"]
 )
 
 with tab_table:
@@ -171,16 +175,19 @@ with tab_model:
             help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
         )
     )
-    if table_set is not None:  # several tables: one summary block for the ticked ones
-        view = tables.model_view(table_set, budget)
-    else:
-        view = cache.dataset_model_view(current, budget)
+    defined = definitions.model_view(current, table_set, budget)  # one or several tables, definitions in
+    view, section = defined.view, defined.section
     summary = view.summary
-    used = summary.estimated_tokens / budget
+    used = (summary.estimated_tokens + section.estimated_tokens) / budget
     st.progress(
         min(used, 1.0),
-        text=f"Data summary: about {summary.estimated_tokens:,} of {budget:,} tokens ({used:.0%} of the budget)",
+        text=f"Data summary: about {summary.estimated_tokens:,} of {budget:,} tokens ({used:.0%} of the budget)"
+        if not section.text else
+        f"Data summary about {summary.estimated_tokens:,} + your definitions about "
+        f"{section.estimated_tokens:,} of {budget:,} tokens ({used:.0%} of the budget)",
     )
+    if section.omitted:
+        st.warning("Definitions left out to fit the budget: " + "; ".join(section.omitted) + ".")
     st.caption(
         f"The whole instruction, with the rules around the data, is about {view.instruction_tokens:,} tokens."
     )
@@ -189,7 +196,10 @@ with tab_model:
     else:
         st.caption("Nothing was left out: everything fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)
-    vocabulary = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(current)
+    vocabulary = definitions.vocabulary(current, table_set)
     st.markdown(f"**Transcription vocabulary** ({len(vocabulary)} words and phrases)")
     st.caption(model_panel.vocabulary_note(model_panel.configured_model()))
     st.code("\n".join(vocabulary), language=None)
+
+with tab_definitions:
+    definitions_panel.render_panel(current, table_set)

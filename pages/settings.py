@@ -1,7 +1,7 @@
 """Settings & diagnostics page: where voice sessions go, what is configured, what is installed.
 
 Layout only. Shows whether a key is set, never the key; the CA file by path; ICE servers
-by count, never their credentials.
+by count, never their credentials; a managed TURN service (Cloudflare, Twilio) by name.
 """
 
 import pandas as pd
@@ -41,12 +41,20 @@ st.markdown(
 
 try:
     turn = ice.turn_settings()
-    st.markdown(
-        f"**TURN credentials:** minted per session for {len(turn.urls)} URL(s)"
-        if turn.mints_credentials else "**TURN credentials:** not minted (no turn_urls)"
-    )
+    managed = ice.managed_turn_status()
+    if managed is not None:  # names the service, never a credential
+        st.markdown(f"**TURN:** {managed.label}")
+        if managed.servers_text is not None:
+            st.markdown(f"**TURN servers:** {managed.servers_text}")
+        if managed.error is not None:
+            st.error(f"TURN: {managed.error}")
+    else:
+        st.markdown(
+            f"**TURN credentials:** minted per session for {len(turn.urls)} URL(s)"
+            if turn.mints_credentials else "**TURN credentials:** not minted (no turn_urls)"
+        )
     st.markdown(f"**ICE transport policy:** {turn.transport_policy}")
-except ConfigError as exc:
+except (ConfigError, ice.IceConfigError) as exc:
     st.error(f"The TURN settings are not usable: {exc}")
 st.markdown(f"**Replica:** `{replica.replica_id()}`")
 

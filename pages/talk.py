@@ -7,7 +7,7 @@ Layout only; the wiring lives in ``livechat.ui.talk`` and the audio path in
 
 import streamlit as st
 
-from livechat.ui import shell, talk, talk_style
+from livechat.ui import definitions_talk, shell, talk, talk_style
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
 talk_style.apply()
@@ -22,7 +22,7 @@ if opened is None:
     st.stop()
 ctx, rtc_configuration = opened
 
-question = st.chat_input(talk.CHAT_PLACEHOLDER, key=talk.CHAT_KEY)
+question = st.chat_input(talk.CHAT_PLACEHOLDER, key=talk.CHAT_KEY) or definitions_talk.pending_question()
 if question:
     talk.submit_question(ctx, question)
 
@@ -41,6 +41,7 @@ with col_options, st.expander("Audio options", icon=":material/tune:"):
 with col_voice:
     talk.render_voice(ctx, processing=processing, rtc_configuration=rtc_configuration)
 
+talk.render_first_questions(ctx)  # before the first question only
 talk.live_panel()
 talk.render_record(ctx)
 talk.render_instruction(ctx)

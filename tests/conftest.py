@@ -15,13 +15,11 @@
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
 import shutil
 import ssl
 import subprocess
-import tempfile
 import threading
 import time
 import wave
@@ -32,11 +30,14 @@ import pytest
 
 from livechat.emulator import EmulatorOptions, EmulatorServer
 
-# Mapped tables and spilled uploads (livechat.data.table_file, .spill) go to a throwaway
-# folder, not the checkout's .livechat/; app servers started by tests inherit it.
-_DATA_DIR = tempfile.mkdtemp(prefix="livechat-test-data-")
-os.environ.setdefault("LIVECHAT_DATA_DIR", _DATA_DIR)
-atexit.register(shutil.rmtree, _DATA_DIR, True)
+pytest_plugins = ["tests.store_fixtures"]
+
+# The app (AppTest runs, browser tests' servers) keeps conversations under
+# LIVECHAT_DATA_DIR: one private directory per test run, never the repo's .livechat/.
+if "LIVECHAT_DATA_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["LIVECHAT_DATA_DIR"] = tempfile.mkdtemp(prefix="livechat-test-data-")
 
 TEST_API_KEY = "test-key"
 LIVE_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"

@@ -17,8 +17,11 @@ _EXPORTS = {
     "markdown_report": "report",
     "html_report": "report",
     "report_zip": "report",
-    "RecordStore": "store",
-    "StoredRecord": "store",
+    "RecordSnapshot": "saved",
+    "record_snapshot": "saved",
+    "transcript_from_saved": "saved",
+    "new_conversation_id": "saved",
+    "valid_conversation_id": "saved",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -21,6 +21,7 @@ from livechat.conversation.transcript import Entry
 __all__ = ["ToolWork", "Turn", "tool_work", "turns"]
 
 SQL_TOOL = "run_sql"
+TRUSTED_TOOL = "run_trusted_query"  # livechat.summary.definitions_section.TRUSTED_TOOL
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ToolWork:
     pending: bool
     chart: dict[str, Any] | None
     result: dict[str, Any] | None
+    trusted: str | None = None  # the trusted question a run_trusted_query call answered
 
     @property
     def row_cap_note(self) -> str | None:
@@ -65,6 +67,11 @@ class Turn:
     figures: list[str] = field(default_factory=list)  # per-turn figures, e.g. "first audio 0.8 s"
 
     @property
+    def trusted(self) -> list[str]:
+        """The trusted queries the answer was built on (their questions), in order."""
+        return list(dict.fromkeys(w.trusted for w in self.tools if w.trusted))
+
+    @property
     def answer(self) -> str:
         """The model's spoken answer as one text (several messages joined)."""
         return "\n\n".join(a for a in self.answers if a)
@@ -75,6 +82,9 @@ def tool_work(index: int, entry: Entry) -> ToolWork:
     result = entry.result if isinstance(entry.result, dict) else None
     error = result.get("error") if result is not None else None
     sql = entry.args.get("query") if entry.tool == SQL_TOOL else None
+    trusted = result.get("trusted_query") if entry.tool == TRUSTED_TOOL and result is not None else None
+    if trusted is not None:
+        sql = result.get("sql")  # the trusted query's SQL: what actually ran
     columns = result.get("columns") if result is not None else None
     rows = result.get("rows") if result is not None else None
     elapsed = result.get("elapsed_ms") if result is not None else None
@@ -94,6 +104,7 @@ def tool_work(index: int, entry: Entry) -> ToolWork:
         pending=not entry.final,
         chart=dict(entry.chart) if entry.chart else None,
         result=result,
+        trusted=str(trusted) if trusted is not None and error is None else None,
     )
 
 

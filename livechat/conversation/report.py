@@ -35,6 +35,7 @@ MAX_TABLE_ROWS = 50  # the tools already cap results at 50 rows; a bound for any
 MARKDOWN_NAME = "conversation.md"
 HTML_NAME = "conversation.html"
 _NO_CHARTS: Mapping[int, bytes] = MappingProxyType({})
+TRUSTED_MARK = "trusted query: "  # an answer built on one of the analyst's trusted queries
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ def markdown_report(turns: Sequence[Turn], context: ReportContext, *, charts: Ma
         out += [_md_quote(turn.answer) if turn.answer else "_(no spoken answer)_", ""]
         if turn.figures:
             out += ["_" + _md_text(" · ".join(turn.figures)) + "_", ""]
+        for question in turn.trusted:
+            out += [f"_{_md_text(TRUSTED_MARK + question)}_", ""]
         for note in turn.notes:
             out += [f"Note: {_md_text(note)}", ""]
         for error in turn.errors:
@@ -235,6 +238,7 @@ def html_report(turns: Sequence[Turn], context: ReportContext, *, charts: Mappin
         out.append(f'<div class="a"><strong>{label}</strong>\n{_h(turn.answer or "(no spoken answer)")}</div>')
         if turn.figures:
             out.append(f'<p class="figures">{_h(" · ".join(turn.figures))}</p>')
+        out += [f'<p class="trusted">{_h(TRUSTED_MARK + q)}</p>' for q in turn.trusted]
         out += [f'<p class="note">{_h(n)}</p>' for n in turn.notes]
         out += [f'<p class="error">{_h(e)}</p>' for e in turn.errors]
         for work in turn.tools:

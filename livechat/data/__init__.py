@@ -15,6 +15,8 @@ _EXPORTS = {
     "TableLayout": "load",
     "content_digest": "load",
     "SUPPORTED_EXTENSIONS": "load",
+    "EXCEL_EXTENSIONS": "load",
+    "is_workbook": "load",
     "MAX_UPLOAD_BYTES": "load",
     "MAX_UPLOAD_MB": "load",
     "MAX_COLUMNS": "load",

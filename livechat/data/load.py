@@ -46,6 +46,7 @@ __all__ = [
     "MAX_COLUMNS",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_MB",
+    "EXCEL_EXTENSIONS",
     "SUPPORTED_EXTENSIONS",
     "ColumnConversion",
     "DataLoadError",
@@ -54,6 +55,7 @@ __all__ = [
     "TableLayout",
     "content_digest",
     "encoding_label",
+    "is_workbook",
     "list_sheets",
     "load_table",
 ]
@@ -78,7 +80,8 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = (
 )
 
 _TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".jsonl")
-_EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+# Workbooks: every sheet may be a table (one definition; the table set and the UI ask here).
+EXCEL_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods")
 _LIMITS = Limits(max_columns=MAX_COLUMNS, max_cells=MAX_CELLS)
 # What to suggest when a text-named file is really a container.
 _RENAME_HINTS = {
@@ -220,7 +223,7 @@ def list_sheets(data: bytes, filename: str) -> tuple[str, ...]:
     """The worksheet names of a workbook, without reading any sheet's cells; () for
     formats without sheets. Raises DataLoadError for a workbook that cannot be opened."""
     name = _base_name(filename)
-    if _extension(name) not in _EXCEL_EXTENSIONS:
+    if not is_workbook(name):
         return ()
     return sheet_names(bytes(data), name)
 
@@ -234,7 +237,7 @@ def _read(
     header_row: int | None,
     progress: Progress | None,
 ) -> ReadResult:
-    if ext in _EXCEL_EXTENSIONS:
+    if ext in EXCEL_EXTENSIONS:
         return read_excel(
             data, name, sheet=sheet, limits=_LIMITS, header_row=header_row, progress=progress
         )
@@ -288,6 +291,11 @@ def _base_name(filename: str) -> str:
     """The file name without any folder (browsers may send either slash style)."""
     base = re.split(r"[\\/]", filename.strip())[-1].strip()
     return base or "the file"
+
+
+def is_workbook(name: str) -> bool:
+    """Whether a file name is a workbook's (whose sheets may each be a table)."""
+    return _extension(name) in EXCEL_EXTENSIONS
 
 
 def _extension(name: str) -> str:

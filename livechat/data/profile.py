@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from livechat.data.identifiers import is_identifier
 from livechat.data.loaders.numbers import ColumnConversion
 
 INTEGER = "integer"
@@ -30,8 +31,6 @@ CATEGORY_MAX_DISTINCT = 50
 CATEGORY_MAX_SHARE = 0.5
 TOP_VALUES = 3
 _VALUE_WIDTH = 40
-# An integer column whose values are all different is an identifier, not a measure.
-_ID_MIN_ROWS = 20
 _FLOAT_EXACT_INT = 2.0**53
 
 PROFILE_COLUMNS = (
@@ -106,10 +105,9 @@ def chart_candidates(df: pd.DataFrame) -> ChartCandidates:
         name = str(df.columns[i])
         facts = _facts(df.iloc[:, i])
         if facts.kind in (INTEGER, DECIMAL):
-            id_like = (
-                facts.kind == INTEGER
-                and facts.non_null >= _ID_MIN_ROWS
-                and facts.distinct == facts.non_null
+            id_like = facts.kind == INTEGER and is_identifier(
+                name, count=facts.non_null, distinct=facts.distinct,
+                low=float(facts.values.min()), high=float(facts.values.max()),
             )
             if facts.distinct >= 2 and not id_like:
                 result.numeric.append(name)

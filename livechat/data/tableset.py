@@ -25,6 +25,7 @@ from livechat.data.load import (
     MAX_UPLOAD_BYTES,
     DataLoadError,
     LoadedTable,
+    is_workbook,
     load_table,
 )
 from livechat.data.loaders.common import fmt_int, fmt_mb
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 DATA_ALIAS = "data"
 MAX_TABLES = 20
-_EXCEL_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 # load_table's signature (the UI passes its cached version): bytes, file name, sheet.
 TableLoader = Callable[[bytes, str, str | None], LoadedTable]
@@ -164,7 +164,7 @@ def _parts(data: bytes, filename: str) -> list[tuple[str | None, str | None]]:
     A workbook with one non-empty sheet is named after the file; with several, each
     table after its sheet. Other formats: one table named after the file.
     """
-    if not filename.lower().endswith(_EXCEL_EXTENSIONS):
+    if not is_workbook(filename):
         return [(None, None)]
     sheets = nonempty_sheet_names(data, filename)
     if not sheets:  # unreadable, or no data: load_table says which, in the analyst's words

@@ -29,15 +29,11 @@ from google.genai import errors, types
 from livechat.config import ServiceConfig, make_client
 from livechat.live.errors import LinkFailure, classify_close, classify_error
 from livechat.live.events import Notice, SessionState
-from livechat.live.inputs import InputSender
 from livechat.live.link import Link, Outcome
-from livechat.live.messages import MessageHandler
-from livechat.live.metrics import SessionCounters
-from livechat.live.outbox import EventOutbox
-from livechat.live.reconnect import ReconnectPolicy
-from livechat.live.seeding import TranscriptTracker
+from livechat.live.metrics import Counter
+from livechat.live.options import SessionOptions
+from livechat.live.parts import SessionParts
 from livechat.live.tokens import LiveSettings, amint_live_token
-from livechat.live.tool_calls import Spawn, ToolRunner
 
 logger = logging.getLogger(__name__)
 
@@ -64,36 +60,27 @@ class ConnectionLoop:
         *,
         config: ServiceConfig,
         settings: LiveSettings,
-        name: str,
-        setup_timeout: float,
+        options: SessionOptions,
         token_source: TokenSource | None,
-        token_lifetime: timedelta,
-        outbox: EventOutbox,
-        counters: SessionCounters,
-        policy: ReconnectPolicy,
-        sender: InputSender,
-        messages: MessageHandler,
-        tools: ToolRunner,
-        transcript: TranscriptTracker,
-        spawn: Spawn,
+        parts: SessionParts,
     ) -> None:
         self._config = config
-        self._name = name
-        self._setup_timeout = setup_timeout
+        self._name = options.name
+        self._setup_timeout = options.setup_timeout
         self._token_source = token_source
-        self._token_lifetime = token_lifetime
+        self._token_lifetime = options.token_lifetime
         # The service may close a session once its token expires (1008, never retried), so
         # each connection is recycled, like on goAway, a little before its token expires.
-        lifetime_s = token_lifetime.total_seconds()
+        lifetime_s = options.token_lifetime.total_seconds()
         self._refresh_after_s = lifetime_s - min(120.0, lifetime_s / 4)
-        self._outbox = outbox
-        self._counters = counters
-        self._policy = policy
-        self._sender = sender
-        self._messages = messages
-        self._tools = tools
-        self._transcript = transcript
-        self._spawn = spawn
+        self._outbox = parts.outbox
+        self._counters = parts.counters
+        self._policy = parts.policy
+        self._sender = parts.sender
+        self._messages = parts.messages
+        self._tools = parts.tools
+        self._transcript = parts.transcript
+        self._spawn = parts.spawn
         self._lock = threading.Lock()
         self._effective_instruction = settings.system_instruction
         self._link: Link | None = None
@@ -187,10 +174,10 @@ class ConnectionLoop:
                 resumed = settings.resumption_handle is not None
                 with self._lock:
                     self._effective_instruction = settings.system_instruction
-                self._counters.add("connections")
+                self._counters.add(Counter.CONNECTIONS)
                 if not first:
-                    self._counters.add("reconnects")
-                    self._counters.add("resumed" if resumed else "new_session_fallbacks")
+                    self._counters.add(Counter.RECONNECTS)
+                    self._counters.add(Counter.RESUMED if resumed else Counter.NEW_SESSION_FALLBACKS)
                 link = Link(session=session)
                 self._link = link
                 self._policy.connected()

@@ -33,7 +33,7 @@ from google.genai import types
 
 from livechat.audio.pcm import PcmStreamResampler
 from livechat.live.link import Link, Outcome
-from livechat.live.metrics import SessionCounters
+from livechat.live.metrics import Counter, SessionCounters
 from livechat.live.questions import TypedQuestions
 from livechat.live.seeding import TranscriptTracker
 from livechat.live.tool_calls import ToolRunner
@@ -109,14 +109,14 @@ class InputQueue:
             while self._audio_us > self._audio_cap_us and len(self._audio) > 1:
                 old, rate = self._audio.popleft()
                 self._audio_us -= _duration_us(old, rate)
-                self._counters.add("audio_chunks_dropped")
+                self._counters.add(Counter.AUDIO_CHUNKS_DROPPED)
         self.wake()
 
     def put_text(self, text: str) -> None:
         """Queue a typed question (validated by the caller); drops the oldest beyond 32."""
         with self._lock:
             if len(self._texts) == self._texts.maxlen:
-                self._counters.add("texts_dropped")
+                self._counters.add(Counter.TEXTS_DROPPED)
             self._texts.append(text)
         self.wake()
 
@@ -172,7 +172,7 @@ class InputQueue:
         with self._lock:
             if self._texts and self._texts[0] is text:
                 self._texts.popleft()
-        self._counters.add("texts_sent")
+        self._counters.add(Counter.TEXTS_SENT)
 
     def take_audio(self) -> tuple[bytes, float] | None:
         """Dequeue up to 100 ms of same-rate audio and resample it to 16 kHz (loop thread)."""
@@ -249,7 +249,7 @@ class InputSender:
                     # 3.x runs no inference after a tool response until some realtime
                     # input follows; pipecat's workaround (pipecat-ai/pipecat PR #4366).
                     await link.session.send_realtime_input(text=self._after_response)
-                    self._counters.add("inputs_after_tool_response")
+                    self._counters.add(Counter.INPUTS_AFTER_TOOL_RESPONSE)
                 continue
             if link.go_away:
                 return  # after goAway, hold input for the next connection
@@ -266,7 +266,7 @@ class InputSender:
                 await link.session.send_realtime_input(text=text)
                 if again is not None:
                     self._again.popleft()  # already in the transcript once
-                    self._counters.add("texts_asked_again")
+                    self._counters.add(Counter.TEXTS_ASKED_AGAIN)
                 else:
                     self._queue.text_sent(text)
                     self._transcript.add_complete("user", text)
@@ -282,8 +282,8 @@ class InputSender:
             await link.session.send_realtime_input(
                 audio=types.Blob(data=pcm, mime_type=_INPUT_MIME)
             )
-            self._counters.add("audio_messages_sent")
-            self._counters.add("audio_seconds_sent", seconds)
+            self._counters.add(Counter.AUDIO_MESSAGES_SENT)
+            self._counters.add(Counter.AUDIO_SECONDS_SENT, seconds)
             kind = self._speech.feed(pcm, seconds)
             if kind is not None:
                 self.on_input(kind)

@@ -13,7 +13,7 @@ from google.genai import types
 from livechat.live.events import Event, Interrupted, SessionState, TurnFigures, Usage
 from livechat.live.inputs import InputKind
 from livechat.live.link import Link
-from livechat.live.metrics import SessionCounters, TurnClock
+from livechat.live.metrics import Counter, SessionCounters, TurnClock
 from livechat.live.outbox import EventOutbox
 from livechat.live.questions import TypedQuestions
 from livechat.live.reconnect import ReconnectPolicy
@@ -91,7 +91,7 @@ class MessageHandler:
             self._questions.turn_ended()
             # Barge-in: flush playback now (unless local evidence already did, for this reply).
             if self._reply.interrupt():
-                self._counters.add("interruptions")
+                self._counters.add(Counter.INTERRUPTIONS)
                 self._emit(Interrupted())
             self._transcript.finish("model")
         if content.model_turn is not None:
@@ -119,7 +119,7 @@ class MessageHandler:
                 link.echo_seen = ""
             link.handle_stale = True
             self._policy.turn_completed()
-            self._counters.add("turns_completed")
+            self._counters.add(Counter.TURNS_COMPLETED)
             self._turn_figures(reply_id)
             self._outbox.set_state(SessionState.READY, "Your turn")
 
@@ -144,8 +144,8 @@ class MessageHandler:
         # over the reply (hkjarral/AVA-AI-Voice-Agent-for-Asterisk #385): flush on local
         # evidence too, once per reply.
         if self._reply.local_barge_in():
-            self._counters.add("interruptions")
-            self._counters.add("local_barge_ins")
+            self._counters.add(Counter.INTERRUPTIONS)
+            self._counters.add(Counter.LOCAL_BARGE_INS)
             self._emit(Interrupted())
 
     def busy(self, link: Link) -> bool:

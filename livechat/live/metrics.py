@@ -7,48 +7,58 @@ the session's loop thread only.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable
 
-# Every counter a session keeps, with its starting value (seconds are floats).
-_INITIAL: dict[str, float] = {
-    "audio_chunks_in": 0,
-    "audio_chunks_dropped": 0,
-    "audio_messages_sent": 0,
-    "audio_seconds_sent": 0.0,
-    "texts_sent": 0,
-    "texts_dropped": 0,
-    "texts_asked_again": 0,  # typed questions re-sent after a lost connection
-    "events_dropped": 0,
-    "connections": 0,
-    "reconnects": 0,
-    "resumed": 0,
-    "new_session_fallbacks": 0,
-    "turns_completed": 0,
-    "interruptions": 0,
-    "tool_calls": 0,
-    "inputs_after_tool_response": 0,
-    "local_barge_ins": 0,
-}
+class Counter(enum.Enum):
+    """Every counter a session keeps; the value is its name in ``stats()``."""
+
+    AUDIO_CHUNKS_IN = "audio_chunks_in"
+    AUDIO_CHUNKS_DROPPED = "audio_chunks_dropped"
+    AUDIO_MESSAGES_SENT = "audio_messages_sent"
+    AUDIO_SECONDS_SENT = "audio_seconds_sent"  # a float: seconds
+    TEXTS_SENT = "texts_sent"
+    TEXTS_DROPPED = "texts_dropped"
+    TEXTS_ASKED_AGAIN = "texts_asked_again"  # typed questions re-sent after a lost connection
+    EVENTS_DROPPED = "events_dropped"
+    CONNECTIONS = "connections"
+    RECONNECTS = "reconnects"
+    RESUMED = "resumed"
+    NEW_SESSION_FALLBACKS = "new_session_fallbacks"
+    TURNS_COMPLETED = "turns_completed"
+    INTERRUPTIONS = "interruptions"
+    TOOL_CALLS = "tool_calls"
+    INPUTS_AFTER_TOOL_RESPONSE = "inputs_after_tool_response"
+    LOCAL_BARGE_INS = "local_barge_ins"
 
 
 class SessionCounters:
-    """Named counters of one session (any thread)."""
+    """The counters of one session (any thread): updated by ``Counter`` member, never by name."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: dict[str, float] = dict(_INITIAL)
+        self._values: dict[Counter, float] = {
+            counter: 0.0 if counter is Counter.AUDIO_SECONDS_SENT else 0 for counter in Counter
+        }
 
-    def add(self, name: str, amount: float = 1) -> None:
-        """Add ``amount`` to the counter ``name`` (which must be one of the session's)."""
+    def add(self, counter: Counter, amount: float = 1) -> None:
+        """Add ``amount`` to ``counter``."""
+        if not isinstance(counter, Counter):
+            raise TypeError(f"counter must be a Counter member, got {counter!r}")
         with self._lock:
-            self._values[name] += amount
+            self._values[counter] += amount
+
+    def get(self, counter: Counter) -> float:
+        """One counter's current value."""
+        with self._lock:
+            return self._values[counter]
 
     def snapshot(self) -> dict[str, float]:
-        """A copy of every counter."""
+        """A copy of every counter, by its ``stats()`` name."""
         with self._lock:
-            return dict(self._values)
+            return {counter.value: value for counter, value in self._values.items()}
 
 
 class TurnClock:

@@ -35,7 +35,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from livechat.config import DEFAULT_MODEL
 
 Status = Literal["ga", "preview", "legacy", "unknown"]
 Behavior = Literal["BLOCKING", "NON_BLOCKING"]

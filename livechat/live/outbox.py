@@ -16,7 +16,7 @@ from collections import deque
 
 from livechat.live.errors import LinkFailure
 from livechat.live.events import ErrorEvent, Event, SessionState, StateChanged
-from livechat.live.metrics import SessionCounters
+from livechat.live.metrics import Counter, SessionCounters
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class EventOutbox:
         with self._lock:
             if len(self._events) >= self._max_events:
                 self._events.popleft()
-                self._counters.add("events_dropped")
+                self._counters.add(Counter.EVENTS_DROPPED)
             self._events.append(event)
             self._ready.notify_all()
 

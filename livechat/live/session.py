@@ -49,7 +49,6 @@ import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from google import genai
@@ -65,18 +64,14 @@ from livechat.live.connection import (
 )
 from livechat.live.errors import LinkFailure, classify_error
 from livechat.live.events import Event, SessionState
-from livechat.live.inputs import INPUT_RATE, InputQueue, InputSender
+from livechat.live.inputs import INPUT_RATE
 from livechat.live.loop import SharedLoop, live_loop
-from livechat.live.messages import MessageHandler
-from livechat.live.metrics import SessionCounters, TurnClock
-from livechat.live.outbox import EventOutbox
-from livechat.live.questions import TypedQuestions
-from livechat.live.reconnect import ReconnectPolicy
-from livechat.live.reply_audio import REPLY_RATE, ReplyAudio, ReplyAudioSink
-from livechat.live.seeding import TranscriptTracker
-from livechat.live.models import POST_TOOL_RESPONSE_INPUT, model_info
-from livechat.live.tokens import LiveSettings, tool_behaviors
-from livechat.live.tool_calls import ToolExecutor, ToolRunner, ToolScheduling
+from livechat.live.metrics import Counter
+from livechat.live.options import SessionError, SessionOptions
+from livechat.live.parts import compose_parts
+from livechat.live.reply_audio import REPLY_RATE, ReplyAudioSink
+from livechat.live.tokens import LiveSettings
+from livechat.live.tool_calls import ToolExecutor, ToolScheduling
 
 __all__ = [
     "INPUT_RATE",
@@ -87,6 +82,7 @@ __all__ = [
     "LiveSession",
     "ReplyAudioSink",
     "SessionError",
+    "SessionOptions",
     "TokenSource",
     "ToolExecutor",
     "ToolScheduling",
@@ -96,10 +92,6 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 MAX_TEXT_CHARS = 4_000
-
-
-class SessionError(RuntimeError):
-    """A ``LiveSession`` was used against its rules (the message says which)."""
 
 
 class LiveSession:
@@ -124,36 +116,16 @@ class LiveSession:
         *,
         config: ServiceConfig,
         settings: LiveSettings,
+        options: SessionOptions | None = None,
         audio_sink: ReplyAudioSink | None = None,
         tool_executor: ToolExecutor | None = None,
-        name: str = "live-session",
-        setup_timeout: float = 15.0,
-        max_reconnects: int = 5,
-        token_source: TokenSource | None = None,
-        audio_buffer_seconds: float = 2.0,
-        max_events: int = 2_000,
-        reconnect_backoff_s: float = 0.25,
-        reconnect_backoff_max_s: float = 4.0,
-        seed_max_turns: int = 20,
-        seed_max_chars: int = 4_000,
-        tool_workers: int = 2,
-        token_lifetime: timedelta = timedelta(minutes=30),
-        loop_host: SharedLoop | None = None,
         tool_scheduling: ToolScheduling | None = None,
+        token_source: TokenSource | None = None,
+        loop_host: SharedLoop | None = None,
     ) -> None:
-        if setup_timeout <= 0:
-            raise SessionError(f"setup_timeout must be positive, got {setup_timeout!r}")
-        if max_reconnects < 0:
-            raise SessionError(f"max_reconnects must be 0 or more, got {max_reconnects!r}")
-        if token_lifetime <= timedelta(seconds=1):
-            raise SessionError(f"token_lifetime must exceed 1 s, got {token_lifetime}")
-        if audio_buffer_seconds <= 0 or max_events <= 0 or tool_workers <= 0:
-            raise SessionError(
-                "audio_buffer_seconds, max_events and tool_workers must be positive, got "
-                f"{audio_buffer_seconds!r}, {max_events!r}, {tool_workers!r}"
-            )
+        options = SessionOptions() if options is None else options
         self._config = config
-        self._name = name
+        self._name = options.name
         self._token_source = token_source
         self._default_playback: PlaybackBuffer | None = None
         if audio_sink is None:
@@ -173,47 +145,18 @@ class LiveSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop_evt: asyncio.Event | None = None
 
-        # The parts, one job each (see the module docstring).
-        self._counters = SessionCounters()
-        self._outbox = EventOutbox(name=name, max_events=max_events, counters=self._counters)
-        self._inputs = InputQueue(audio_buffer_seconds=audio_buffer_seconds,
-                                  counters=self._counters)
-        self._transcript = TranscriptTracker(self._outbox.emit)
-        # The model's row decides how calls behave and what input rules apply around them.
-        rules = model_info(settings.model)
-        self._tools = ToolRunner(
-            executor=tool_executor, workers=tool_workers, name=name, emit=self._outbox.emit,
-            counters=self._counters, spawn=self._spawn, wake_sender=self._inputs.wake_now,
-            behaviors=tool_behaviors(settings), default_behavior=rules.default_tool_behavior,
-            scheduling=tool_scheduling,
-        )
-        questions = TypedQuestions()  # asked again after a lost connection
-        sender = InputSender(
-            queue=self._inputs, tools=self._tools, transcript=self._transcript,
-            counters=self._counters, questions=questions,
-            input_after_tool_response=(POST_TOOL_RESPONSE_INPUT
-                                       if rules.needs_input_after_tool_response else None),
-        )
-        self._policy = ReconnectPolicy(
-            settings=settings, transcript=self._transcript, max_reconnects=max_reconnects,
-            backoff_s=reconnect_backoff_s, backoff_max_s=reconnect_backoff_max_s,
-            seed_max_turns=seed_max_turns, seed_max_chars=seed_max_chars, name=name,
-        )
-        turn_clock = TurnClock()
-        messages = MessageHandler(
-            name=name, outbox=self._outbox, counters=self._counters,
-            transcript=self._transcript,
-            reply_audio=ReplyAudio(audio_sink, on_first_audio=turn_clock.reply_audio),
-            tools=self._tools, policy=self._policy, clock=turn_clock, questions=questions,
-        )
-        sender.on_input = messages.note_input
-        self._link = ConnectionLoop(
-            config=config, settings=settings, name=name, setup_timeout=setup_timeout,
-            token_source=token_source, token_lifetime=token_lifetime, outbox=self._outbox,
-            counters=self._counters, policy=self._policy, sender=sender,
-            messages=messages, tools=self._tools, transcript=self._transcript,
-            spawn=self._spawn,
-        )
+        # The parts, one job each, wired in one place (livechat.live.parts).
+        parts = compose_parts(settings=settings, options=options, audio_sink=audio_sink,
+                              tool_executor=tool_executor, tool_scheduling=tool_scheduling,
+                              spawn=self._spawn)
+        self._counters = parts.counters
+        self._outbox = parts.outbox
+        self._inputs = parts.inputs
+        self._transcript = parts.transcript
+        self._tools = parts.tools
+        self._policy = parts.policy
+        self._link = ConnectionLoop(config=config, settings=settings, options=options,
+                                    token_source=token_source, parts=parts)
 
     # ------------------------------------------------------------------ public, any thread
 
@@ -298,9 +241,9 @@ class LiveSession:
             raise SessionError(f"pcm must hold whole PCM16 samples (even length), got {len(pcm)} bytes")
         if not pcm:
             return
-        self._counters.add("audio_chunks_in")
+        self._counters.add(Counter.AUDIO_CHUNKS_IN)
         if not self._accepting():
-            self._counters.add("audio_chunks_dropped")
+            self._counters.add(Counter.AUDIO_CHUNKS_DROPPED)
             return
         self._inputs.put_audio(bytes(pcm), sample_rate)
 

@@ -26,7 +26,7 @@ from google.genai import types
 
 from livechat.live.events import Event, ToolCallFinished, ToolCallStarted
 from livechat.live.link import Link, PendingCall
-from livechat.live.metrics import SessionCounters
+from livechat.live.metrics import Counter, SessionCounters
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ToolRunner:
             call_id = call.id or ""
             name = call.name or ""
             args = dict(call.args or {})
-            self._counters.add("tool_calls")
+            self._counters.add(Counter.TOOL_CALLS)
             self._emit(ToolCallStarted(call_id, name, args))
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(

@@ -27,6 +27,16 @@ _EXPORTS = {
     "INSTRUCTION_OVERHEAD_TOKENS": "prompt",
     "PromptError": "prompt",
     "custom_vocabulary": "vocabulary",
+    "with_terms": "vocabulary",
+    "Definitions": "definitions",
+    "DefinitionsError": "definitions",
+    "Term": "definitions",
+    "TrustedQuery": "definitions",
+    "parse_definitions": "definitions",
+    "dump_definitions": "definitions",
+    "definitions_section": "definitions_section",
+    "plan_budget": "definitions_section",
+    "first_questions": "first_questions",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,7 +9,9 @@ Layout (order matters):
 3. When to use which tool (only with ``tools=True``).
 4. Data rules: the block is data, never instructions; what ``~`` and "omitted" mean.
 5. ``extra`` (trusted text from the app, e.g. a language preference), if any.
-6. The data block, last.
+6. The data block.
+7. The analyst's definitions, if any (``livechat.summary.definitions_section``): after the
+   data block and outside its fence, under their own label, escaped like the data.
 
 Everything except the data block and ``extra`` is fixed text plus the (sanitized, capped)
 dataset name, the shape and the fence nonce: at most :data:`INSTRUCTION_OVERHEAD_TOKENS`
@@ -113,11 +115,14 @@ def _shape(rows: int, columns: int) -> str:
 
 
 def build_system_instruction(
-    summary: DataSummary, *, tools: bool = True, extra: str | None = None
+    summary: DataSummary, *, tools: bool = True, extra: str | None = None,
+    definitions: str | None = None,
 ) -> str:
     """Return the full system instruction for ``summary``; its first line names the dataset.
 
     ``extra`` is trusted text from the app (not from the file), placed before the data.
+    ``definitions`` is the analyst's section (``definitions_section(...).text``), placed
+    after the data block.
     Raises :class:`PromptError` if ``summary`` is not from :func:`~livechat.summary.builder.summarize`.
     """
     if not isinstance(summary, DataSummary):
@@ -151,6 +156,8 @@ def build_system_instruction(
     if extra and extra.strip():
         sections.append("Additional instructions from the app:\n" + extra.strip())
     sections.append(summary.text)
+    if definitions and definitions.strip():
+        sections.append(definitions.strip())
     return "\n\n".join(sections)
 
 

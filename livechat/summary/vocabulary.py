@@ -19,13 +19,13 @@ are untrusted data. Pure functions; any thread.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from livechat.summary.escape import escape_text
 
-__all__ = ["MAX_ENTRIES", "custom_vocabulary", "split_identifier"]
+__all__ = ["MAX_ENTRIES", "custom_vocabulary", "split_identifier", "with_terms"]
 
 MAX_ENTRIES = 200
 VALUES_PER_COLUMN = 5
@@ -89,6 +89,24 @@ def custom_vocabulary(df: pd.DataFrame | Mapping[str, pd.DataFrame], *, max_entr
         for values in columns:
             if rank < len(values):
                 add(values[rank])
+    return tuple(entries)
+
+
+def with_terms(vocabulary: Sequence[str], words: Sequence[str], *,
+               max_entries: int = MAX_ENTRIES) -> tuple[str, ...]:
+    """The analyst's words (defined terms and their aliases) first, then ``vocabulary``.
+
+    The analyst's own words are what they will say: they go before the column names and
+    values, escaped the same way, without duplicates (case-insensitive), at most
+    ``max_entries`` in all.
+    """
+    entries: list[str] = []
+    seen: set[str] = set()
+    for text in (*(escape_text(w.strip(), cap=ENTRY_CAP) for w in words), *vocabulary):
+        key = text.casefold()
+        if text and key not in seen and len(entries) < max_entries:
+            seen.add(key)
+            entries.append(text)
     return tuple(entries)
 
 

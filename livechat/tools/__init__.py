@@ -23,6 +23,10 @@ _EXPORTS = {
     "SqlError": "sql_sandbox",
     "SqlLimits": "sql_sandbox",
     "SqlSandbox": "sql_sandbox",
+    "TrustedQueryRunner": "trusted",
+    "check_definitions": "trusted",
+    "mark_broken": "trusted",
+    "trusted_query_declaration": "declarations",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

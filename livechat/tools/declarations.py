@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from google.genai import types
 
+from livechat.summary.definitions_section import TRUSTED_TOOL
 from livechat.tools.charts import AGGREGATES, CHART_KINDS
 from livechat.tools.columns import sql_type_name
 from livechat.tools.sql_sandbox import sql_column_names
@@ -24,6 +25,7 @@ __all__ = [
     "TOOL_NAMES",
     "TableSource",
     "function_declarations",
+    "trusted_query_declaration",
     "live_tools",
     "response_scheduling",
 ]
@@ -48,7 +50,10 @@ TOOL_BEHAVIOR: dict[str, types.Behavior] = {
     "describe_column": types.Behavior.BLOCKING,
     # The chart is drawn in the dashboard: the conversation need not wait for it.
     "show_chart": types.Behavior.NON_BLOCKING,
+    # A trusted query is a run_sql whose SQL the analyst wrote: it behaves like one.
+    TRUSTED_TOOL: types.Behavior.NON_BLOCKING,
 }
+MAX_TRUSTED_DECLARED = 50
 
 
 # --------------------------------------------------------------------------- declarations
@@ -226,9 +231,35 @@ def _chart_axes() -> dict[str, types.Schema]:
     }
 
 
-def live_tools(df: TableSource | None = None) -> list[types.Tool]:
-    """``[Tool(function_declarations=...)]`` for ``LiveConnectConfig.tools``."""
-    return [types.Tool(function_declarations=function_declarations(df))]
+def trusted_query_declaration(questions: list[str] | tuple[str, ...]) -> types.FunctionDeclaration:
+    """``run_trusted_query(name)``: ``name`` is one of ``questions`` (an enum, so the model
+    can only pick a listed one). Declared only when there are some (``live_tools``)."""
+    if not questions:
+        raise ValueError("run_trusted_query needs at least one trusted question")
+    names = list(dict.fromkeys(questions))[:MAX_TRUSTED_DECLARED]
+    return types.FunctionDeclaration(
+        name=TRUSTED_TOOL,
+        behavior=TOOL_BEHAVIOR[TRUSTED_TOOL],
+        description=(
+            "Run a query the analyst's team trusts for one of their questions, and get its exact "
+            "answer (same limits as run_sql: at most 50 rows, 5 seconds). Prefer it over run_sql "
+            "when the analyst asks one of these questions; say the answer comes from a trusted query."),
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={"name": types.Schema(type=types.Type.STRING, format="enum", enum=names,
+                                             description="The trusted question, exactly as listed.")},
+            required=["name"],
+        ),
+    )
+
+
+def live_tools(df: TableSource | None = None, *, trusted: list[str] | tuple[str, ...] = ()) -> list[types.Tool]:
+    """``[Tool(function_declarations=...)]`` for ``LiveConnectConfig.tools``; with
+    ``trusted`` questions, ``run_trusted_query`` is declared too."""
+    declarations = function_declarations(df)
+    if trusted:
+        declarations.append(trusted_query_declaration(trusted))
+    return [types.Tool(function_declarations=declarations)]
 
 
 def response_scheduling(name: str, result: dict[str, Any]) -> types.FunctionResponseScheduling:

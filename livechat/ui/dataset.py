@@ -17,7 +17,7 @@ import streamlit as st
 from livechat.data.load import DataLoadError, content_digest
 from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
 from livechat.data.spill import spill_bytes
-from livechat.ui import state, tables
+from livechat.ui import definitions, state, tables
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure
 
@@ -108,20 +108,27 @@ def on_upload_change() -> None:
     """Uploader callback: load the file(s) just chosen (a cleared uploader keeps the dataset).
 
     Several files, or a workbook with several non-empty sheets, load as a table set
-    (``livechat.ui.tables``); one table loads as before.
+    (``livechat.ui.tables``); one table loads as before. A ``.definitions.yaml`` among the
+    files becomes the new tables' definitions (alone, the current tables').
     """
     uploaded = st.session_state.get(state.upload_widget_key())
     files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    # A ``.definitions.yaml`` beside the data is the analyst's definitions, not a table.
+    files, definition_files = definitions.split_files(files)
     if not files:
         state.set_load_failure(None)
+        if definition_files and state.current_dataset() is not None:
+            definitions.apply_files(definition_files)
         return
     if tables.needs_table_set(files):
         if tables.load_uploads(files) is not None:
             state.clear_upload()
+            definitions.apply_files(definition_files)
         return
     if load_bytes(files[0].getvalue(), files[0].name) is not None:
         tables.clear_table_set()
         state.clear_upload()
+        definitions.apply_files(definition_files)
 
 
 def on_encoding_change(widget_key: str) -> None:

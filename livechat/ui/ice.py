@@ -26,6 +26,12 @@ With relay forced and a TURN server that refuses the credentials (or cannot be r
 the browser gathers no candidate at all and would sit in "connecting" for ever;
 ``relay_problem`` turns that into a message the Talk page shows.
 
+With neither ``ice_servers`` nor ``turn_urls`` but a managed TURN pair (Cloudflare's or
+Twilio's, the secrets streamlit-webrtc reads; ``livechat.managed_turn``), the servers come
+from streamlit-webrtc's own credential helpers, minted again before they expire, shared
+by every session of the process. A failed mint raises ``ManagedTurnError`` (the Talk
+page shows it and renders no component): never a silent fallback to host candidates.
+
 Pure functions plus ``ice_configuration()`` (script thread), which reads the secrets
 and keeps the session's minted credentials in ``st.session_state``.
 """
@@ -35,12 +41,22 @@ from __future__ import annotations
 import os
 import secrets as secrets_module
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from livechat.config import TurnCredentials, TurnSettings, resolve_turn_settings, turn_credentials
+from livechat.managed_turn import (
+    CLOUDFLARE,
+    IceRenewal,
+    ManagedTurn,
+    ManagedTurnError,
+    MintedIce,
+    Schedule,
+    managed_turn_in_use,
+)
 from livechat.ui import runtime
 
 __all__ = [
@@ -48,6 +64,9 @@ __all__ = [
     "NO_RELAY_MESSAGE",
     "RELAY_GATHER_TIMEOUT_S",
     "IceConfigError",
+    "ManagedTurnError",
+    "ManagedStatus",
+    "managed_turn_status",
     "ice_configuration",
     "minted_server",
     "relay_candidate_seen",
@@ -192,19 +211,107 @@ def turn_settings() -> TurnSettings:
 def ice_configuration(*, now: float | None = None) -> dict[str, Any]:
     """The RTC configuration for this browser session (script thread).
 
-    Static ``ice_servers`` first, then the minted TURN entry, then the transport policy.
-    Raises ``IceConfigError`` when the secret is malformed and ``ConfigError`` when the
-    TURN settings are.
+    Static ``ice_servers`` first, then the minted TURN entry, then the transport policy;
+    with neither, a managed service's servers. Raises ``IceConfigError`` when the secret
+    is malformed, ``ConfigError`` when the TURN settings are, and ``ManagedTurnError``
+    when the managed service refuses or cannot be reached.
     """
     secrets = runtime.secrets_mapping()
     servers = ice_servers_from_secrets(secrets)
     settings = resolve_turn_settings(secrets, os.environ)
+    moment = time.time() if now is None else now
     if settings.mints_credentials:
-        moment = time.time() if now is None else now
         servers.append(minted_server(settings, _session_credentials(settings, moment)))
+    managed = _managed_in_use(secrets, static_servers=bool(servers), settings=settings)
+    if managed is not None:
+        servers.extend(dict(server) for server in _minted(managed, moment).servers)
     configuration = rtc_configuration(servers, policy=settings.transport_policy)
     st.session_state[_RELAY_ONLY_KEY] = settings.relay_only  # for relay_watch
     return configuration
+
+
+# ----------------------------------------------------------------------------- managed TURN
+
+# One per process: every browser session shares the current servers (livechat.managed_turn).
+_RENEWAL = IceRenewal()
+
+
+def _schedule(managed: ManagedTurn) -> Schedule:
+    """streamlit-webrtc's own lifetimes: a mint is renewed at half its life, or when the
+    helper's cache would renew it (Cloudflare: valid 2 h, renewed every hour)."""
+    from streamlit_webrtc import credentials
+
+    if managed.service is CLOUDFLARE:
+        lifetime = credentials.CLOUDFLARE_CRED_TTL
+        return Schedule(lifetime, min(credentials.CLOUDFLARE_CRED_CACHE_TTL, lifetime / 2))
+    return Schedule(credentials.TWILIO_CRED_TTL, credentials.TWILIO_CRED_TTL / 2)
+
+
+def _helper_mint(managed: ManagedTurn) -> Callable[[], Any]:
+    """A call of streamlit-webrtc's credential helper for ``managed``, without its cache.
+
+    The helpers are ``st.cache_data`` functions: a cached answer may have been minted at
+    any time in the last hour (Twilio's then expires within the hour), and the cache
+    re-raises a failure with its HTTP cause replaced. So the function under the cache
+    (``__wrapped__``, the helper's own code) is called: ``IceRenewal`` decides when to
+    mint, knows when it did, and can tell a refusal from an unreachable service.
+    """
+    from streamlit_webrtc import credentials
+
+    if managed.service is CLOUDFLARE:
+        helper: Any = credentials.get_cloudflare_ice_servers
+        kwargs = {"turn_key_id": managed.account, "turn_key_api_token": managed.token}
+    else:
+        helper = credentials.get_twilio_ice_servers
+        kwargs = {"twilio_sid": managed.account, "twilio_token": managed.token}
+    mint = getattr(helper, "__wrapped__", helper)
+    return lambda: mint(**kwargs)
+
+
+def _managed_in_use(secrets: Mapping[str, Any], *, static_servers: bool,
+                    settings: TurnSettings) -> ManagedTurn | None:
+    return managed_turn_in_use(static_servers=static_servers, turn=settings, secrets=secrets, env=os.environ)
+
+
+def _minted(managed: ManagedTurn, now: float) -> MintedIce:
+    return _RENEWAL.servers(managed, _schedule(managed), _helper_mint(managed), now=now)
+
+
+@dataclass(frozen=True)
+class ManagedStatus:
+    """What Settings says about a managed TURN service: its name, and the mint or its failure."""
+
+    label: str  # "Cloudflare, via streamlit-webrtc, renewed every hour"
+    minted: MintedIce | None
+    error: str | None
+
+    @property
+    def servers_text(self) -> str | None:
+        """"2 minted, valid until 14:05 UTC" (no credential), or None before a mint."""
+        if self.minted is None:
+            return None
+        until = time.strftime("%H:%M UTC", time.gmtime(self.minted.expires_at))
+        return f"{len(self.minted.servers)} minted, valid until {until}"
+
+
+def managed_turn_status(*, now: float | None = None) -> ManagedStatus | None:
+    """The managed service in use (minting, or reusing the process's servers, as the Talk
+    page would), or None when another source or none is configured (script thread).
+
+    Raises ``IceConfigError`` / ``ConfigError`` like ``ice_configuration``.
+    """
+    secrets = runtime.secrets_mapping()
+    managed = _managed_in_use(secrets, static_servers=bool(ice_servers_from_secrets(secrets)),
+                              settings=resolve_turn_settings(secrets, os.environ))
+    if managed is None:
+        return None
+    label = f"{managed.service.name}, via streamlit-webrtc, renewed {_schedule(managed).every}"
+    try:
+        minted = _minted(managed, time.time() if now is None else now)
+    except ManagedTurnError as exc:
+        return ManagedStatus(label, None, str(exc))
+    renewal_error = _RENEWAL.last_error(managed)  # servers still valid, renewal failing
+    return ManagedStatus(label, minted, str(renewal_error) if renewal_error else None)
 
 
 # ----------------------------------------------------------------------------- relay check

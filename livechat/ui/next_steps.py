@@ -36,6 +36,7 @@ class Situation(enum.Enum):
 
     CONFIG = "config"  # the service configuration is unusable (key file, CA file, ...)
     ICE = "ice"  # the ice_servers secret (STUN/TURN) is malformed
+    RELAY = "relay"  # the managed TURN service (Cloudflare, Twilio) refused or is unreachable
     PREPARE = "prepare"  # anything else while preparing the page
     COMPONENT = "component"  # the voice component raised (e.g. a signalling timeout)
     SESSION_START = "session_start"  # START was pressed but the Live session could not start
@@ -49,6 +50,9 @@ PAGE_STEPS: dict[Situation, tuple[str, str]] = {
     Situation.ICE: ("Voice is not configured correctly",
                     f"Check the TURN settings (`ice_servers` in the app's secrets; {SETTINGS} shows how many "
                     "are configured), then reload this page."),
+    Situation.RELAY: ("Voice cannot connect",
+                      f"Check the TURN service's two secrets ({SETTINGS} names the service), "
+                      "then reload this page."),
     Situation.PREPARE: ("Voice is unavailable: the session could not be prepared",
                         "Reload the page; if it happens again, the server log has the details."),
     Situation.COMPONENT: ("The voice connection failed",

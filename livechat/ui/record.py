@@ -5,9 +5,10 @@
   noted, and how long the query took.
 - ``render_downloads``: the conversation as a Markdown report (zip with chart PNGs) and
   as one self-contained HTML page, built when the analyst presses "Prepare the report".
-- ``session_transcript``: the browser session's transcript, kept in a process-wide
-  ``RecordStore`` under the ``?conversation=`` id in the URL, so a reload finds it again;
-  when it cannot (expired, or the server restarted) the page says so.
+- ``session_transcript``: the browser session's transcript, kept in the store under the
+  ``?conversation=`` id in the URL (``livechat.ui.conversations``), so a reload, a
+  restart or another replica finds it again with its tables; when it cannot, the page
+  says so.
 
 Runs on the session's script thread.
 """
@@ -24,26 +25,17 @@ import streamlit as st
 
 from livechat.conversation.record import ToolWork, Turn, turns
 from livechat.conversation.report import ReportContext, html_report, report_zip
-from livechat.conversation.store import RecordStore, new_conversation_id, valid_conversation_id
 from livechat.conversation.transcript import Transcript
 from livechat.summary.escape import fence_nonce
 from livechat.tools.charts import ChartRenderError, ChartSpec, ChartSpecError, build_chart, chart_png
+from livechat.ui import conversations
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
-QUERY_PARAM = "conversation"
-_TRANSCRIPT_KEY = "livechat.talk.transcript"
-_ID_KEY = "livechat.talk.conversation_id"
-_RESTORE_NOTE_KEY = "livechat.talk.restore_note"
+QUERY_PARAM = conversations.QUERY_PARAM
 _PREPARED_KEY = "livechat.talk.prepared_report"
 _PREPARE_WIDGET_KEY = "livechat.widget.talk.prepare_report"
-
-
-@st.cache_resource(show_spinner=False)
-def _store() -> RecordStore:
-    # One per process: every browser session's record, bounded in count and time.
-    return RecordStore()
 
 
 def _dataset_label(dataset: CurrentDataset | None) -> str:
@@ -53,40 +45,20 @@ def _dataset_label(dataset: CurrentDataset | None) -> str:
     return f"{dataset.source}{sheet}"
 
 
-def session_transcript(dataset: CurrentDataset | None) -> Transcript:
-    """This browser session's transcript: its own, the one before a reload, or a new one."""
-    store = _store()
-    transcript = st.session_state.get(_TRANSCRIPT_KEY)
-    conversation_id = st.session_state.get(_ID_KEY)
-    if not isinstance(transcript, Transcript) or not isinstance(conversation_id, str):
-        wanted = st.query_params.get(QUERY_PARAM)
-        restored = store.restore(wanted) if valid_conversation_id(wanted) else None
-        if restored is not None:
-            transcript, conversation_id = restored.transcript, str(wanted)
-            st.session_state[_RESTORE_NOTE_KEY] = (transcript.version, (
-                f"Restored the conversation from before the page was reloaded (about {restored.dataset})."))
-        else:
-            transcript, conversation_id = Transcript(), new_conversation_id()
-            if wanted is not None:
-                st.session_state[_RESTORE_NOTE_KEY] = (transcript.version, (
-                    "The conversation from before the reload is no longer on the server (records are kept "
-                    "for two hours, and not across a server restart). A new conversation starts here."))
-        st.session_state[_TRANSCRIPT_KEY] = transcript
-        st.session_state[_ID_KEY] = conversation_id
-    if st.query_params.get(QUERY_PARAM) != conversation_id:
-        st.query_params[QUERY_PARAM] = conversation_id
-    store.save(conversation_id, transcript, _dataset_label(dataset))
-    return transcript
+def session_transcript(dataset: CurrentDataset | None = None) -> Transcript:
+    """This browser session's transcript: its own, the stored one the URL names, or a new one
+    (``dataset`` is unused: the store keeps the session's tables itself)."""
+    return conversations.session_transcript()
 
 
 def render_restore_note(transcript: Transcript) -> None:
     """After a reload, whether the record came back; shown until the conversation moves on."""
-    note = st.session_state.get(_RESTORE_NOTE_KEY)
+    note = conversations.restore_note()
     if not note:
         return
     version, text = note
     if transcript.version != version:
-        del st.session_state[_RESTORE_NOTE_KEY]
+        conversations.clear_restore_note()
         return
     st.info(text, icon=":material/history:")
 

@@ -41,11 +41,15 @@ def pinned_elsewhere(cookie: str | None, own: str) -> str | None:
     return cookie
 
 
-def moved_message(previous: str, own: str) -> str:
-    """What an analyst moved from replica ``previous`` to ``own`` is told."""
-    return (f"The server you were working on (replica {previous}) stopped, so this page moved to "
-            f"replica {own}. Your upload and conversation stayed behind: reload the page, then "
-            "upload your file again.")
+def moved_message(previous: str, own: str, *, restored: bool = False) -> str:
+    """What an analyst moved from replica ``previous`` to ``own`` is told (``restored``: the
+    conversation and its tables were opened from the store here)."""
+    where = (f"The server you were working on (replica {previous}) stopped, so this page moved to "
+             f"replica {own}.")
+    if restored:
+        return f"{where} Your tables and conversation were restored from the store; start voice again to talk."
+    return (f"{where} Your conversation could not be found here: reload the page; if it is still "
+            "missing, upload your file again.")
 
 
 def moved_from() -> str | None:

@@ -24,11 +24,10 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import replica, runtime, shutdown
+from livechat.ui import conversations, replica, runtime, shutdown
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
-from livechat.ui.record import session_transcript
 from livechat.ui.sidebar import render_sidebar
 
 APP_TITLE = "Live Data Chat"
@@ -42,12 +41,15 @@ def render_shell() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
+    # On every page, so a reload anywhere keeps the conversation's id in the URL; first,
+    # so a stored conversation's tables are in place before the sample would be loaded.
+    conversations.session_transcript()
+    conversations.render_store_warning()
     moved = replica.moved_from()
     if moved is not None:
-        st.warning(replica.moved_message(moved, replica.replica_id()))
+        st.warning(replica.moved_message(moved, replica.replica_id(), restored=conversations.restored()))
     dataset = ensure_dataset()
-    # On every page, so a reload anywhere keeps the conversation's id in the URL.
-    session_transcript(dataset)
+    conversations.save_progress()
     try:
         configured = runtime.service_config()
     except ConfigError as exc:

@@ -48,6 +48,7 @@ __all__ = [
     "draining",
     "install",
     "register_bridge",
+    "register_closer",
     "register_stream",
     "register_toolbox",
 ]
@@ -60,7 +61,8 @@ NOTICE_GRACE_S = 2.0
 DELIVERY_S = 0.5
 
 SHUTDOWN_NOTICE = ("This server is restarting, so your call was ended. "
-                   "Reload the page in a moment to continue (your upload will be needed again).")
+                   "Reload the page in a moment to continue (your tables and this conversation are kept, "
+                   "unless the page says conversations are not being saved).")
 DRAINING_MESSAGE = ("This server is restarting and takes no new voice sessions. "
                     "Reload the page in a moment to continue.")
 
@@ -78,6 +80,7 @@ class Drain:
         self._bridges: weakref.WeakSet[Any] = weakref.WeakSet()
         self._streams: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._toolboxes: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._closers: list[Callable[[], Any]] = []  # run last (the store writer's flush)
         self._acknowledged: weakref.WeakSet[Any] = weakref.WeakSet()
         self._draining = threading.Event()
         self._closed = threading.Event()
@@ -103,6 +106,11 @@ class Drain:
         """Track a ToolBox (its SQL worker is stopped at the end of the drain)."""
         with self._lock:
             self._toolboxes.add(toolbox)
+
+    def register_closer(self, closer: Callable[[], Any]) -> None:
+        """Call ``closer()`` at the end of the drain (held strongly: process-wide resources)."""
+        with self._lock:
+            self._closers.append(closer)
 
     # ---- state
 
@@ -158,6 +166,13 @@ class Drain:
                 stop_emulator()
             except Exception:
                 logger.exception("SIGTERM: the offline emulator did not stop")
+        with self._lock:
+            closers = list(self._closers)
+        for closer in closers:
+            try:
+                closer()
+            except Exception:
+                logger.exception("SIGTERM: a closer failed")
         summary = {"bridges": len(bridges), "streams": len(contexts), "closed_s": round(closed_s, 2),
                    "told": told, "toolboxes": len(toolboxes), "total_s": round(time.monotonic() - started, 2)}
         logger.info("SIGTERM: drained %s", summary)
@@ -218,6 +233,11 @@ def register_stream(bridge: Any, context: Any) -> None:
 def register_toolbox(toolbox: Any) -> None:
     """See ``Drain.register_toolbox`` (the process-wide drain)."""
     _drain.register_toolbox(toolbox)
+
+
+def register_closer(closer: Callable[[], Any]) -> None:
+    """See ``Drain.register_closer`` (the process-wide drain)."""
+    _drain.register_closer(closer)
 
 
 def draining() -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from livechat.ui.formatting import format_shape
+from livechat.ui.conversations import render_sidebar_conversations
+from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import current_table_set, render_sidebar_tables
 
@@ -33,7 +34,7 @@ def render_sidebar(
         elif dataset is None:
             st.caption("No dataset loaded.")
         else:
-            st.markdown(f"**{_escape(dataset.table.name)}**")
+            st.markdown(f"**{escape_markdown(dataset.table.name)}**")
             df = dataset.table.df
             st.caption(format_shape(len(df), len(df.columns)))
         st.subheader("Voice endpoint")
@@ -43,8 +44,4 @@ def render_sidebar(
             st.caption(f"Model: `{model}`")
         if config_problem:
             st.error(config_problem)
-
-
-def _escape(text: str) -> str:
-    """Escape Markdown control characters in a file name shown as Markdown."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
+        render_sidebar_conversations()

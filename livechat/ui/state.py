@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from livechat.data.load import LoadedTable
+from livechat.summary.definitions import Definitions
 
 DEFAULT_BUDGET = 8_000
 MIN_BUDGET = 500
@@ -27,6 +28,8 @@ BUDGET_STEP = 500
 _DATASET_KEY = "livechat.dataset"
 _BUDGET_KEY = "livechat.instruction_budget"
 _LOAD_ERROR_KEY = "livechat.load_error"
+_DEFINITIONS_KEY = "livechat.definitions"
+_DEFINITIONS_ERROR_KEY = "livechat.definitions_error"
 UPLOAD_WIDGET_KEY = "livechat.widget.upload"  # the first uploader's key; see upload_widget_key
 _UPLOAD_ROUND_KEY = "livechat.upload_round"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
@@ -139,6 +142,40 @@ def set_load_failure(failure: LoadFailure | None) -> None:
         st.session_state.pop(_LOAD_ERROR_KEY, None)
     else:
         st.session_state[_LOAD_ERROR_KEY] = failure
+
+
+@dataclass(frozen=True)
+class KeptDefinitions:
+    """The analyst's terms and trusted queries, and the key of the tables they belong to
+    (``livechat.ui.definitions.definitions_key``): one place for a whole table set."""
+
+    key: str
+    definitions: Definitions
+
+
+def kept_definitions() -> KeptDefinitions | None:
+    """The definitions this session holds, with their tables' key; None at first."""
+    value = st.session_state.get(_DEFINITIONS_KEY)
+    return value if isinstance(value, KeptDefinitions) else None
+
+
+def set_kept_definitions(value: KeptDefinitions) -> None:
+    """Hold ``value`` as the session's definitions (for the tables its key names)."""
+    st.session_state[_DEFINITIONS_KEY] = value
+
+
+def definitions_error() -> str | None:
+    """Why the last definitions (a file, an edit, a saved query) were refused, or None."""
+    value = st.session_state.get(_DEFINITIONS_ERROR_KEY)
+    return value if isinstance(value, str) else None
+
+
+def set_definitions_error(message: str | None) -> None:
+    """Record (or clear, with None) why definitions were refused."""
+    if message is None:
+        st.session_state.pop(_DEFINITIONS_ERROR_KEY, None)
+    else:
+        st.session_state[_DEFINITIONS_ERROR_KEY] = message
 
 
 def check_budget(value: object) -> int:

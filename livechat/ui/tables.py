@@ -26,7 +26,7 @@ import streamlit as st
 
 from livechat.config import ServiceConfig
 from livechat.conversation.transcript import Transcript
-from livechat.data.load import LoadedTable, content_digest
+from livechat.data.load import LoadedTable, content_digest, is_workbook
 from livechat.data.tableset import (
     NamedTable,
     TableFailure,
@@ -43,7 +43,7 @@ from livechat.tools.charts import ChartSpec
 from livechat.tools.toolbox import ToolBox, live_tools
 from livechat.ui import state
 from livechat.ui.cache import ModelView, load_table_cached
-from livechat.ui.formatting import format_shape
+from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset, LoadFailure
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ _PROBLEMS_KEY = "livechat.tableset.problems"
 _TALK_SEEN_KEY = "livechat.talk.tables_seen"
 TICK_WIDGET_PREFIX = "livechat.widget.table_tick."
 VIEW_WIDGET_PREFIX = "livechat.widget.table_view."
-_EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 class UploadedFileLike(Protocol):
@@ -150,7 +149,7 @@ def needs_table_set(files: Sequence[UploadedFileLike]) -> bool:
     """Several files, or one workbook with more than one non-empty sheet."""
     if len(files) > 1:
         return True
-    if len(files) == 1 and files[0].name.lower().endswith(_EXCEL):
+    if len(files) == 1 and is_workbook(files[0].name):
         sheets = nonempty_sheet_names(files[0].getvalue(), files[0].name)
         return sheets is not None and len(sheets) > 1
     return False
@@ -189,6 +188,13 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
     state.set_load_failure(None)
     logger.info("Loaded a set of %d table(s), %d failure(s)", len(entries), len(result.failures))
     return table_set
+
+
+def adopt_table_set(table_set: CurrentTableSet, shown: SetEntry) -> None:
+    """Make ``table_set`` the session's set (restored from the store), showing ``shown``."""
+    st.session_state[_SET_KEY] = table_set
+    st.session_state.pop(_PROBLEMS_KEY, None)
+    _show(shown)
 
 
 def _show(entry: SetEntry) -> None:
@@ -248,7 +254,7 @@ def render_table_list(table_set: CurrentTableSet) -> None:
         df = entry.named.table.df
         key = tick_widget_key(table_set, entry)
         st.checkbox(
-            f"`{entry.sql_name}` — {_escape(entry.named.table.name)} ({format_shape(len(df), len(df.columns))})",
+            f"`{entry.sql_name}` — {escape_markdown(entry.named.table.name)} ({format_shape(len(df), len(df.columns))})",
             value=entry.sql_name in table_set.selected,
             key=key,
             on_change=on_tick,
@@ -275,10 +281,6 @@ def render_sidebar_tables(table_set: CurrentTableSet) -> None:
     hidden = len(table_set.entries) - len(chosen)
     if hidden:
         st.caption(f"{hidden} more unticked on the Data page (not shown to the model).")
-
-
-def _escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
 
 
 # ----------------------------------------------------------------------------- what the model gets

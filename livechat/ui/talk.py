@@ -42,13 +42,14 @@ from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, Vo
 from livechat.tools.charts import ChartSpec
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
-from livechat.live.session import LiveSession, ReplyAudioSink
+from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.audio.playback import PlaybackStats
-from livechat.ui import cache, ice, record, runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat
+from livechat.ui import (cache, conversations, definitions, definitions_talk, ice, record, runtime, shutdown,
+                         state, tables, talk_style, transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -158,7 +159,7 @@ def session_factory(
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
-                           tool_executor=tool_executor, name=name,
+                           tool_executor=tool_executor, options=SessionOptions(name=name),
                            tool_scheduling=response_scheduling)
 
     return make
@@ -258,6 +259,8 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
         key = session_key(dataset, budget, config)
     else:
         settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
+    # The analyst's definitions: their section, words, run_trusted_query and a key of their own.
+    settings, executor, key = definitions.wire(settings, toolbox, key, dataset, table_set, budget)
     bridge = get_bridge()
     ctx = TalkContext(
         dataset=dataset,
@@ -265,7 +268,7 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
         config=config,
         settings=settings,
         key=key,
-        factory=session_factory(config, settings, toolbox.execute, name=f"live-{bridge.name}"),
+        factory=session_factory(config, settings, executor, name=f"live-{bridge.name}"),
         bridge=bridge,
         transcript=get_transcript(),
     )
@@ -310,6 +313,9 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     except ice.IceConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.ICE, str(exc)))
+    except ice.ManagedTurnError as exc:  # no relay: no component, rather than connecting for ever
+        webrtc_compat.note_page_run(False)
+        st.error(page_message(Situation.RELAY, str(exc)))
     except ConfigError as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.CONFIG, str(exc)))
@@ -336,6 +342,14 @@ def submit_question(ctx: TalkContext, question: str) -> None:
     except Exception as exc:  # never a traceback on the analyst's screen
         logger.exception("The typed question could not be sent")
         ctx.transcript.add_error(page_message(Situation.SEND, str(exc)))
+
+
+def render_first_questions(ctx: TalkContext) -> None:
+    """Questions worth asking, as buttons, until the conversation's first question."""
+    try:
+        definitions_talk.render_first_questions(ctx.dataset, tables.current_table_set(), ctx.transcript)
+    except Exception:  # a suggestion must never cost the page
+        logger.exception("The first questions could not be made")
 
 
 def render_voice(ctx: TalkContext, *, processing: bool,
@@ -459,6 +473,7 @@ def live_panel() -> None:
     if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever
         transcript.add_error(f"Voice could not connect: {relay}.")
         bridge.stop_session()
+    conversations.save_progress()  # the fragment's changes, without waiting for a full run
     status = bridge.status()
     render_status(bridge, status)
     render_level(bridge, status)
@@ -474,6 +489,7 @@ def render_draining() -> None:
         transcript.apply(bridge.poll_events())
         if shutdown.acknowledge(bridge):
             transcript.apply([TaggedEvent(0, Notice(shutdown.SHUTDOWN_NOTICE))])
+        conversations.save_progress()
     render_badge("closed")
     transcript_view.render_transcript(transcript, state.current_dataset(), chart_source=_chart_source)
 

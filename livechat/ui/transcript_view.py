@@ -20,7 +20,8 @@ import streamlit as st
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
-from livechat.ui import record, tables
+from livechat.ui import definitions_talk, record, tables
+from livechat.ui.formatting import escape_markdown
 from livechat.ui.next_steps import with_next_step
 from livechat.ui.state import CurrentDataset
 
@@ -46,11 +47,7 @@ def tool_label(entry: Entry) -> str:
         outcome = "failed"
     else:
         outcome = "done"
-    return f"{TOOL_LABEL_PREFIX}{_escape_markdown(entry.tool or '?')} ({outcome})"
-
-
-def _escape_markdown(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$:" else c for c in text)
+    return f"{TOOL_LABEL_PREFIX}{escape_markdown(entry.tool or '?')} ({outcome})"
 
 
 def _render_chart(entry: Entry, df: pd.DataFrame | None, dataset_key: str, chart_source: ChartSource) -> None:
@@ -101,6 +98,8 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None, *,
             elif entry.kind == "tool":
                 with st.expander(tool_label(entry), expanded=False):
                     record.render_tool_work(tool_work(index, entry))
+                    definitions_talk.render_save_trusted(index, entry, transcript)
+                definitions_talk.render_trusted_mark(index, entry)
                 _render_chart(entry, df, dataset_key, chart_source)
             elif entry.kind == "error":
                 st.error(with_next_step(entry.text))

@@ -17,6 +17,7 @@ from streamlit.runtime.secrets import Secrets
 from streamlit.testing.v1.util import patch_config_options
 
 from livechat.ui import runtime
+from livechat.voice.bridge import VoiceBridge
 
 _CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY",
                  "LIVECHAT_MEMORY_LIMIT_MB")
@@ -38,3 +39,12 @@ def stop_emulator_after_tests() -> Iterator[None]:
     yield
     runtime.stop_offline_emulator()
     assert runtime.running_emulator_urls() == ()
+
+
+@pytest.fixture
+def bridges() -> Iterator[list[VoiceBridge]]:
+    """Bridges a Talk-page test touched; closed at the end so no session thread outlives it."""
+    seen: list[VoiceBridge] = []
+    yield seen
+    for bridge in seen:
+        bridge.close()

@@ -8,25 +8,15 @@ parameters, in the same server process (the record store is process-wide).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from livechat.ui import record, talk
+from livechat.ui import record
 from livechat.voice.bridge import VoiceBridge
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk import REPLY_TIMEOUT_S, _ask, _bridge, _messages, _rerun_until
 
 STORM_SQL = "SELECT keeper, count(*) AS nights FROM data WHERE storm_night GROUP BY keeper ORDER BY nights DESC, keeper"
-
-
-@pytest.fixture
-def bridges() -> Iterator[list[VoiceBridge]]:
-    seen: list[VoiceBridge] = []
-    yield seen
-    for bridge in seen:
-        bridge.close()
 
 
 def _talk(bridges: list[VoiceBridge], query: dict[str, str] | None = None) -> AppTest:

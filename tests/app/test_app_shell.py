@@ -35,4 +35,5 @@ def test_every_rerun_keeps_the_sidebar() -> None:
         at.run()
         assert not at.exception
         assert [m.value for m in at.sidebar.markdown] == first
-    assert len(at.sidebar.subheader) == 2  # "Dataset" and "Voice endpoint", not doubled
+    # "Dataset", "Voice endpoint" and "Conversations", not doubled
+    assert [h.value for h in at.sidebar.subheader] == ["Dataset", "Voice endpoint", "Conversations"]

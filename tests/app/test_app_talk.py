@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -28,15 +28,6 @@ from tests.app.apptest_support import new_app
 
 REPLY_TIMEOUT_S = 90.0
 BADGE = re.compile(r"^Session: (idle|connecting|listening|responding|reconnecting|error|closed)$")
-
-
-@pytest.fixture
-def bridges() -> Iterator[list[VoiceBridge]]:
-    """Bridges the tests touched; closed at the end so no session thread outlives a test."""
-    seen: list[VoiceBridge] = []
-    yield seen
-    for bridge in seen:
-        bridge.close()
 
 
 def _talk(bridges: list[VoiceBridge]) -> AppTest:

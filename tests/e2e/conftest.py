@@ -7,7 +7,8 @@ skips with the reason elsewhere.
 
 * ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
   and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
-  which tell their sessions apart by the ids they did not see before.
+  which tell their sessions apart by the ids they did not see before. A module adds to the
+  app's environment by overriding ``app_extra_env`` (module scope; ``{}`` by default).
 * ``browser_factory(wav)`` (function): Chromium with a fresh profile and a fake
   microphone looping ``wav``; all closed after the test (screenshots first if it failed).
 * ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
@@ -98,12 +99,20 @@ def single_question_wav(e2e_assets: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[E2EStack]:
+def app_extra_env() -> dict[str, str]:
+    """Extra environment of the module's app (a module overrides this fixture to add some)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+              app_extra_env: dict[str, str]) -> Iterator[E2EStack]:
     logs = tmp_path_factory.mktemp("e2e-app")
     api_key = harness.random_api_key()
     emulator = harness.start_emulator(api_key)
     module = request.module.__name__.rsplit(".", 1)[-1]
-    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log")
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log",
+                                         extra_env=app_extra_env)
     try:
         app.start()
         yield E2EStack(api_key=api_key, emulator=emulator, app=app)

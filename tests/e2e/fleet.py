@@ -25,6 +25,16 @@ SERVE = REPO_ROOT / "deploy" / "serve"
 _START_TIMEOUT_S = 180.0
 
 
+def replica_env(emulator, api_key: str, **extra: str) -> dict[str, str]:
+    """The replicas' environment: this one without Gemini, Streamlit or relay settings,
+    plus the emulator's (and ``extra``)."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("GEMINI_", "GOOGLE_", "STREAMLIT_", "LIVECHAT_TURN", "LIVECHAT_ICE"))}
+    env.update({"GEMINI_API_KEY": api_key, "GEMINI_BASE_URL": emulator.base_url,
+                "GEMINI_CA_FILE": emulator.ca_file, "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
 def fleet_unavailable_reason() -> str | None:
     """Why deploy/serve cannot run here, or None."""
     if shutil.which("haproxy") is None:

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from tests.e2e import harness
-from tests.e2e.fleet import Fleet, fleet_unavailable_reason
+from tests.e2e.fleet import Fleet, fleet_unavailable_reason, replica_env
 from tests.e2e.harness import instruction_text, voice_sessions
 from tests.e2e.voice_turn import voice_turn
 
@@ -39,12 +39,9 @@ def fleet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flee
         pytest.skip(reason)
     key = harness.random_api_key()
     emulator = harness.start_emulator(key)
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("GEMINI_", "GOOGLE_", "STREAMLIT_", "LIVECHAT_TURN", "LIVECHAT_ICE"))}
-    env.update({"GEMINI_API_KEY": key, "GEMINI_BASE_URL": emulator.base_url, "GEMINI_CA_FILE": emulator.ca_file,
-                "LIVECHAT_AUDIO_PROCESSING": "off", "PYTHONUNBUFFERED": "1",
-                # Two browsers and two replicas on a shared 2-core machine: see voice_turn.py.
-                "LIVECHAT_UPLINK_STALL_S": "3"})
+    env = replica_env(emulator, key, LIVECHAT_AUDIO_PROCESSING="off",
+                      # Two browsers and two replicas on a shared 2-core machine: see voice_turn.py.
+                      LIVECHAT_UPLINK_STALL_S="3")
     fleet = Fleet(tmp_path_factory.mktemp("fleet"), env, replicas=2)
     try:
         fleet.start()

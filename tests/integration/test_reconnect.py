@@ -13,7 +13,7 @@ from google.genai import types
 
 from livechat.config import make_client
 from livechat.live.events import ErrorEvent, Interrupted, SessionState
-from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession
+from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession, SessionOptions
 from livechat.live.seeding import FENCE_OPEN
 from livechat.live.tokens import mint_live_token
 from tests.conftest import ManualClock
@@ -125,7 +125,7 @@ def test_the_emulator_not_running_ends_in_error(emulator_factory, tmp_path) -> N
 
 def test_a_slow_setup_times_out_with_a_clear_error(emulator_factory) -> None:
     server = emulator_factory(setup_delay_s=5.0)
-    session, recorder = _start(server, setup_timeout=0.5)
+    session, recorder = _start(server, options=SessionOptions(setup_timeout=0.5))
     _expect_error(recorder, "did not finish the session setup within 0.5 s")
 
 
@@ -290,7 +290,7 @@ def test_a_ping_timeout_shorter_than_the_pong_delay_drops_the_link(emulator_fact
 def test_reconnection_gives_up_after_the_attempt_limit(emulator_factory) -> None:
     # Every connection drops right after setupComplete: consecutive failures hit the cap.
     server = emulator_factory(close_after_messages=1, close_code=1011)
-    session, recorder = _start(server, max_reconnects=2, reconnect_backoff_s=0.01)
+    session, recorder = _start(server, options=SessionOptions(max_reconnects=2, reconnect_backoff_s=0.01))
     recorder.wait_state(SessionState.ERROR, timeout=20)
     assert_ended_cleanly(session)
     final = [e for e in recorder.errors() if not e.recoverable]
@@ -323,7 +323,7 @@ def test_audio_captured_while_reconnecting_is_kept_up_to_two_seconds(emulator_fa
 def test_a_session_outlives_its_token_by_reconnecting_before_expiry(emulator) -> None:
     # A 3 s token: the service would close the session at expiry (1008, never retried), so
     # the session moves to a fresh token and resumes before that.
-    session, recorder = _start(emulator, token_lifetime=timedelta(seconds=3))
+    session, recorder = _start(emulator, options=SessionOptions(token_lifetime=timedelta(seconds=3)))
     try:
         recorder.wait_state(SessionState.READY)
         recorder.ask("Before the token expires?")

@@ -21,7 +21,7 @@ from livechat.live.events import (
     TurnFigures,
     Usage,
 )
-from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession
+from livechat.live.session import NEW_SESSION_NOTICE, RECONNECTED_NOTICE, LiveSession, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.voice.bridge import TaggedEvent
@@ -135,7 +135,7 @@ def test_mid_call_closes_that_never_stop_hit_the_cap_with_a_clear_error(emulator
 def _start_until_error(server) -> tuple[LiveSession, Recorder]:
     settings = LiveSettings(model=G25, system_instruction=INSTRUCTION)
     session = LiveSession(config=replace(service_config(server), model=G25), settings=settings,
-                          max_reconnects=2, reconnect_backoff_s=0.01)
+                          options=SessionOptions(max_reconnects=2, reconnect_backoff_s=0.01))
     session.start()
     recorder = Recorder(session)
     try:

@@ -16,7 +16,7 @@ from livechat.live.events import (
     TranscriptUpdate,
 )
 from livechat.summary.prompt import build_system_instruction
-from livechat.live.session import LiveSession, SessionError
+from livechat.live.session import LiveSession, SessionError, SessionOptions
 from livechat.summary.builder import summarize
 from livechat.tools.toolbox import ToolBox, live_tools
 from tests.integration.session_support import (
@@ -103,7 +103,7 @@ def test_a_spoken_question_is_heard_and_answered(emulator, speech_pcm, rate: int
     pcm = speech_pcm(rate=rate)
     # A buffer large enough for the whole utterance, pushed at once (no real-time pacing).
     session = LiveSession(config=service_config(emulator), settings=live_settings(),
-                          audio_buffer_seconds=30.0)
+                          options=SessionOptions(audio_buffer_seconds=30.0))
     try:
         recorder = _running(session)
         chunk = rate * 2 // 50  # 20 ms frames, like WebRTC

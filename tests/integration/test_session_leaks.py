@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from livechat.live.events import SessionState
-from livechat.live.session import LiveSession
+from livechat.live.session import LiveSession, SessionOptions
 from tests.integration.session_support import (
     Recorder,
     live_settings,
@@ -32,7 +32,7 @@ _kept: list[LiveSession] = []
 
 def _cycle(server, index: int, *, stop_at: str = "ready", question: str | None = None) -> None:
     session = LiveSession(config=service_config(server), settings=live_settings(),
-                          name=f"leak-{index}")
+                          options=SessionOptions(name=f"leak-{index}"))
     _kept.append(session)
     session.start()
     recorder = Recorder(session)

@@ -9,7 +9,7 @@ import pytest
 
 from livechat.live.events import SessionState
 from livechat.live.loop import THREAD_NAME, live_loop
-from livechat.live.session import LiveSession
+from livechat.live.session import LiveSession, SessionOptions
 from tests.integration.session_support import (
     Recorder,
     assert_ended_cleanly,
@@ -40,8 +40,8 @@ def _task_names() -> set[str]:
 
 def test_sessions_share_one_loop_thread_and_end_independently(emulator) -> None:
     assert _loop_threads() == [], "a loop thread was left by an earlier test"
-    first = LiveSession(config=service_config(emulator), settings=live_settings(), name="shared-a")
-    second = LiveSession(config=service_config(emulator), settings=live_settings(), name="shared-b")
+    first = LiveSession(config=service_config(emulator), settings=live_settings(), options=SessionOptions(name="shared-a"))
+    second = LiveSession(config=service_config(emulator), settings=live_settings(), options=SessionOptions(name="shared-b"))
     try:
         first.start()
         second.start()
@@ -71,13 +71,13 @@ def test_sessions_share_one_loop_thread_and_end_independently(emulator) -> None:
 
 
 def test_a_session_started_after_the_loop_wound_down_gets_a_new_one(emulator) -> None:
-    first = LiveSession(config=service_config(emulator), settings=live_settings(), name="again-a")
+    first = LiveSession(config=service_config(emulator), settings=live_settings(), options=SessionOptions(name="again-a"))
     first.start()
     Recorder(first).wait_state(SessionState.READY)
     assert_ended_cleanly(first)
     assert _loop_threads() == []
 
-    second = LiveSession(config=service_config(emulator), settings=live_settings(), name="again-b")
+    second = LiveSession(config=service_config(emulator), settings=live_settings(), options=SessionOptions(name="again-b"))
     try:
         second.start()
         recorder = Recorder(second)

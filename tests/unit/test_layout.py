@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "livechat"
 
 # Cross-cutting helpers at the top of livechat/: rank 0, import only each other.
-CROSS_CUTTING = {"config", "redact", "procstat", "_exports"}
+CROSS_CUTTING = {"config", "redact", "procstat", "_exports", "managed_turn"}
 RANKS = {
+    "store": 1,  # what outlives a process: plain rows and bytes, imports no stage
     "data": 1,
     "summary": 2,
     "audio": 2,

@@ -78,3 +78,20 @@ def test_a_bad_format_string_keeps_the_record() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "value %d", ("not a number",), None)
     assert RedactingFilter().filter(record) is True
     assert "value %d" in record.getMessage()
+
+
+def test_managed_turn_secrets_are_masked_once_read(captured) -> None:
+    from livechat.managed_turn import resolve_managed_turn
+
+    pairs = {"CLOUDFLARE_TURN_KEY_ID": "cf-key-id-redact-01", "CLOUDFLARE_TURN_KEY_API_TOKEN": "cf-token-redact-0123",
+             "TWILIO_ACCOUNT_SID": "AC0redact0sid0123", "TWILIO_AUTH_TOKEN": "tw-token-redact-0123"}
+    assert resolve_managed_turn(pairs, {}).service.name == "Cloudflare"  # Twilio's pair unused, still masked
+    logger, stream = captured
+    try:
+        raise RuntimeError(f"HTTP 401 for /Accounts/{pairs['TWILIO_ACCOUNT_SID']}/Tokens.json")
+    except RuntimeError:
+        logger.exception("mint failed with %s", pairs["CLOUDFLARE_TURN_KEY_API_TOKEN"])
+    logger.warning("%s %s", pairs["CLOUDFLARE_TURN_KEY_ID"], pairs["TWILIO_AUTH_TOKEN"])
+    out = stream.getvalue()
+    assert "mint failed" in out and "Tokens.json" in out
+    assert not [name for name, value in pairs.items() if value in out]

@@ -5,7 +5,6 @@ Pure functions; any thread.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -22,17 +21,11 @@ __all__ = [
     "dtype_name",
     "null_mask",
     "sampled_rows",
-    "looks_like_id",
     "ordered_top",
 ]
 
 _TOP_CANDIDATES_MAX = 500
 
-_ID_NAME = re.compile(
-    r"(?:^|[\s_.\-/])(?:id|uuid|guid|key|pk|code)$|^(?:id|uuid|guid|pk)(?:[\s_.\-]|$)",
-    re.IGNORECASE,
-)
-_ID_NAME_CAMEL = re.compile(r"[a-z](?:Id|ID|Uuid|UUID|Key)$")
 
 
 def column_label(name: object) -> str:
@@ -107,11 +100,6 @@ def sampled_rows(
     if sample.positions is None:
         return series, mask
     return series.iloc[sample.positions], mask[sample.positions]
-
-
-def looks_like_id(label: str) -> bool:
-    """Whether a column name reads like a key ("id", "order_id", "customerId", "uuid", …)."""
-    return bool(_ID_NAME.search(label) or _ID_NAME_CAMEL.search(label))
 
 
 def ordered_top(

@@ -18,7 +18,8 @@ from pandas.api import types as ptypes
 
 from livechat.summary.counts import CHUNK, count_values, duj1
 from livechat.summary.escape import format_number, format_value
-from livechat.summary.facts.common import looks_like_id, ordered_top
+from livechat.data.identifiers import is_identifier
+from livechat.summary.facts.common import ordered_top
 from livechat.summary.facts.model import ColumnProfile, RowSample, TopValue
 
 __all__ = ["INT_TOP_MAX_DISTINCT", "profile_numbers", "profile_python_numbers"]
@@ -90,10 +91,8 @@ def profile_numbers(
     unique = not approx and distinct == n
     integral = is_int or _all_integral(finite, max(abs(low), abs(high)))
     kind = "integer" if integral else "decimal"
-    if is_int and n >= 2:
-        row_number = unique and high - low + 1 == n and low in (0, 1) and n >= 100
-        if row_number or (looks_like_id(label) and distinct >= 0.9 * n):
-            kind = "identifier-like"
+    if is_int and is_identifier(label, count=n, distinct=distinct, low=low, high=high, exact=not approx):
+        kind = "identifier-like"
 
     stats: list[tuple[str, str]] = [("min", format_number(low))]
     if kind != "identifier-like" and sub_values.size and high != low:

@@ -12,7 +12,8 @@ import pandas as pd
 
 from livechat.summary.counts import LOW_CARDINALITY, duj1
 from livechat.summary.escape import format_value
-from livechat.summary.facts.common import looks_like_id, ordered_top, sampled_rows
+from livechat.data.identifiers import KEY_DISTINCT_SHARE, looks_like_id
+from livechat.summary.facts.common import ordered_top, sampled_rows
 from livechat.summary.facts.model import EXAMPLE_CAP, EXAMPLES, ColumnProfile, RowSample, TopValue
 
 __all__ = ["profile_text"]
@@ -49,7 +50,7 @@ def profile_text(
 
     repeats = sample_distinct < len(sub)
     texty = mean_len > 25 or spaced > 0.5
-    if looks_like_id(label) and ratio >= 0.9:
+    if looks_like_id(label) and ratio >= KEY_DISTINCT_SHARE:
         kind = "identifier-like"
     elif sample_distinct <= 50 and repeats:
         kind = "free text" if mean_len > 40 else "category"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import ssl
 
 import pytest
@@ -12,7 +14,7 @@ from websockets.http11 import Response
 
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import SessionState, StateChanged
-from livechat.live.session import LiveSession, SessionError
+from livechat.live.session import LiveSession, SessionError, SessionOptions
 from livechat.live.errors import LinkFailure, classify_close, classify_error
 from livechat.live.tokens import LiveSettings, TokenError
 
@@ -33,14 +35,21 @@ def _session(**kwargs) -> LiveSession:
     return LiveSession(config=CONFIG, settings=SETTINGS, **kwargs)
 
 
+
 @pytest.mark.parametrize("kwargs,pattern", [
     ({"setup_timeout": 0}, "setup_timeout must be positive"),
     ({"max_reconnects": -1}, "max_reconnects must be 0 or more"),
     ({"audio_buffer_seconds": 0}, "audio_buffer_seconds, max_events and tool_workers"),
+    ({"token_lifetime": timedelta(seconds=1)}, "token_lifetime must exceed 1 s"),
 ])
-def test_constructor_rejects_impossible_values(kwargs: dict, pattern: str) -> None:
+def test_options_reject_impossible_values(kwargs: dict, pattern: str) -> None:
     with pytest.raises(SessionError, match=pattern):
-        _session(**kwargs)
+        SessionOptions(**kwargs)
+
+
+def test_a_session_takes_its_name_from_its_options() -> None:
+    assert _session(options=SessionOptions(name="named")).name == "named"
+    assert _session().name == SessionOptions().name
 
 
 def test_audio_must_be_whole_pcm16_samples_at_a_positive_rate() -> None:
@@ -54,7 +63,7 @@ def test_audio_must_be_whole_pcm16_samples_at_a_positive_rate() -> None:
 
 
 def test_audio_waiting_for_a_connection_is_capped_dropping_the_oldest() -> None:
-    session = _session(audio_buffer_seconds=1.0)
+    session = _session(options=SessionOptions(audio_buffer_seconds=1.0))
     second = b"\x01\x00" * 16_000  # one second at 16 kHz
     for _ in range(3):
         session.send_audio(second, 16_000)

@@ -22,3 +22,5 @@ def test_only_a_cookie_naming_another_replica_counts_as_moved() -> None:
 def test_the_message_names_both_replicas_and_what_to_do() -> None:
     text = moved_message("r1", "r2")
     assert "replica r1" in text and "replica r2" in text and "upload your file again" in text
+    restored = moved_message("r1", "r2", restored=True)
+    assert "replica r1" in restored and "restored from the store" in restored and "upload" not in restored

@@ -104,3 +104,25 @@ def test_a_closed_bridge_and_a_forgotten_one_are_skipped() -> None:
     del gone  # the browser session ended: the drain holds it only weakly
     assert drain.run()["bridges"] == 0
     assert done.close_timeouts == []
+
+
+def test_the_drain_runs_closers_last_even_when_one_fails(tmp_path) -> None:
+    from livechat.store import ConversationStore, StoreWriter
+
+    drain = Drain(notice_grace_s=0.0, delivery_s=0.0)
+    writer = StoreWriter(lambda: ConversationStore.open(f"sqlite:///{tmp_path / 'store.db'}")).start()
+    release = threading.Event()
+    writer.submit(lambda store: release.wait(5.0))
+    writer.submit(lambda store: store.save_record("z" * 22, title="t", questions=1, totals={}, entries=[]))
+
+    def failing() -> None:
+        raise RuntimeError("this closer fails")
+
+    drain.register_closer(failing)
+    drain.register_closer(lambda: (release.set(), writer.close(5.0)))
+    drain.run()
+    check = ConversationStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert check.load("z" * 22) is not None  # queued before SIGTERM, written by the drain
+    finally:
+        check.close()
