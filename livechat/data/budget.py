@@ -22,6 +22,7 @@ import logging
 import os
 from pathlib import Path
 
+from livechat.data.load import file_name_and_extension
 from livechat.data.loaders.common import DataLoadError
 from livechat.data.loaders.xlsx_dimensions import xlsx_dimensions
 
@@ -93,7 +94,7 @@ def _cgroup_limit() -> int | None:
 
 def estimate_load_bytes(data: bytes, filename: str) -> int:
     """The peak memory loading ``data`` as ``filename`` would add, in bytes (an estimate)."""
-    ext = _extension(filename)
+    ext = file_name_and_extension(filename)[1]
     frame = len(data) * _FRAME_PER_BYTE.get(ext, 1.2)
     if ext in (".xlsx", ".xlsm"):
         cells = _declared_cells(data)
@@ -117,7 +118,7 @@ def check_fits(data: bytes, filename: str, *, in_use: int, limit: int | None) ->
     free = max(0, limit - in_use)
     if needed <= free:
         return
-    name = Path(filename.replace("\\", "/")).name or "this file"
+    name = file_name_and_extension(filename)[0]
     raise MemoryBudgetError(
         f"{name} needs about {format_gb(needed)} of memory to load; this server has "
         f"{format_gb(free)} free (of {format_gb(limit)}): try a smaller extract "
@@ -152,9 +153,3 @@ def _parquet_size(data: bytes) -> int | None:
     except (pa.ArrowException, OSError, ValueError):
         return None
     return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-
-
-def _extension(filename: str) -> str:
-    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    dot = name.rfind(".")
-    return name[dot:].lower() if dot > 0 else ""
