@@ -289,6 +289,8 @@ def _blob_job(member: _Member):  # -> a writer job
             return
         data, meta = encode_table(table)  # on the writer thread: the page run never waits for it
         store.put_blob(row.table_key, row.digest, meta, data)
+        del data
+        release_parse_memory()  # the Parquet encoder's buffers (a table's size) go back at once
 
     return job
 
