@@ -1,5 +1,11 @@
 """Memory of a process, read from ``/proc`` (Linux): the SQL worker sizes its address-space
-cap with it; the SQL security tests and the benchmarks measure peak memory with it.
+cap with it; the SQL security tests and the benchmarks measure peak memory with it; the
+app weighs a load against its memory limit with ``tree_memory_bytes`` (itself and its
+children: SQL workers, the built-in emulator).
+
+RSS counts a page shared by two processes (a memory-mapped table) in each of them;
+PSS (proportional set size) splits it between them, so the PSS of a process tree sums to
+what the tree really holds. Tree figures use PSS for that reason.
 
 Thread affinity: any thread. ``PeakRss`` samples on a thread of its own.
 """
@@ -29,6 +35,47 @@ def rss_bytes(pid: int | str | None = "self") -> int:
 def address_space_bytes(pid: int | str = "self") -> int:
     """Virtual memory size of ``pid`` (what RLIMIT_AS counts); 0 for a process that is gone."""
     return _statm_field(pid, 0)
+
+
+def pss_bytes(pid: int | str | None = "self") -> int:
+    """Proportional set size of ``pid`` (shared pages split among their users); 0 if gone."""
+    if pid is None:
+        return 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return rss_bytes(pid)  # no smaps_rollup (old kernel, or the process is gone)
+
+
+def tree_pids(root: int | None = None) -> list[int]:
+    """``root`` (default: this process) and all its descendants, read from ``/proc``."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                # The name (field 2) may hold spaces and parentheses: split after the last ")".
+                ppid = int(stat.read().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def tree_memory_bytes(root: int | None = None) -> int:
+    """What ``root``'s process tree holds in memory: the sum of its processes' PSS."""
+    return sum(pss_bytes(pid) for pid in tree_pids(root))
 
 
 class PeakRss:

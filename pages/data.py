@@ -22,7 +22,7 @@ st.title("Data")
 st.file_uploader(
     "Upload spreadsheets",
     type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS] + ["yaml", "yml"],
-    key=state.UPLOAD_WIDGET_KEY,
+    key=state.upload_widget_key(),  # a new, empty uploader once a file is loaded
     on_change=flows.on_upload_change,
     max_upload_size=MAX_UPLOAD_MB,
     accept_multiple_files=True,

@@ -9,7 +9,7 @@ import streamlit as st
 
 from livechat.config import ConfigError
 from livechat.ui import figures_view, ice, replica, runtime, shell
-from livechat.ui.diagnostics import package_versions
+from livechat.ui.diagnostics import memory_sentence, package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
 from livechat.ui.model_panel import render_model_section
@@ -81,6 +81,9 @@ else:
 
 st.header("Voice calls on this server")
 render_voice_health(uplink_stall_timeout())
+
+st.header("Memory")
+st.markdown(memory_sentence())
 
 st.header("Transcript")
 figures_view.render_marks_setting()

@@ -293,6 +293,12 @@ def _base_name(filename: str) -> str:
     return base or "the file"
 
 
+def file_name_and_extension(filename: str) -> tuple[str, str]:
+    """The file name without folders, and its extension in lower case ("" for none)."""
+    name = _base_name(filename)
+    return name, _extension(name)
+
+
 def is_workbook(name: str) -> bool:
     """Whether a file name is a workbook's (whose sheets may each be a table)."""
     return _extension(name) in EXCEL_EXTENSIONS

@@ -1,8 +1,9 @@
 """Read-only SQL over one DataFrame or a set of them, isolated in a DuckDB worker process.
 
-``SqlSandbox`` owns one child process (``livechat.tools.sql_worker``) per dataset. Each
-DataFrame is converted to Arrow and streamed to the worker, which copies it into an
-in-memory DuckDB table (one DataFrame: ``data``; a set: one table per SQL name, the first
+``SqlSandbox`` owns one child process (``livechat.tools.sql_worker``) per dataset. A
+DataFrame kept in a shared Arrow file (``livechat.data.table_file``) is memory-mapped by
+the worker from that file (one copy in memory for app and worker); any other is
+converted to Arrow and streamed to the worker, which copies it into an in-memory DuckDB table (one DataFrame: ``data``; a set: one table per SQL name, the first
 also as the view ``data``) and locks the database down (see the worker's docstring). Each ``query`` is one small request/response over pipes, so the
 fast path costs well under a millisecond on top of DuckDB itself.
 
@@ -37,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from livechat.data.arrow_table import sql_column_names, to_arrow
+from livechat.data.table_file import mapped_file
 from livechat.tools.sql_wire import FrameError, FrameTimeout, read_frame, write_frame
 from livechat.tools.sql_worker import TABLE_NAME_RE
 
@@ -122,52 +125,6 @@ class SqlLimits:
                 raise SqlLimitsError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def sql_column_names(df: pd.DataFrame) -> list[str]:
-    """The column names as the SQL table ``data`` has them: text, unique, non-empty.
-
-    Names are kept as they are (spaces, capitals); a repeated name gets ``_2``, ``_3``...
-    and an empty one becomes ``column_N``, because DuckDB needs unique names.
-    """
-    names: list[str] = []
-    seen: set[str] = set()
-    for position, raw in enumerate(df.columns, start=1):
-        base = str(raw) if str(raw).strip() else f"column_{position}"
-        name, suffix = base, 2
-        while name.lower() in seen:  # DuckDB column names are case-insensitive
-            name, suffix = f"{base}_{suffix}", suffix + 1
-        seen.add(name.lower())
-        names.append(name)
-    return names
-
-
-def to_arrow(df: pd.DataFrame) -> pa.Table:
-    """Convert ``df`` to Arrow column by column, without touching ``df``.
-
-    pandas 3 strings, categoricals, tz-aware datetimes and nullable Int64/boolean map
-    directly; an object column that Arrow cannot type (mixed ints and text, say) is
-    passed as text so one odd column does not make the whole table unavailable.
-    """
-    names = sql_column_names(df)
-    arrays: list[pa.Array | pa.ChunkedArray] = []
-    for position, name in enumerate(names):
-        column = df.iloc[:, position]
-        try:
-            arrays.append(pa.array(column, from_pandas=True))
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            logger.info("column %r has mixed values; SQL sees it as text", name)
-            arrays.append(pa.array([_as_text(v) for v in column], type=pa.large_string()))
-    return pa.Table.from_arrays(arrays, names=names)
-
-
-def _as_text(value: Any) -> str | None:
-    try:
-        if value is None or value != value:  # None, NaN, NaT
-            return None
-    except (TypeError, ValueError):  # pandas.NA refuses comparison to bool
-        return None
-    return str(value)
-
-
 def _table_timezone(df: pd.DataFrame) -> str | None:
     """The zone DuckDB should use for date_trunc/strftime: the data's, if it has one."""
     zones = {str(tz) for tz in (getattr(dtype, "tz", None) for dtype in df.dtypes) if tz is not None}
@@ -200,7 +157,7 @@ class _Worker:
     def load(self, tables: list[pa.Table], hello: dict[str, Any], deadline: float) -> dict[str, Any]:
         write_frame(self._stdin, hello)
         try:
-            for table in tables:  # one IPC stream per table, in hello["tables"] order
+            for table in tables:  # one stream per table without a file, in hello["tables"] order
                 with pa.ipc.new_stream(self._stdin, table.schema) as writer:
                     writer.write_table(table, max_chunksize=64 * 1024)
             self._stdin.flush()
@@ -384,9 +341,13 @@ class SqlSandbox:
         if worker is not None:
             self._drop(worker)
         started = time.monotonic()
-        tables = [to_arrow(df) for df in self._tables.values()]
+        # A table kept in a shared file (livechat.data.table_file) is mapped by the worker
+        # itself; only the others are converted and streamed.
+        files = {name: str(path.resolve()) for name, df in self._tables.items()
+                 if (path := mapped_file(df)) is not None}
+        tables = [to_arrow(df) for name, df in self._tables.items() if name not in files]
         hello = {"op": "load", "limits": asdict(self._limits), "tables": list(self._tables),
-                 "timezone": _set_timezone(list(self._tables.values()))}
+                 "files": files, "timezone": _set_timezone(list(self._tables.values()))}
         try:
             worker = _Worker()
         except OSError as exc:

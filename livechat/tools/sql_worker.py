@@ -3,11 +3,14 @@
 ``livechat.tools.sql_sandbox`` starts this module as a child process (``main``) and talks to it
 over stdin/stdout with ``livechat.tools.sql_wire`` frames:
 
-1. a ``load`` frame (limits, time zone, the table names), followed on the same pipe by
-   one Arrow IPC stream per table, in that order; the worker copies each into an
-   in-memory DuckDB table of that name (one table: ``data``; a set of tables: their SQL
-   names, the first also as the view ``data``), locks the database down and answers
-   ``ready``;
+1. a ``load`` frame (limits, time zone, the table names, and for tables kept in a
+   shared Arrow file its path), followed on the same pipe by one Arrow IPC stream per
+   table *without* a file, in that order. A table with a file is memory-mapped (opened
+   before the lock-down, so queries still cannot open files) and scanned in place: the
+   app maps the same file, so the page cache holds the table once for both processes.
+   A streamed table is copied into an in-memory DuckDB table. Each gets its name (one
+   table: ``data``; a set of tables: their SQL names, the first also as the view
+   ``data``); then the worker locks the database down and answers ``ready``;
 2. then one ``query`` frame at a time, each answered by a result or an error.
 
 Why a separate process (measured, see ``bench/bench_tools.py`` and the security test):
@@ -46,12 +49,13 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
 
+from livechat.data.arrow_files import open_table_folder
 from livechat.procstat import address_space_bytes
 from livechat.tools.sql_wire import (
     FrameError,
@@ -71,6 +75,7 @@ TABLE_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Result caps a single request may ask for (show_chart draws from a query result).
 CHART_MAX_ROWS = 5_000
 CHART_MAX_BYTES = 768 * 1024  # under sql_wire.MAX_FRAME_BYTES with room for the frame
+_SCAN_BATCH_ROWS = 122_880  # DuckDB's row group: the unit its parallel scans hand out
 _SOURCE_NAME = "__livechat_arrow_source"  # registered only while copying, then dropped
 
 # Only SELECT (WITH ... SELECT, VALUES, FROM-first, PIVOT parse as SELECT too).
@@ -248,12 +253,16 @@ class QueryEngine:
 
     def __init__(self, batches: pa.RecordBatchReader | Callable[[], pa.RecordBatchReader],
                  limits: dict[str, Any], timezone: str | None = None,
-                 tables: Sequence[str] = (TABLE_NAME,)) -> None:
+                 tables: Sequence[str] = (TABLE_NAME,), files: Mapping[str, str] | None = None) -> None:
         names = [str(t) for t in tables] or [TABLE_NAME]
         if any(not TABLE_NAME_RE.fullmatch(name) for name in names) or len(set(names)) != len(names):
             raise ValueError(f"table names must be unique lowercase identifiers, got {names!r}")
         self._limits = limits
         self.tables = names
+        # Shared files are mapped here, before DuckDB exists: the database itself never
+        # opens a file (external access stays off), it scans these Arrow tables in place.
+        self._mapped = {name: _in_batches(open_table_folder(path))
+                        for name, path in (files or {}).items() if name in names}
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,
             "enable_external_access": False,
@@ -265,6 +274,9 @@ class QueryEngine:
         })
         con = self._con
         for name in names:
+            if name in self._mapped:
+                con.register(name, self._mapped[name])  # a view over the mapped buffers
+                continue
             reader = batches() if callable(batches) else batches
             con.register(_SOURCE_NAME, reader)
             try:
@@ -385,6 +397,12 @@ class QueryEngine:
         return "the table `data`" if self.tables == [TABLE_NAME] else f"the tables {self._listed()}"
 
 
+def _in_batches(table: pa.Table) -> pa.Table:
+    """``table`` cut into record batches of DuckDB's row-group size (zero-copy slices of
+    the mapped columns), so DuckDB scans it on all its threads, not one batch on one."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_SCAN_BATCH_ROWS), schema=table.schema)
+
+
 def _cap(requested: int | None, default: int, ceiling: int) -> int:
     if requested is None or isinstance(requested, bool) or not isinstance(requested, int):
         return default
@@ -431,7 +449,7 @@ def main(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     limits = hello.get("limits") or {}
     try:
         engine = QueryEngine(lambda: pa.ipc.open_stream(inp), limits, hello.get("timezone"),
-                             tables=hello.get("tables") or (TABLE_NAME,))
+                             tables=hello.get("tables") or (TABLE_NAME,), files=hello.get("files"))
         cap_mb = _limit_address_space(int(limits["address_space_mb"]))
     except Exception as exc:  # anything here means the data cannot be served at all
         write_frame(out, {"error": f"The table could not be prepared for SQL: {_first_line(exc)}"})

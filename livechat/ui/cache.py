@@ -1,9 +1,11 @@
 """Cached loaders: parse, profile and summarise each table once per server process.
 
-The parsed table itself is a shared *resource* (``st.cache_resource``): every browser
-session that opens the same bytes gets the very same ``LoadedTable``, so ten analysts on
-one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand each session
-its own unpickled copy; ``bench/bench_memory.py`` measures both). The frame is frozen
+The parsed table itself is a shared object (``load_table_cached``, held weakly): every
+browser session that opens the same bytes gets the very same ``LoadedTable``, so ten
+analysts on one 200 MB upload hold it once, not ten times (``st.cache_data`` would hand
+each session its own unpickled copy; ``bench/bench_memory.py`` measures both), and it is
+let go when the last session using it moves on. Its frame is mapped from an Arrow file
+the SQL worker maps as well (``livechat.data.table_file``). The frame is frozen
 (its NumPy buffers read-only) so no session can change what another one sees: an
 in-place write raises ``ValueError: assignment destination is read-only``, while copies
 and derived frames behave as usual (pandas copy-on-write).
@@ -23,15 +25,21 @@ Runs on a session's script thread; the caches themselves are shared by all sessi
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from livechat.data.budget import check_fits, memory_limit_bytes
 from livechat.data.load import ColumnConversion, LoadedTable, load_table
+from livechat.data.table_file import map_table, release_parse_memory
 from livechat.data.profile import ChartCandidates, chart_candidates, profile_columns
 from livechat.summary.prompt import build_system_instruction
+from livechat.procstat import tree_memory_bytes
 from livechat.summary.builder import DataSummary, summarize
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
@@ -41,10 +49,8 @@ from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_cat
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-# Parsed tables are the big entries. A session holds its own table alive after eviction
-# (its CurrentDataset references it), so this bounds only what no session uses any more.
-_MAX_TABLES = 16
 _MAX_DERIVED = 64
 
 
@@ -68,7 +74,6 @@ def freeze_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-@st.cache_resource(show_spinner="Reading the file…", max_entries=_MAX_TABLES)
 def load_table_cached(
     digest: str,
     filename: str,
@@ -78,43 +83,104 @@ def load_table_cached(
     header_row: int | None = None,
 ) -> LoadedTable:
     """``load_table(_data, filename, sheet=sheet, encoding=encoding, header_row=header_row)``,
-    shared by (digest, filename, sheet, encoding, header_row).
+    shared by (digest, filename, sheet, encoding, header_row) while any session uses it.
 
-    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates and is not
-    cached. The result is shared by every session: treat it as read-only (it is frozen).
-    A load that takes more than a second shows a progress bar; it is drawn inside this
-    function, so a cache hit replays it already removed.
+    ``digest`` must be ``content_digest(_data)``. DataLoadError propagates (and with it
+    ``MemoryBudgetError``, raised before parsing when the file would not fit the server's
+    memory); nothing failed is remembered. The result is shared by every session: treat
+    it as read-only (it is frozen, and its frame is mapped from one file on disk that the
+    SQL worker maps too, see ``livechat.data.table_file``). A load that takes more than a
+    second shows a progress bar.
     """
-    progress = LoadProgress()
-    try:
-        table = load_table(
-            _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
-        )
-    finally:
-        progress.close()
-    freeze_frame(table.df)
+    key = f"{digest}/{filename}/{sheet or ''}/{encoding or ''}/{header_row or ''}"
+    table = _SHARED.get(key)
+    if table is not None:
+        return table
+    # One load at a time in this server: two analysts uploading big files at once would
+    # otherwise add their parse peaks together, and the second may find the first's table.
+    with _LOAD_LOCK:
+        table = _SHARED.get(key)
+        if table is not None:
+            return table
+        check_fits(_data, filename, in_use=tree_memory_bytes(), limit=memory_limit_bytes())
+        with st.spinner("Reading the file…"):
+            progress = LoadProgress()
+            try:
+                parsed = load_table(
+                    _data, filename, sheet=sheet, encoding=encoding, header_row=header_row, progress=progress
+                )
+            finally:
+                progress.close()
+            release_parse_memory()  # the parser's leftovers go before the file is written
+            table = map_table(parsed, key)
+            del parsed  # the parsed frame goes; the mapped one stays
+            release_parse_memory()
+        freeze_frame(table.df)
+        _SHARED.put(key, table)
     return table
+
+
+def _released(result: _T) -> _T:
+    """Return ``result`` after handing the allocators' free pages back to the system.
+
+    Profiling or charting a million-row table allocates a few hundred MB of temporaries
+    (measured: +300 MB for 1M x 20); freed, they would otherwise stay in the process
+    until the next big allocation. Called on cache misses only, so it costs nothing on
+    an ordinary rerun.
+    """
+    release_parse_memory()
+    return result
+
+
+class _WeakTables:
+    """Tables by key, held only as long as some session (or tool) still uses them.
+
+    ``st.cache_resource`` would keep up to N tables alive after every session moved on;
+    here the previous table goes (and its file with it) as soon as nobody holds it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: dict[str, weakref.ref[LoadedTable]] = {}
+
+    def get(self, key: str) -> LoadedTable | None:
+        with self._lock:
+            ref = self._refs.get(key)
+            return ref() if ref is not None else None
+
+    def put(self, key: str, table: LoadedTable) -> None:
+        def forget(ref: weakref.ref[LoadedTable]) -> None:
+            with self._lock:
+                if self._refs.get(key) is ref:
+                    del self._refs[key]
+
+        with self._lock:
+            self._refs[key] = weakref.ref(table, forget)
+
+
+_SHARED = _WeakTables()
+_LOAD_LOCK = threading.Lock()
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)
 def _profile(key: str, _df: pd.DataFrame, _conversions: tuple[ColumnConversion, ...] = ()) -> pd.DataFrame:
-    return profile_columns(_df, conversions=_conversions)
+    return _released(profile_columns(_df, conversions=_conversions))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _candidates(key: str, _df: pd.DataFrame) -> ChartCandidates:
-    return chart_candidates(_df)
+    return _released(chart_candidates(_df))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _memory_bytes(key: str, _df: pd.DataFrame) -> int:
     # deep=True walks every string cell: worth doing once per table, not per rerun.
-    return int(_df.memory_usage(deep=True, index=True).sum())
+    return _released(int(_df.memory_usage(deep=True, index=True).sum()))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _column_config(key: str, _df: pd.DataFrame) -> dict[str, object]:
-    return dict(column_config_for(_df))
+    return _released(dict(column_config_for(_df)))
 
 
 @st.cache_data(show_spinner="Summarising the table for the model…", max_entries=_MAX_DERIVED)
@@ -126,7 +192,7 @@ def _summary(
     _conversions: tuple[ColumnConversion, ...] = (),
     notes: tuple[str, ...] = (),
 ) -> DataSummary:
-    return summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes)
+    return _released(summarize(_df, name=name, budget_tokens=budget, conversions=_conversions, source_notes=notes))
 
 
 def _source_notes(dataset: CurrentDataset) -> tuple[str, ...]:
@@ -196,7 +262,7 @@ def dataset_model_view(dataset: CurrentDataset, budget: int) -> ModelView:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _vocabulary(key: str, _df: pd.DataFrame) -> tuple[str, ...]:
-    return custom_vocabulary(_df)
+    return _released(custom_vocabulary(_df))
 
 
 def dataset_vocabulary(dataset: CurrentDataset) -> tuple[str, ...]:
@@ -211,19 +277,19 @@ def dataset_instruction(dataset: CurrentDataset, budget: int) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _histogram(key: str, column: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return histogram_frame(_df[column])
+    return _released(histogram_frame(_df[column]))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _top_categories(key: str, column: str, _df: pd.DataFrame) -> pd.DataFrame:
-    return top_categories_frame(_df[column])
+    return _released(top_categories_frame(_df[column]))
 
 
 @st.cache_data(show_spinner=False, max_entries=_MAX_DERIVED)
 def _time_series(
     key: str, time_column: str, value_column: str | None, _df: pd.DataFrame
 ) -> tuple[pd.DataFrame, str]:
-    return time_series_frame(_df, time_column, value_column)
+    return _released(time_series_frame(_df, time_column, value_column))
 
 
 def dataset_histogram(dataset: CurrentDataset, column: str) -> pd.DataFrame:

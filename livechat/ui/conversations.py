@@ -38,6 +38,7 @@ from livechat.conversation.transcript import Transcript
 from livechat.data.load import LoadedTable
 from livechat.data.sample import SAMPLE_NAME
 from livechat.data.snapshot import SnapshotError, decode_table, encode_table
+from livechat.data.table_file import map_table, release_parse_memory
 from livechat.data.tableset import NamedTable
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
@@ -149,7 +150,9 @@ def _restored_table(table_key: str) -> LoadedTable:
     blob = store_writer().read(lambda store: store.get_blob(table_key), None)
     if blob is None:
         raise StoreError("the store cannot be reached")
-    table = decode_table(blob.data, blob.meta)
+    # Shared like a parsed upload too: one mapped copy for the app and its SQL worker.
+    table = map_table(decode_table(blob.data, blob.meta), f"restored/{table_key}")
+    release_parse_memory()
     freeze_frame(table.df)
     return table
 
@@ -286,6 +289,8 @@ def _blob_job(member: _Member):  # -> a writer job
             return
         data, meta = encode_table(table)  # on the writer thread: the page run never waits for it
         store.put_blob(row.table_key, row.digest, meta, data)
+        del data
+        release_parse_memory()  # the Parquet encoder's buffers (a table's size) go back at once
 
     return job
 

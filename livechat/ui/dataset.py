@@ -16,6 +16,7 @@ import streamlit as st
 
 from livechat.data.load import DataLoadError, content_digest
 from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
+from livechat.data.spill import spill_bytes
 from livechat.ui import definitions, state, tables
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure
@@ -57,15 +58,23 @@ def load_bytes(
         logger.exception("Unexpected failure reading upload %r", filename)
         state.set_load_failure(LoadFailure(filename, _unexpected_failure_message(filename)))
         return None
-    # Another sheet, or another encoding for a file not in UTF-8, may be asked for later.
+    # Another sheet, or another encoding for a file not in UTF-8, may be asked for later;
+    # any file may be read again with another header row. The bytes go to disk for that.
     legacy_text = table.encoding is not None and (table.encoding != "utf-8" or encoding is not None)
     keep_raw = len(table.sheets) > 1 or legacy_text
+    current = state.current_dataset()
+    kept = None
+    if current is not None and current.digest == digest:  # the same file read another way
+        kept = current.raw if current.raw is not None else current.spilled
+    if kept is None:
+        kept = spill_bytes(data)
     dataset = CurrentDataset(
         table=table,
         digest=digest,
         source=filename,
-        raw=data if keep_raw else None,
+        raw=kept if keep_raw else None,
         header_row=header_row,
+        spilled=None if keep_raw else kept,
     )
     state.set_current_dataset(dataset)
     state.set_load_failure(None)
@@ -102,7 +111,7 @@ def on_upload_change() -> None:
     (``livechat.ui.tables``); one table loads as before. A ``.definitions.yaml`` among the
     files becomes the new tables' definitions (alone, the current tables').
     """
-    uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
+    uploaded = st.session_state.get(state.upload_widget_key())
     files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
     # A ``.definitions.yaml`` beside the data is the analyst's definitions, not a table.
     files, definition_files = definitions.split_files(files)
@@ -113,10 +122,12 @@ def on_upload_change() -> None:
         return
     if tables.needs_table_set(files):
         if tables.load_uploads(files) is not None:
+            state.clear_upload()
             definitions.apply_files(definition_files)
         return
     if load_bytes(files[0].getvalue(), files[0].name) is not None:
         tables.clear_table_set()
+        state.clear_upload()
         definitions.apply_files(definition_files)
 
 
@@ -166,10 +177,11 @@ def _raw_bytes(current: CurrentDataset) -> bytes | None:
 
     Only bytes whose digest matches the dataset's are used: the uploader may hold
     another file by now."""
-    if current.raw is not None:
-        return current.raw
+    for kept in (current.raw, current.spilled):
+        if kept is not None:
+            return bytes(kept)
     candidates: list[bytes] = []
-    uploaded = st.session_state.get(state.UPLOAD_WIDGET_KEY)
+    uploaded = st.session_state.get(state.upload_widget_key())
     files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
     candidates.extend(f.getvalue() for f in files if f.name == current.source)
     if current.source == SAMPLE_NAME:

@@ -11,6 +11,7 @@ Nothing else may call them: ``st.session_state`` is bound to the script run cont
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -29,7 +30,8 @@ _BUDGET_KEY = "livechat.instruction_budget"
 _LOAD_ERROR_KEY = "livechat.load_error"
 _DEFINITIONS_KEY = "livechat.definitions"
 _DEFINITIONS_ERROR_KEY = "livechat.definitions_error"
-UPLOAD_WIDGET_KEY = "livechat.widget.upload"
+UPLOAD_WIDGET_KEY = "livechat.widget.upload"  # the first uploader's key; see upload_widget_key
+_UPLOAD_ROUND_KEY = "livechat.upload_round"
 BUDGET_WIDGET_KEY = "livechat.widget.budget"
 _SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
 _ENCODING_WIDGET_PREFIX = "livechat.widget.encoding."
@@ -51,16 +53,20 @@ class BudgetOutOfRangeError(ValueError):
 class CurrentDataset:
     """The dataset a session is looking at, as a handle.
 
-    ``raw`` keeps the uploaded bytes only for workbooks with more than one sheet and for
-    text files in a legacy code page, so another sheet or encoding can be read without
-    asking for the file again; it stays None otherwise to avoid holding every upload twice.
+    ``raw`` is set only for workbooks with more than one sheet and for text files in a
+    legacy code page, so another sheet or encoding can be read without asking for the
+    file again (the page offers those choices when it is set). ``spilled`` holds the
+    uploaded bytes of any other upload, for reading it again with another header row.
+    Both are mapped from an unlinked file on disk (``livechat.data.spill``), not held
+    in memory: the uploader itself is cleared once the file is loaded.
     """
 
     table: LoadedTable
     digest: str
     source: str
-    raw: bytes | None = field(default=None, repr=False, compare=False)
+    raw: bytes | mmap.mmap | None = field(default=None, repr=False, compare=False)
     header_row: int | None = None  # set by hand on the Data page; None = found by the loader
+    spilled: bytes | mmap.mmap | None = field(default=None, repr=False, compare=False)
 
     @property
     def cache_key(self) -> str:
@@ -106,6 +112,22 @@ def current_dataset() -> CurrentDataset | None:
 def set_current_dataset(dataset: CurrentDataset) -> None:
     """Make ``dataset`` the session's current dataset."""
     st.session_state[_DATASET_KEY] = dataset
+
+
+def upload_widget_key() -> str:
+    """The uploader's key now: ``UPLOAD_WIDGET_KEY`` at first, a new one after each load.
+
+    A new key gives the page an empty uploader, and Streamlit lets go of the old
+    widget's file bytes: once a table is loaded, the app holds it once (the table), not
+    twice (the table and the upload).
+    """
+    round_ = st.session_state.get(_UPLOAD_ROUND_KEY, 0)
+    return UPLOAD_WIDGET_KEY if not round_ else f"{UPLOAD_WIDGET_KEY}.{round_}"
+
+
+def clear_upload() -> None:
+    """Give the uploader a new key on the next run (after a successful load)."""
+    st.session_state[_UPLOAD_ROUND_KEY] = int(st.session_state.get(_UPLOAD_ROUND_KEY, 0)) + 1
 
 
 def load_failure() -> LoadFailure | None:

@@ -19,7 +19,8 @@ from streamlit.testing.v1.util import patch_config_options
 from livechat.ui import runtime
 from livechat.voice.bridge import VoiceBridge
 
-_CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY")
+_CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY",
+                 "LIVECHAT_MEMORY_LIMIT_MB")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from livechat.ui import conversations, state
+from livechat.ui import conversations
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk_tables import ORDERS_CSV, _parquet
 
@@ -17,7 +17,7 @@ QUERY = conversations.QUERY_PARAM
 
 
 def _upload_set(at: AppTest) -> AppTest:
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value([
+    at.file_uploader[0].set_value([
         ("orders.csv", ORDERS_CSV, "text/csv"),
         ("customers.parquet", _parquet(), "application/octet-stream")]).run()
     assert not at.exception and not at.error

@@ -31,7 +31,7 @@ def _started() -> AppTest:
 
 
 def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value((name, data, mime)).run()
+    at.file_uploader[0].set_value((name, data, mime)).run()  # the one uploader, whatever its key now
     assert not at.exception  # never a traceback, whatever the file
     return at
 

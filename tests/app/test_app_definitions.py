@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from livechat.summary.definitions_section import SECTION_LABEL
 from livechat.summary.escape import FENCE_CLOSE
-from livechat.ui import conversations, state
+from livechat.ui import conversations
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk_tables import ORDERS_CSV, _parquet
 
@@ -34,7 +34,7 @@ def _fresh(tag: str) -> bytes:
 
 
 def _upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value(list(files)).run()
+    at.file_uploader[0].set_value(list(files)).run()
     assert not at.exception
     return at
 

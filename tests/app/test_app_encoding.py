@@ -6,7 +6,6 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from livechat.data.load import encoding_label
-from livechat.ui import state
 from tests.app.apptest_support import new_app
 from tests.unit.data.corpus import CODEPAGE_CASES
 
@@ -19,7 +18,7 @@ GERMAN_SALES = (
 def _upload(name: str, data: bytes) -> AppTest:
     at = new_app().run()
     assert not at.exception
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value((name, data, "text/csv")).run()
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
     assert not at.exception
     return at
 

@@ -40,7 +40,7 @@ def _report() -> bytes:
 def _uploaded(data: bytes) -> AppTest:
     at = new_app().run()
     assert not at.exception
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value(("report.xlsx", data, XLSX_MIME)).run()
+    at.file_uploader[0].set_value(("report.xlsx", data, XLSX_MIME)).run()
     assert not at.exception
     return at
 

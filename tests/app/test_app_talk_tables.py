@@ -9,7 +9,6 @@ import json
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from livechat.ui import state
 from livechat.voice.bridge import VoiceBridge
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk import REPLY_TIMEOUT_S, _ask, _bridge, _messages, _rerun_until
@@ -28,7 +27,7 @@ def _parquet() -> bytes:
 
 def _talk_with_tables(bridges: list[VoiceBridge]) -> AppTest:
     at = new_app().run()
-    at.file_uploader(key=state.UPLOAD_WIDGET_KEY).set_value([
+    at.file_uploader[0].set_value([
         ("orders.csv", ORDERS_CSV, "text/csv"),
         ("customers.parquet", _parquet(), "application/octet-stream")]).run()
     assert not at.exception and not at.error

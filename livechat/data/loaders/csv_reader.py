@@ -53,6 +53,9 @@ class _NotUtf8(Exception):
     """The bytes past the sniffed prefix are not valid UTF-8."""
 
 
+_STREAM_BLOCK_BYTES = 4 * 2**20  # pyarrow's CSV block: parse buffers of a few blocks at a time
+
+
 @dataclass
 class _RaggedRows:
     """Rows pyarrow rejected for having the wrong number of fields.
@@ -211,11 +214,12 @@ def _read_arrow(
     newlines_in_values: bool,
 ) -> pd.DataFrame:
     placeholders = [f"c{i}" for i in range(len(dialect.header))]
-    table = pacsv.read_csv(
-        pa.BufferReader(utf8),
+    options = dict(
         # Our own names, header row skipped: the real header is cleaned up later
         # (blank and duplicate names), and pyarrow would otherwise merge duplicates.
-        read_options=pacsv.ReadOptions(column_names=placeholders, skip_rows_after_names=1),
+        read_options=pacsv.ReadOptions(
+            column_names=placeholders, skip_rows_after_names=1, block_size=_STREAM_BLOCK_BYTES
+        ),
         parse_options=pacsv.ParseOptions(
             delimiter=dialect.delimiter,
             invalid_row_handler=ragged,
@@ -229,6 +233,18 @@ def _read_arrow(
             # converts it, with the thousands separators pyarrow cannot read, and a note.
         ),
     )
+    table = None
+    if ragged is None:
+        # Block by block: read_csv keeps every block's parse buffers until the end
+        # (measured, 1M x 20 CSV: +563 MB peak for a 180 MB table; streaming: +264 MB).
+        # The streaming reader fixes each column's type from the first block, so a file
+        # whose later rows need another type is read again whole below.
+        try:
+            table = pacsv.open_csv(pa.BufferReader(utf8), **options).read_all()
+        except pa.ArrowInvalid:
+            table = None
+    if table is None:
+        table = pacsv.read_csv(pa.BufferReader(utf8), **options)
     if any(pa.types.is_binary(typ) for typ in table.schema.types):
         # pyarrow reads a column holding invalid UTF-8 as binary instead of failing.
         raise _NotUtf8

@@ -34,6 +34,7 @@ from livechat.data.load import (
     content_digest,
     load_table,
 )
+from livechat.data.loaders import csv_reader
 from livechat.data.loaders.common import NULL_MARKERS, Limits, check_cells
 from livechat.data.loaders.excel_reader import read_excel
 
@@ -652,3 +653,23 @@ def test_blank_strings_among_booleans_are_gaps() -> None:
 def test_module_exports() -> None:
     for name in data_module.__all__:
         assert hasattr(data_module, name)
+
+
+@pytest.mark.parametrize("late", ["2.5", "n/a but text", ""])
+def test_a_csv_whose_late_rows_change_a_columns_type_reads_as_the_whole_file(
+        late: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast path streams the CSV block by block with types fixed by the first block
+    # (4 MB); a later row needing another type must still give the whole-file result.
+    rows = 400_000
+    body = "".join(f"{i},{i % 97},w{i % 13}\n" for i in range(rows))
+    data = ("id,n,word\n" + body + f"{rows},{late},w\n").encode()
+    assert len(data) > csv_reader._STREAM_BLOCK_BYTES  # the odd row is past the first block
+    streamed = load_table(data, "late.csv").df
+
+    def no_streaming(*args: object, **kwargs: object) -> None:
+        raise pa.ArrowInvalid("streaming off for this test")
+
+    monkeypatch.setattr(csv_reader.pacsv, "open_csv", no_streaming)
+    whole = load_table(data, "late.csv").df
+    pd.testing.assert_frame_equal(streamed, whole)
+    assert streamed["n"].dtype != np.int64 and len(streamed) == rows + 1

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from livechat.data.load import LoadedTable
+from livechat.data.table_file import map_table, mapped_file
 from livechat.procstat import PeakRss
 from livechat.tools.toolbox import ToolBox
 
@@ -136,12 +138,21 @@ def _regions() -> pd.DataFrame:
                          "manager": pd.Series(["Ada", "Bo", "Cy", "Di"], dtype="str")})
 
 
-@pytest.fixture(scope="module", params=["one-table", "table-set"])
+def _mapped(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` rebuilt over a shared Arrow file, as the app loads every table."""
+    return map_table(LoadedTable(df=frame, name="sales", sheets=(), sheet=None, warnings=()), "security").df
+
+
+@pytest.fixture(scope="module", params=["one-table", "table-set", "mapped-table", "mapped-set"])
 def toolbox(request: pytest.FixtureRequest, workdir: Path, frame: pd.DataFrame) -> Iterator[ToolBox]:
-    """The single-table worker, and the multi-table one (sales is also `data`, plus regions)."""
+    """The single-table worker, and the multi-table one (sales is also `data`, plus regions);
+    each also with sales memory-mapped from its file by the worker (the app's own path)."""
     old_key = os.environ.get("GEMINI_API_KEY")
     os.environ["GEMINI_API_KEY"] = KEY_SENTINEL  # set before the worker starts
-    box = ToolBox(frame) if request.param == "one-table" else ToolBox({"sales": frame, "regions": _regions()})
+    sales = _mapped(frame) if request.param.startswith("mapped") else frame
+    if request.param.startswith("mapped"):
+        assert mapped_file(sales) is not None
+    box = ToolBox(sales) if request.param.endswith("table") else ToolBox({"sales": sales, "regions": _regions()})
     try:
         yield box
     finally:
