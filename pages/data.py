@@ -7,7 +7,7 @@ import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.data.tableset import MAX_TABLES
-from livechat.ui import cache, definitions, definitions_panel, model_panel, shell, state, tables
+from livechat.ui import cache, definitions, definitions_panel, model_panel, shell, slots, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
@@ -125,7 +125,7 @@ with tab_columns:
 
 with tab_charts:
     candidates = cache.dataset_chart_candidates(current)
-    widget = f"livechat.widget.chart.{current.cache_key}."
+    widget = slots.CHART_WIDGETS.key(f"{current.cache_key}.")
     col_hist, col_bar = st.columns(2)
     with col_hist:
         st.markdown("**Distribution**")

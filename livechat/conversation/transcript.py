@@ -4,7 +4,7 @@
 the session it came from) into an ordered list of entries: user and model messages
 (updated in place while they are being transcribed), tool calls with their arguments
 and results, the chart a ``show_chart`` call asked for, notices and errors. It is kept
-in ``st.session_state`` so the history outlives sessions (Stop, a new question after a
+in the browser session's state so the history outlives sessions (Stop, a new question after a
 dataset change, a reconnection).
 
 Plain data, no Streamlit: the page renders the entries. Threads: one transcript belongs

@@ -4,7 +4,8 @@ This package is the only place under ``livechat/`` allowed to import streamlit (
 its modules do not need to, and don't). One job per module:
 
 - ``shell``: page config, logging, first-visit dataset, emulator and sidebar, per run;
-- ``state``: typed accessors over ``st.session_state`` (handles, no logic);
+- ``slots``: the one owner of the session state (every key, its type and default);
+- ``state``: typed accessors over the slots (handles, no logic);
 - ``cache``: ``st.cache_data`` loaders keyed by content digest (table, profile, summary…);
 - ``dataset``: the flows behind the uploader and the sheet selector;
 - ``runtime``: the service configuration and the built-in offline emulator;

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import streamlit as st
 
 from livechat.conversation.saved import (
-    RecordSnapshots,
     new_conversation_id,
     transcript_from_saved,
     valid_conversation_id,
@@ -43,22 +42,17 @@ from livechat.data.tableset import NamedTable
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
 from livechat.store.settings import StoreSettingsError, resolve_store_settings
-from livechat.ui import runtime, shutdown, state, tables
+from livechat.ui import runtime, shutdown, slots, state, tables
 from livechat.ui.cache import freeze_frame
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
 QUERY_PARAM = "conversation"
-_TRANSCRIPT_KEY = "livechat.talk.transcript"
-_ID_KEY = "livechat.talk.conversation_id"
-_NOTE_KEY = "livechat.talk.restore_note"
-_SAVED_VERSION_KEY = "livechat.store.saved_version"
-_SAVED_TABLES_KEY = "livechat.store.saved_tables"
-_RESTORED_KEY = "livechat.store.restored"
-_PROBLEMS_KEY = "livechat.store.table_problems"  # restored tables that could not be opened
-_SNAPSHOTS_KEY = "livechat.store.snapshots"
-_DELETED_KEY = "livechat.store.deleted"  # deleted here, maybe not yet by the writer: not listed
+# What a conversation keeps in the session (declared in livechat.ui.slots); forgotten
+# together when another conversation is opened.
+_PER_CONVERSATION = (slots.SAVED_TABLES, slots.SAVED_VERSION, slots.RESTORE_NOTE, slots.RESTORED,
+                     slots.TABLE_PROBLEMS)
 _LIST_LIMIT = 20
 _FLUSH_BEFORE_RESTORE_S = 2.0  # this process's own pending writes first (read your writes)
 
@@ -196,20 +190,19 @@ def _restore_tables(saved: SavedConversation) -> list[str]:
 
 def conversation_id() -> str | None:
     """The id of this session's conversation, once ``session_transcript`` ran."""
-    value = st.session_state.get(_ID_KEY)
-    return value if isinstance(value, str) else None
+    return slots.CONVERSATION_ID.get()
 
 
 def restored() -> bool:
     """True when this session opened a stored conversation (a reload, another replica)."""
-    return bool(st.session_state.get(_RESTORED_KEY))
+    return slots.RESTORED.get()
 
 
 def session_transcript() -> Transcript:
     """This session's transcript: its own, the stored one the URL names, or a new one."""
-    transcript = st.session_state.get(_TRANSCRIPT_KEY)
+    transcript = slots.TRANSCRIPT.get()
     current = conversation_id()
-    if not isinstance(transcript, Transcript) or current is None:
+    if transcript is None or current is None:
         transcript, current = _open(st.query_params.get(QUERY_PARAM))
     if st.query_params.get(QUERY_PARAM) != current:
         st.query_params[QUERY_PARAM] = current
@@ -226,12 +219,12 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
         transcript, current = transcript_from_saved(saved.entries, saved.totals), str(wanted)
         problems = _restore_tables(saved)
         text = f"Restored the conversation from before the page was reloaded (about {saved.row.title})."
-        st.session_state[_NOTE_KEY] = (transcript.version, text)
+        slots.RESTORE_NOTE.set((transcript.version, text))
         if problems:
-            st.session_state[_PROBLEMS_KEY] = tuple(problems)
-        st.session_state[_RESTORED_KEY] = True
-        st.session_state[_SAVED_VERSION_KEY] = transcript.version
-        st.session_state[_SAVED_TABLES_KEY] = tuple(m.row for m in _members())
+            slots.TABLE_PROBLEMS.set(tuple(problems))
+        slots.RESTORED.set(True)
+        slots.SAVED_VERSION.set(transcript.version)
+        slots.SAVED_TABLES.set(tuple(m.row for m in _members()))
     else:
         transcript, current = Transcript(), new_conversation_id()
         if wanted is not None:
@@ -240,27 +233,27 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
                     "period). A new conversation starts here." if reason is None else
                     f"The conversation could not be opened: conversations are not being saved ({reason}). "
                     "A new conversation starts here.")
-            st.session_state[_NOTE_KEY] = (transcript.version, text)
-    st.session_state[_TRANSCRIPT_KEY] = transcript
-    st.session_state[_ID_KEY] = current
+            slots.RESTORE_NOTE.set((transcript.version, text))
+    slots.TRANSCRIPT.set(transcript)
+    slots.CONVERSATION_ID.set(current)
     return transcript, current
 
 
 def _is_untouched_sample(members: tuple[_Member, ...], transcript: Transcript) -> bool:
     return (not transcript.entries and len(members) == 1 and members[0].row.source == SAMPLE_NAME
-            and not st.session_state.get(_SAVED_TABLES_KEY))
+            and not slots.SAVED_TABLES.get())
 
 
 def save_progress() -> None:
     """Hand what changed since the last save to the writer (never waits; script thread)."""
-    transcript = st.session_state.get(_TRANSCRIPT_KEY)
+    transcript = slots.TRANSCRIPT.get()
     current = conversation_id()
-    if not isinstance(transcript, Transcript) or current is None:
+    if transcript is None or current is None:
         return
     members = _members()
     rows = tuple(m.row for m in members)
-    tables_changed = rows != st.session_state.get(_SAVED_TABLES_KEY)
-    record_changed = transcript.version != st.session_state.get(_SAVED_VERSION_KEY)
+    tables_changed = rows != slots.SAVED_TABLES.get()
+    record_changed = transcript.version != slots.SAVED_VERSION.get()
     if not (tables_changed or record_changed) or _is_untouched_sample(members, transcript):
         return
     writer = store_writer()
@@ -269,16 +262,13 @@ def save_progress() -> None:
         for member in members:
             writer.submit(_blob_job(member), key=f"blob:{member.row.table_key}")
         writer.submit(lambda store: store.save_members(current, rows, title=title), key=f"members:{current}")
-        st.session_state[_SAVED_TABLES_KEY] = rows
+        slots.SAVED_TABLES.set(rows)
     if record_changed or tables_changed:
-        snapshots = st.session_state.get(_SNAPSHOTS_KEY)
-        if not isinstance(snapshots, RecordSnapshots):
-            snapshots = st.session_state[_SNAPSHOTS_KEY] = RecordSnapshots()
-        snapshot = snapshots.take(transcript)
+        snapshot = slots.SNAPSHOTS.get().take(transcript)
         writer.submit(lambda store: store.save_record(current, title=title, questions=snapshot.questions,
                                                       totals=snapshot.totals, entries=snapshot.entries),
                       key=f"record:{current}")
-        st.session_state[_SAVED_VERSION_KEY] = transcript.version
+        slots.SAVED_VERSION.set(transcript.version)
 
 
 def _blob_job(member: _Member):  # -> a writer job
@@ -298,10 +288,10 @@ def _blob_job(member: _Member):  # -> a writer job
 def _start_new() -> None:
     """A new, empty conversation with the session's current tables."""
     transcript, current = Transcript(), new_conversation_id()
-    st.session_state[_TRANSCRIPT_KEY] = transcript
-    st.session_state[_ID_KEY] = current
-    for key in (_SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY, _PROBLEMS_KEY):
-        st.session_state.pop(key, None)
+    slots.TRANSCRIPT.set(transcript)
+    slots.CONVERSATION_ID.set(current)
+    for slot in _PER_CONVERSATION:
+        slot.pop()
     st.query_params[QUERY_PARAM] = current
 
 
@@ -315,15 +305,14 @@ def on_delete() -> None:
     current = conversation_id()
     if current is not None:
         store_writer().submit(lambda store: store.delete_conversation(current))
-        st.session_state[_DELETED_KEY] = st.session_state.get(_DELETED_KEY, frozenset()) | {current}
+        slots.DELETED.set(slots.DELETED.get() | {current})
     _start_new()
 
 
 def on_open(target: str) -> None:
     """A listed conversation's callback: open it in this session (record and tables)."""
-    for key in (_TRANSCRIPT_KEY, _ID_KEY, _SAVED_TABLES_KEY, _SAVED_VERSION_KEY, _NOTE_KEY, _RESTORED_KEY,
-                _PROBLEMS_KEY):
-        st.session_state.pop(key, None)
+    for slot in (slots.TRANSCRIPT, slots.CONVERSATION_ID, *_PER_CONVERSATION):
+        slot.pop()
     st.query_params[QUERY_PARAM] = target  # the shell's next call to session_transcript opens it
 
 
@@ -332,18 +321,17 @@ def on_open(target: str) -> None:
 
 def restore_note() -> tuple[int, str] | None:
     """(transcript version, text) of the note about the restore, while it applies."""
-    note = st.session_state.get(_NOTE_KEY)
-    return note if isinstance(note, tuple) else None
+    return slots.RESTORE_NOTE.get()
 
 
 def clear_restore_note() -> None:
-    st.session_state.pop(_NOTE_KEY, None)
+    slots.RESTORE_NOTE.pop()
 
 
 def render_store_warning() -> None:
     """On every page: stored tables that could not be opened, and while the store is down,
     that conversations are not being saved."""
-    problems = st.session_state.get(_PROBLEMS_KEY)
+    problems = slots.TABLE_PROBLEMS.get()
     if problems:
         st.warning("These tables of the conversation could not be opened: " + "; ".join(problems)
                    + ". Upload them again to use them; the rest of the conversation is here.",
@@ -368,21 +356,21 @@ def render_sidebar_conversations() -> None:
     """The sidebar's "Conversations": most recent first, reopen, new, delete (inside st.sidebar)."""
     st.subheader("Conversations")
     writer = store_writer()
-    deleted = st.session_state.get(_DELETED_KEY, frozenset())
+    deleted = slots.DELETED.get()
     rows = [r for r in writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
             if r.id not in deleted]
     current = conversation_id()
     left, right = st.columns(2)
-    left.button("New conversation", key="livechat.widget.conversation.new", on_click=on_new,
+    left.button("New conversation", key=slots.NEW_CONVERSATION_WIDGET.key, on_click=on_new,
                 icon=":material/add_comment:", help="Start an empty conversation with the current tables.")
-    right.button("Delete", key="livechat.widget.conversation.delete", on_click=on_delete,
+    right.button("Delete", key=slots.DELETE_CONVERSATION_WIDGET.key, on_click=on_delete,
                  icon=":material/delete:", disabled=not any(r.id == current for r in rows),
                  help="Delete this conversation, and its tables when no other conversation uses them.")
     if not rows:
         st.caption("Nothing saved yet." if writer.status().saving else "Not available: the store is down.")
     for row in rows:
         mine = row.id == current
-        st.button(_label(row), key=f"livechat.widget.conversation.open.{row.id}", on_click=on_open,
+        st.button(_label(row), key=slots.OPEN_CONVERSATION_WIDGETS.key(row.id), on_click=on_open,
                   args=(row.id,), disabled=mine, type="tertiary",
                   icon=":material/chat:" if mine else ":material/history:",
                   help="This conversation" if mine else "Open this conversation and its tables")

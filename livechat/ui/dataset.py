@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 
-import streamlit as st
-
 from livechat.data.load import DataLoadError, content_digest
 from livechat.data.sample import SAMPLE_NAME, SAMPLE_PATH
 from livechat.data.spill import spill_bytes
-from livechat.ui import definitions, state, tables
+from livechat.ui import definitions, slots, state, tables
 from livechat.ui.cache import load_table_cached
 from livechat.ui.state import CurrentDataset, LoadFailure
 
@@ -111,8 +109,7 @@ def on_upload_change() -> None:
     (``livechat.ui.tables``); one table loads as before. A ``.definitions.yaml`` among the
     files becomes the new tables' definitions (alone, the current tables').
     """
-    uploaded = st.session_state.get(state.upload_widget_key())
-    files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    files = state.uploaded_files()
     # A ``.definitions.yaml`` beside the data is the analyst's definitions, not a table.
     files, definition_files = definitions.split_files(files)
     if not files:
@@ -134,7 +131,7 @@ def on_upload_change() -> None:
 def on_encoding_change(widget_key: str) -> None:
     """Encoding picker callback: read the current text file again with the chosen codec."""
     current = state.current_dataset()
-    encoding = st.session_state.get(widget_key)
+    encoding = slots.ENCODING_WIDGETS.slot_of(widget_key).get()
     if current is None or current.raw is None or not encoding or encoding == current.table.encoding:
         return
     load_bytes(current.raw, current.source, sheet=current.table.sheet, encoding=encoding,
@@ -144,7 +141,7 @@ def on_encoding_change(widget_key: str) -> None:
 def on_sheet_change(widget_key: str) -> None:
     """Sheet selector callback: read the chosen sheet of the current workbook."""
     current = state.current_dataset()
-    sheet = st.session_state.get(widget_key)
+    sheet = slots.SHEET_WIDGETS.slot_of(widget_key).get()
     if current is None or current.raw is None or sheet is None or sheet == current.table.sheet:
         return
     load_bytes(current.raw, current.source, sheet=sheet)
@@ -153,7 +150,7 @@ def on_sheet_change(widget_key: str) -> None:
 def on_header_row_change(widget_key: str) -> None:
     """Header-row control callback: read the table again with its names from that row."""
     current = state.current_dataset()
-    row = st.session_state.get(widget_key)
+    row = slots.HEADER_WIDGETS.slot_of(widget_key).get()
     layout = current.table.layout if current is not None else None
     if current is None or layout is None or not isinstance(row, int) or row == layout.header_row:
         return
@@ -181,8 +178,7 @@ def _raw_bytes(current: CurrentDataset) -> bytes | None:
         if kept is not None:
             return bytes(kept)
     candidates: list[bytes] = []
-    uploaded = st.session_state.get(state.upload_widget_key())
-    files = list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
+    files = state.uploaded_files()
     candidates.extend(f.getvalue() for f in files if f.name == current.source)
     if current.source == SAMPLE_NAME:
         try:

@@ -18,12 +18,11 @@ import pandas as pd
 import streamlit as st
 
 from livechat.summary.definitions import Definitions, DefinitionsError, definitions_from_rows, dump_definitions
-from livechat.ui import definitions, state
+from livechat.ui import definitions, slots, state
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet
 
-TERMS_WIDGET_PREFIX = "livechat.widget.definitions.terms."
 TERM_COLUMNS = ("name", "meaning", "sql", "aliases")
 
 
@@ -38,7 +37,7 @@ def _on_save_terms(widget_key: str, rows: list[dict[str, Any]]) -> None:
         state.set_definitions_error(definitions.refusal(exc, "The terms"))
         return
     if definitions.apply(updated, "The terms"):
-        st.session_state.pop(widget_key, None)
+        slots.TERMS_WIDGETS.slot_of(widget_key).pop()
 
 
 def _on_delete_trusted(question: str) -> None:
@@ -71,7 +70,7 @@ def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> 
         "**Terms**: what your words mean, with an optional SQL expression and the aliases you say. "
         "The model gets them after the data, and they join the transcription vocabulary. Upload a "
         "`.definitions.yaml` beside the data to fill this in (see the README for the format).")
-    widget_key = TERMS_WIDGET_PREFIX + kept.digest
+    widget_key = slots.TERMS_WIDGETS.key(kept.digest)
     edited = st.data_editor(
         terms_frame(kept), key=widget_key, num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
@@ -81,7 +80,7 @@ def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> 
             "aliases": st.column_config.TextColumn("Aliases (comma-separated)"),
         })
     rows = edited.to_dict("records") if isinstance(edited, pd.DataFrame) else []
-    st.button("Save the terms", key="livechat.widget.definitions.save_terms", on_click=_on_save_terms,
+    st.button("Save the terms", key=slots.SAVE_TERMS_WIDGET.key, on_click=_on_save_terms,
               args=(widget_key, rows), icon=":material/save:",
               help="Checked whole against the tables first: SQL that does not run is refused.")
     st.markdown("**Trusted queries**: saved from the Talk page (\"Save as trusted query\" under a "
@@ -95,10 +94,10 @@ def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> 
             if query.broken:
                 st.warning(f"Broken: it no longer runs on these tables ({query.broken}). It is kept; "
                            "the model is not offered it until the tables fit it again.")
-            st.button("Remove", key=f"livechat.widget.definitions.remove.{number}",
+            st.button("Remove", key=slots.REMOVE_TRUSTED_WIDGETS.key(str(number)),
                       on_click=_on_delete_trusted, args=(query.question,), icon=":material/delete:")
     st.download_button(
         "Download the definitions (.definitions.yaml)",
         data=dump_definitions(definitions.current_definitions(dataset, table_set)),
         file_name=download_name(dataset), mime="application/x-yaml", on_click="ignore",
-        icon=":material/download:", key="livechat.widget.definitions.download")
+        icon=":material/download:", key=slots.DOWNLOAD_DEFINITIONS_WIDGET.key)

@@ -24,7 +24,7 @@ from livechat.summary.definitions import Definitions
 from livechat.summary.definitions_section import TRUSTED_TOOL
 from livechat.summary.first_questions import first_questions
 from livechat.tools.declarations import TableSource
-from livechat.ui import definitions, state, tables
+from livechat.ui import definitions, slots, state, tables
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet
@@ -32,10 +32,7 @@ from livechat.ui.tables import CurrentTableSet
 FIRST_QUESTIONS_KEY = "first-questions"
 TRUSTED_MARK_PREFIX = "trusted-mark-"
 SAVE_LABEL = "Save as trusted query"
-_PENDING_KEY = "livechat.talk.first_question"
-_ASKED_KEY = "livechat.talk.first_question_asked"  # id() of the transcript it was asked in
 SQL_TOOL = "run_sql"
-QUESTION_WIDGET_PREFIX = "livechat.widget.save_trusted.question."
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -44,20 +41,19 @@ def _questions(key: str, digest: str, _source: TableSource, _definitions: Defini
 
 
 def _on_first_question(question: str, transcript_id: int) -> None:
-    st.session_state[_PENDING_KEY] = question
-    st.session_state[_ASKED_KEY] = transcript_id
+    slots.FIRST_QUESTION.set(question)
+    slots.FIRST_QUESTION_ASKED.set(transcript_id)
 
 
 def pending_question() -> str | None:
     """The first question clicked since the last run (asked once), or None."""
-    value = st.session_state.pop(_PENDING_KEY, None)
-    return value if isinstance(value, str) else None
+    return slots.FIRST_QUESTION.pop()
 
 
 def render_first_questions(dataset: CurrentDataset, table_set: CurrentTableSet | None,
                            transcript: Transcript) -> None:
     """Question buttons before the first question of this conversation; nothing after."""
-    if transcript.messages("user") or st.session_state.get(_ASKED_KEY) == id(transcript):
+    if transcript.messages("user") or slots.FIRST_QUESTION_ASKED.get() == id(transcript):
         return
     key, source = definitions.model_source(dataset, table_set)
     active = definitions.active(dataset, table_set)
@@ -66,7 +62,7 @@ def render_first_questions(dataset: CurrentDataset, table_set: CurrentTableSet |
         st.caption("Not sure what to ask? Try one of these:")
         with st.container(horizontal=True):
             for number, question in enumerate(questions):
-                st.button(question, key=f"livechat.widget.first_question.{number}",
+                st.button(question, key=slots.FIRST_QUESTION_WIDGETS.key(str(number)),
                           on_click=_on_first_question, args=(question, id(transcript)))
 
 
@@ -79,7 +75,7 @@ def turn_question(transcript: Transcript, index: int) -> str | None:
 
 
 def _on_save(widget_key: str, sql: str, transcript: Transcript) -> None:
-    question = " ".join(str(st.session_state.get(widget_key) or "").split())
+    question = " ".join(str(slots.TRUSTED_QUESTION_WIDGETS.slot_of(widget_key).get() or "").split())
     if not question:
         transcript.add_error("Say which question the trusted query answers, then save it.")
         return
@@ -114,8 +110,8 @@ def render_save_trusted(index: int, entry: Entry, transcript: Transcript) -> Non
     if saved is not None:
         st.caption(f"Saved as the trusted query for \u201c{escape_markdown(saved.question)}\u201d.")
         return
-    widget_key = f"{QUESTION_WIDGET_PREFIX}{index}"
-    with st.form(key=f"livechat.widget.save_trusted_form.{index}", border=False, enter_to_submit=False):
+    widget_key = slots.TRUSTED_QUESTION_WIDGETS.key(str(index))
+    with st.form(key=slots.TRUSTED_FORMS.key(str(index)), border=False, enter_to_submit=False):
         st.text_input("The question it answers", value=default_question(transcript, index),
                       max_chars=QUESTION_CAP, key=widget_key)
         st.form_submit_button(SAVE_LABEL, icon=":material/verified:", on_click=_on_save,

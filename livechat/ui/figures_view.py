@@ -19,7 +19,7 @@ import streamlit as st
 
 from livechat.conversation.figures.check import FigureCheck, check_transcript, describe
 from livechat.conversation.transcript import Transcript
-from livechat.ui import state
+from livechat.ui import slots, state
 from livechat.ui.formatting import escape_markdown
 from livechat.voice.bridge import VoiceBridge
 
@@ -58,7 +58,7 @@ def render_marks(check: FigureCheck | None, index: int) -> None:
 
 def _remember_setting() -> None:
     # The widget's own key is dropped when the Settings page is left; the slot is not.
-    state.set_figure_marks_shown(bool(st.session_state.get(state.FIGURE_MARKS_WIDGET_KEY, True)))
+    state.set_figure_marks_shown(slots.FIGURE_MARKS_WIDGET.get())
 
 
 def render_marks_setting() -> None:

@@ -33,7 +33,7 @@ by every session of the process. A failed mint raises ``ManagedTurnError`` (the 
 page shows it and renders no component): never a silent fallback to host candidates.
 
 Pure functions plus ``ice_configuration()`` (script thread), which reads the secrets
-and keeps the session's minted credentials in ``st.session_state``.
+and keeps the session's minted credentials in its slots (``livechat.ui.slots``).
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import streamlit as st
-
 from livechat.config import TurnCredentials, TurnSettings, resolve_turn_settings, turn_credentials
 from livechat.managed_turn import (
     CLOUDFLARE,
@@ -57,7 +55,7 @@ from livechat.managed_turn import (
     Schedule,
     managed_turn_in_use,
 )
-from livechat.ui import runtime
+from livechat.ui import runtime, slots
 
 __all__ = [
     "ICE_SCHEMES",
@@ -174,10 +172,6 @@ def minted_server(settings: TurnSettings, credentials: TurnCredentials) -> dict[
             "credential": credentials.credential}
 
 
-# Session state: this browser session's TURN user id and its current credentials.
-_TURN_ID_KEY = "livechat.ice.turn_id"
-_TURN_CREDENTIALS_KEY = "livechat.ice.turn_credentials"
-_RELAY_ONLY_KEY = "livechat.ice.relay_only"
 
 
 def _session_credentials(settings: TurnSettings, now: float) -> TurnCredentials:
@@ -186,17 +180,17 @@ def _session_credentials(settings: TurnSettings, now: float) -> TurnCredentials:
     Kept across reruns: new credentials on every run would change the component's
     arguments each time. The id is random (not Streamlit's session id) and says nothing.
     """
-    turn_id = st.session_state.get(_TURN_ID_KEY)
-    if not isinstance(turn_id, str):
+    turn_id = slots.TURN_ID.get()
+    if turn_id is None:
         turn_id = secrets_module.token_hex(8)
-        st.session_state[_TURN_ID_KEY] = turn_id
-    current = st.session_state.get(_TURN_CREDENTIALS_KEY)
+        slots.TURN_ID.set(turn_id)
+    current = slots.TURN_CREDENTIALS.get()
     half = settings.credential_lifetime_s / 2
     if isinstance(current, TurnCredentials) and current.expires_at - now > half:
         return current
     assert settings.secret is not None  # TurnSettings refuses urls without a secret
     fresh = turn_credentials(settings.secret, turn_id, now=now, lifetime_s=settings.credential_lifetime_s)
-    st.session_state[_TURN_CREDENTIALS_KEY] = fresh
+    slots.TURN_CREDENTIALS.set(fresh)
     return fresh
 
 
@@ -226,7 +220,7 @@ def ice_configuration(*, now: float | None = None) -> dict[str, Any]:
     if managed is not None:
         servers.extend(dict(server) for server in _minted(managed, moment).servers)
     configuration = rtc_configuration(servers, policy=settings.transport_policy)
-    st.session_state[_RELAY_ONLY_KEY] = settings.relay_only  # for relay_watch
+    slots.RELAY_ONLY.set(settings.relay_only)  # for relay_watch
     return configuration
 
 
@@ -352,36 +346,35 @@ def relay_problem(*, relay_only: bool, signalling_for_s: float | None,
     return None if relay_candidate_seen(component_value) else NO_RELAY_MESSAGE
 
 
-_SIGNALLING_SINCE_KEY = "livechat.ice.signalling_since"
-_RELAY_REPORTED_KEY = "livechat.ice.relay_reported"
-
-
 def relay_watch(component_key: str, *, relay_only: bool | None = None, now: float | None = None) -> str | None:
     """Check the voice component of ``component_key`` for a missing relay (script thread).
 
     Returns ``NO_RELAY_MESSAGE`` once per stuck stream (the first call that detects it),
-    None otherwise. Reads the component's state from ``st.session_state``: the
+    None otherwise. Reads the component's state from the session (``slots.WEBRTC_CONTEXT``): the
     ``WebRtcStreamerContext`` under the key, the frontend's value under streamlit-webrtc's
     frontend key. ``relay_only`` defaults to the policy ``ice_configuration`` last used.
     """
     from streamlit_webrtc.component import generate_frontend_component_key
 
     if relay_only is None:
-        relay_only = bool(st.session_state.get(_RELAY_ONLY_KEY, False))
+        relay_only = slots.RELAY_ONLY.get()
     moment = time.monotonic() if now is None else now
-    context = st.session_state.get(component_key)
+    context = slots.WEBRTC_CONTEXT.slot(component_key).get()
     state = getattr(context, "state", None)
     signalling = bool(state is not None and state.signalling and not state.playing)
     if not signalling:
-        st.session_state.pop(_SIGNALLING_SINCE_KEY, None)
-        st.session_state.pop(_RELAY_REPORTED_KEY, None)
+        slots.SIGNALLING_SINCE.pop()
+        slots.RELAY_REPORTED.pop()
         return None
-    since = st.session_state.setdefault(_SIGNALLING_SINCE_KEY, moment)
-    if st.session_state.get(_RELAY_REPORTED_KEY):
+    since = slots.SIGNALLING_SINCE.get()
+    if since is None:
+        since = moment
+        slots.SIGNALLING_SINCE.set(since)
+    if slots.RELAY_REPORTED.get():
         return None
-    value = st.session_state.get(generate_frontend_component_key(component_key))
+    value = slots.WEBRTC_CONTEXT.slot(generate_frontend_component_key(component_key)).get()
     problem = relay_problem(relay_only=relay_only, signalling_for_s=moment - since,
                             component_value=value if isinstance(value, Mapping) else None)
     if problem is not None:
-        st.session_state[_RELAY_REPORTED_KEY] = True
+        slots.RELAY_REPORTED.set(True)
     return problem

@@ -29,14 +29,12 @@ from livechat.conversation.report import ReportContext, html_report, report_zip
 from livechat.conversation.transcript import Transcript
 from livechat.summary.escape import fence_nonce
 from livechat.tools.charts import ChartRenderError, ChartSpec, ChartSpecError, build_chart, chart_png
-from livechat.ui import conversations
+from livechat.ui import conversations, slots
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
 QUERY_PARAM = conversations.QUERY_PARAM
-_PREPARED_KEY = "livechat.talk.prepared_report"
-_PREPARE_WIDGET_KEY = "livechat.widget.talk.prepare_report"
 
 
 def _dataset_label(dataset: CurrentDataset | None) -> str:
@@ -152,12 +150,12 @@ def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, ins
     deletes it, often before the browser fetched it (seen here: 2 failed downloads in
     5). Files given as bytes in a full run stay referenced until the next full run.
     """
-    if st.button("Prepare the report", icon=":material/summarize:", key=_PREPARE_WIDGET_KEY,
+    if st.button("Prepare the report", icon=":material/summarize:", key=slots.PREPARE_REPORT_WIDGET.key,
                  help="The conversation so far as a Markdown report (zip, with chart images) "
                       "and as one HTML page that opens without a network."):
         with st.spinner("Preparing the report (drawing the charts)…"):
-            st.session_state[_PREPARED_KEY] = _prepare(transcript, dataset, instruction, model, chart_source)
-    prepared = st.session_state.get(_PREPARED_KEY)
+            slots.PREPARED_REPORT.set(_prepare(transcript, dataset, instruction, model, chart_source))
+    prepared = slots.PREPARED_REPORT.get()
     if not prepared:
         return
     version, zipped, page, stem = prepared
@@ -166,7 +164,7 @@ def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, ins
                    "to include the latest turns.")
     st.download_button("Download report (Markdown + charts, .zip)", data=zipped, file_name=f"{stem}.zip",
                        mime="application/zip", icon=":material/download:", on_click="ignore",
-                       key="livechat.widget.talk.download_zip", width="stretch")
+                       key=slots.DOWNLOAD_ZIP_WIDGET.key, width="stretch")
     st.download_button("Download report (HTML, opens offline)", data=page, file_name=f"{stem}.html",
                        mime="text/html", icon=":material/description:", on_click="ignore",
-                       key="livechat.widget.talk.download_html", width="stretch")
+                       key=slots.DOWNLOAD_HTML_WIDGET.key, width="stretch")

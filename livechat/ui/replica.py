@@ -20,12 +20,13 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from livechat.ui import slots
+
 __all__ = ["REPLICA_COOKIE", "REPLICA_ENV", "moved_from", "moved_message", "replica_id"]
 
 REPLICA_ENV = "LIVECHAT_REPLICA_ID"
 # The cookie deploy/haproxy.cfg inserts (``cookie LIVECHAT_REPLICA insert``).
 REPLICA_COOKIE = "LIVECHAT_REPLICA"
-_NOTED_KEY = "livechat.replica.moved_from"
 
 
 def replica_id(env: Mapping[str, str] | None = None) -> str:
@@ -58,11 +59,11 @@ def moved_from() -> str | None:
     Decided on the session's first run (its websocket's cookie) and remembered for the
     session, so the message stays until the analyst reloads.
     """
-    if _NOTED_KEY not in st.session_state:
+    if not slots.MOVED_FROM.exists():
         try:
             cookie = st.context.cookies.get(REPLICA_COOKIE)
         except Exception:  # no request context (AppTest, bare mode)
             cookie = None
-        st.session_state[_NOTED_KEY] = pinned_elsewhere(cookie, replica_id())
-    value = st.session_state[_NOTED_KEY]
-    return value if isinstance(value, str) else None
+        moved = pinned_elsewhere(cookie, replica_id())
+        slots.MOVED_FROM.set(moved if isinstance(moved, str) else None)  # AppTest's cookies are mocks
+    return slots.MOVED_FROM.get()

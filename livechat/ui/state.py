@@ -1,4 +1,4 @@
-"""Typed accessors over ``st.session_state``: the handles one browser session keeps.
+"""Typed accessors over the session's slots: the handles one browser session keeps.
 
 The session state holds handles and no logic: the current dataset (its loaded table,
 content digest and source name), the instruction budget, and the last load failure.
@@ -6,36 +6,28 @@ Flows that change them live in ``livechat.ui.dataset``.
 
 Every function here runs on the session's script thread (Streamlit's ScriptRunner
 thread, including widget callbacks, which run on that thread before the script).
-Nothing else may call them: ``st.session_state`` is bound to the script run context.
+Nothing else may call them: the session state is bound to the script run context. The
+keys, their types and defaults are declared in ``livechat.ui.slots``.
 """
 
 from __future__ import annotations
 
 import mmap
 from dataclasses import dataclass, field
-
-import streamlit as st
+from typing import Any
 
 from livechat.data.load import LoadedTable
 from livechat.summary.definitions import Definitions
+from livechat.ui import slots
 
 DEFAULT_BUDGET = 8_000
 MIN_BUDGET = 500
 MAX_BUDGET = 64_000
 BUDGET_STEP = 500
 
-# Session-state keys. Widget keys are listed here too so callbacks and pages agree.
-_DATASET_KEY = "livechat.dataset"
-_BUDGET_KEY = "livechat.instruction_budget"
-_LOAD_ERROR_KEY = "livechat.load_error"
-_DEFINITIONS_KEY = "livechat.definitions"
-_DEFINITIONS_ERROR_KEY = "livechat.definitions_error"
-UPLOAD_WIDGET_KEY = "livechat.widget.upload"  # the first uploader's key; see upload_widget_key
-_UPLOAD_ROUND_KEY = "livechat.upload_round"
-BUDGET_WIDGET_KEY = "livechat.widget.budget"
-_SHEET_WIDGET_PREFIX = "livechat.widget.sheet."
-_ENCODING_WIDGET_PREFIX = "livechat.widget.encoding."
-_HEADER_WIDGET_PREFIX = "livechat.widget.header_row."
+# Widget keys, declared in livechat.ui.slots; named here for pages and tests.
+UPLOAD_WIDGET_KEY = slots.UPLOAD_WIDGET.key  # the first uploader's key; see upload_widget_key
+BUDGET_WIDGET_KEY = slots.BUDGET_WIDGET.key
 
 
 class BudgetOutOfRangeError(ValueError):
@@ -82,17 +74,17 @@ class CurrentDataset:
     @property
     def header_widget_key(self) -> str:
         """Widget key of this table's header-row control (per file and sheet)."""
-        return f"{_HEADER_WIDGET_PREFIX}{self.digest[:16]}.{self.table.sheet or ''}"
+        return slots.HEADER_WIDGETS.key(f"{self.digest[:16]}.{self.table.sheet or ''}")
 
     @property
     def sheet_widget_key(self) -> str:
         """Widget key of this dataset's sheet selector (per file, so a new file starts fresh)."""
-        return f"{_SHEET_WIDGET_PREFIX}{self.digest[:16]}"
+        return slots.SHEET_WIDGETS.key(self.digest[:16])
 
     @property
     def encoding_widget_key(self) -> str:
         """Widget key of this dataset's encoding picker (per file)."""
-        return f"{_ENCODING_WIDGET_PREFIX}{self.digest[:16]}"
+        return slots.ENCODING_WIDGETS.key(self.digest[:16])
 
 
 @dataclass(frozen=True)
@@ -105,13 +97,12 @@ class LoadFailure:
 
 def current_dataset() -> CurrentDataset | None:
     """Return the session's current dataset, or None before the first load."""
-    value = st.session_state.get(_DATASET_KEY)
-    return value if isinstance(value, CurrentDataset) else None
+    return slots.DATASET.get()
 
 
 def set_current_dataset(dataset: CurrentDataset) -> None:
     """Make ``dataset`` the session's current dataset."""
-    st.session_state[_DATASET_KEY] = dataset
+    slots.DATASET.set(dataset)
 
 
 def upload_widget_key() -> str:
@@ -121,27 +112,33 @@ def upload_widget_key() -> str:
     widget's file bytes: once a table is loaded, the app holds it once (the table), not
     twice (the table and the upload).
     """
-    round_ = st.session_state.get(_UPLOAD_ROUND_KEY, 0)
-    return UPLOAD_WIDGET_KEY if not round_ else f"{UPLOAD_WIDGET_KEY}.{round_}"
+    round_ = slots.UPLOAD_ROUND.get()
+    return UPLOAD_WIDGET_KEY if not round_ else slots.UPLOAD_WIDGETS.key(str(round_))
+
+
+def uploaded_files() -> list[Any]:
+    """What the uploader holds now (``UploadedFile`` objects; an empty list when nothing)."""
+    round_ = slots.UPLOAD_ROUND.get()
+    uploaded = (slots.UPLOAD_WIDGET if not round_ else slots.UPLOAD_WIDGETS.slot(str(round_))).get()
+    return list(uploaded) if isinstance(uploaded, list) else ([] if uploaded is None else [uploaded])
 
 
 def clear_upload() -> None:
     """Give the uploader a new key on the next run (after a successful load)."""
-    st.session_state[_UPLOAD_ROUND_KEY] = int(st.session_state.get(_UPLOAD_ROUND_KEY, 0)) + 1
+    slots.UPLOAD_ROUND.set(slots.UPLOAD_ROUND.get() + 1)
 
 
 def load_failure() -> LoadFailure | None:
     """Return the last upload failure still to show, or None."""
-    value = st.session_state.get(_LOAD_ERROR_KEY)
-    return value if isinstance(value, LoadFailure) else None
+    return slots.LOAD_ERROR.get()
 
 
 def set_load_failure(failure: LoadFailure | None) -> None:
     """Record (or clear, with None) the upload failure the Data page shows."""
     if failure is None:
-        st.session_state.pop(_LOAD_ERROR_KEY, None)
+        slots.LOAD_ERROR.pop()
     else:
-        st.session_state[_LOAD_ERROR_KEY] = failure
+        slots.LOAD_ERROR.set(failure)
 
 
 @dataclass(frozen=True)
@@ -155,27 +152,25 @@ class KeptDefinitions:
 
 def kept_definitions() -> KeptDefinitions | None:
     """The definitions this session holds, with their tables' key; None at first."""
-    value = st.session_state.get(_DEFINITIONS_KEY)
-    return value if isinstance(value, KeptDefinitions) else None
+    return slots.DEFINITIONS.get()
 
 
 def set_kept_definitions(value: KeptDefinitions) -> None:
     """Hold ``value`` as the session's definitions (for the tables its key names)."""
-    st.session_state[_DEFINITIONS_KEY] = value
+    slots.DEFINITIONS.set(value)
 
 
 def definitions_error() -> str | None:
     """Why the last definitions (a file, an edit, a saved query) were refused, or None."""
-    value = st.session_state.get(_DEFINITIONS_ERROR_KEY)
-    return value if isinstance(value, str) else None
+    return slots.DEFINITIONS_ERROR.get()
 
 
 def set_definitions_error(message: str | None) -> None:
     """Record (or clear, with None) why definitions were refused."""
     if message is None:
-        st.session_state.pop(_DEFINITIONS_ERROR_KEY, None)
+        slots.DEFINITIONS_ERROR.pop()
     else:
-        st.session_state[_DEFINITIONS_ERROR_KEY] = message
+        slots.DEFINITIONS_ERROR.set(message)
 
 
 def check_budget(value: object) -> int:
@@ -193,28 +188,25 @@ def check_budget(value: object) -> int:
 
 def instruction_budget() -> int:
     """Return the session's token budget for the data summary (DEFAULT_BUDGET at first)."""
-    value = st.session_state.get(_BUDGET_KEY, DEFAULT_BUDGET)
-    return value if isinstance(value, int) else DEFAULT_BUDGET
+    return slots.BUDGET.get()
 
 
 def set_instruction_budget(value: object) -> int:
     """Set the session's token budget; raises BudgetOutOfRangeError outside the range."""
     budget = check_budget(value)
-    st.session_state[_BUDGET_KEY] = budget
+    slots.BUDGET.set(budget)
     return budget
 
 
 # --- figure marks in the Talk page's transcript (issue 30) ---------------------------------
-_FIGURE_MARKS_KEY = "livechat.figure_marks"
-FIGURE_MARKS_WIDGET_KEY = "livechat.widget.figure_marks"
+FIGURE_MARKS_WIDGET_KEY = slots.FIGURE_MARKS_WIDGET.key
 
 
 def figure_marks_shown() -> bool:
     """Whether the Talk page marks each figure of an answer (on until the analyst hides them)."""
-    value = st.session_state.get(_FIGURE_MARKS_KEY, True)
-    return value if isinstance(value, bool) else True
+    return slots.FIGURE_MARKS.get()
 
 
 def set_figure_marks_shown(value: bool) -> None:
     """Show or hide the figure marks on screen (the report keeps them either way)."""
-    st.session_state[_FIGURE_MARKS_KEY] = bool(value)
+    slots.FIGURE_MARKS.set(bool(value))

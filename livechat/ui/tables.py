@@ -41,18 +41,13 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
 from livechat.tools.charts import ChartSpec
 from livechat.tools.toolbox import ToolBox, live_tools
-from livechat.ui import state
+from livechat.ui import slots, state
 from livechat.ui.cache import ModelView, load_table_cached
 from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset, LoadFailure
 
 logger = logging.getLogger(__name__)
 
-_SET_KEY = "livechat.tableset"
-_PROBLEMS_KEY = "livechat.tableset.problems"
-_TALK_SEEN_KEY = "livechat.talk.tables_seen"
-TICK_WIDGET_PREFIX = "livechat.widget.table_tick."
-VIEW_WIDGET_PREFIX = "livechat.widget.table_view."
 
 
 class UploadedFileLike(Protocol):
@@ -127,19 +122,17 @@ def _digest(text: str) -> str:
 
 def current_table_set() -> CurrentTableSet | None:
     """The session's table set, or None (one table: the app works as without sets)."""
-    value = st.session_state.get(_SET_KEY)
-    return value if isinstance(value, CurrentTableSet) else None
+    return slots.TABLE_SET.get()
 
 
 def clear_table_set() -> None:
     """Forget the set (a single table was loaded instead)."""
-    st.session_state.pop(_SET_KEY, None)
-    st.session_state.pop(_PROBLEMS_KEY, None)
+    slots.TABLE_SET.pop()
+    slots.SET_PROBLEMS.pop()
 
 
 def set_problems() -> SetProblems | None:
-    value = st.session_state.get(_PROBLEMS_KEY)
-    return value if isinstance(value, SetProblems) else None
+    return slots.SET_PROBLEMS.get()
 
 
 # ----------------------------------------------------------------------------- loading
@@ -182,8 +175,8 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
         return None
     entries = tuple(SetEntry(named, digests[named.source]) for named in result.tables)
     table_set = CurrentTableSet(entries, frozenset(e.sql_name for e in entries))
-    st.session_state[_SET_KEY] = table_set
-    st.session_state[_PROBLEMS_KEY] = SetProblems(result.failures, result.notes)
+    slots.TABLE_SET.set(table_set)
+    slots.SET_PROBLEMS.set(SetProblems(result.failures, result.notes))
     _show(entries[0])
     state.set_load_failure(None)
     logger.info("Loaded a set of %d table(s), %d failure(s)", len(entries), len(result.failures))
@@ -192,8 +185,8 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
 
 def adopt_table_set(table_set: CurrentTableSet, shown: SetEntry) -> None:
     """Make ``table_set`` the session's set (restored from the store), showing ``shown``."""
-    st.session_state[_SET_KEY] = table_set
-    st.session_state.pop(_PROBLEMS_KEY, None)
+    slots.TABLE_SET.set(table_set)
+    slots.SET_PROBLEMS.pop()
     _show(shown)
 
 
@@ -207,11 +200,11 @@ def _show(entry: SetEntry) -> None:
 
 
 def tick_widget_key(table_set: CurrentTableSet, entry: SetEntry) -> str:
-    return f"{TICK_WIDGET_PREFIX}{table_set.upload_key}.{entry.sql_name}"
+    return slots.TICK_WIDGETS.key(f"{table_set.upload_key}.{entry.sql_name}")
 
 
 def view_widget_key(table_set: CurrentTableSet) -> str:
-    return f"{VIEW_WIDGET_PREFIX}{table_set.upload_key}"
+    return slots.VIEW_WIDGETS.key(table_set.upload_key)
 
 
 def on_tick(sql_name: str, widget_key: str) -> None:
@@ -219,22 +212,23 @@ def on_tick(sql_name: str, widget_key: str) -> None:
     table_set = current_table_set()
     if table_set is None:
         return
-    ticked = bool(st.session_state.get(widget_key))
+    tick = slots.TICK_WIDGETS.slot_of(widget_key)
+    ticked = bool(tick.get())
     selected = set(table_set.selected)
     if ticked:
         selected.add(sql_name)
     else:
         selected.discard(sql_name)
     if not selected:  # the model needs at least one table: keep this one
-        st.session_state[widget_key] = True
+        tick.set(True)
         return
-    st.session_state[_SET_KEY] = table_set.with_selected(frozenset(selected))
+    slots.TABLE_SET.set(table_set.with_selected(frozenset(selected)))
 
 
 def on_view_change(widget_key: str) -> None:
     """Viewer callback: show another table of the set on the Data page."""
     table_set = current_table_set()
-    entry = table_set.entry(str(st.session_state.get(widget_key))) if table_set else None
+    entry = table_set.entry(str(slots.VIEW_WIDGETS.slot_of(widget_key).get())) if table_set else None
     if entry is not None:
         _show(entry)
 
@@ -366,8 +360,8 @@ def note_set_change(identity: str, names: Sequence[str], *, restart: Callable[[]
     ``identity`` is the set's key (or the single dataset's cache key); ``restart`` starts
     the new session (called only when a session is live).
     """
-    seen = st.session_state.get(_TALK_SEEN_KEY)
-    st.session_state[_TALK_SEEN_KEY] = identity
+    seen = slots.TALK_TABLES_SEEN.get()
+    slots.TALK_TABLES_SEEN.set(identity)
     if seen is None or seen == identity or not transcript.entries:
         return
     restarted = restart()

@@ -47,9 +47,9 @@ from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
 from livechat.conversation.transcript import Transcript
-from livechat.audio.playback import PlaybackStats
 from livechat.ui import (browser_signals, cache, conversations, definitions, definitions_talk, figures_view, ice,
-                         record, runtime, shutdown, state, tables, talk_style, transcript_view, webrtc_compat)
+                         record, runtime, shutdown, slots, state, tables, talk_style, transcript_view,
+                         webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -60,22 +60,20 @@ from livechat.ui.talk_status import latest_reply, meter_live, model_speaking, pi
 logger = logging.getLogger(__name__)
 
 # --- the DOM contract -------------------------------------------------------------------
-VOICE_KEY = "voice"
+VOICE_KEY = slots.VOICE_COMPONENT.key  # "voice"
 BADGE_KEY = talk_style.BADGE_KEY  # "session-state", mirrored into a role="status" region
 CHAT_PLACEHOLDER = "Ask about your data"
 AUDIO_PROCESSING_ENV = "LIVECHAT_AUDIO_PROCESSING"
 STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
 
-SINK_KEY = "voice-uplink"
-SOURCE_KEY = "voice-downlink"
-CHAT_KEY = "livechat.widget.talk.question"
-PROCESSING_WIDGET_KEY = "livechat.widget.talk.audio_processing"
-AUTOPLAY_WIDGET_KEY = "livechat.widget.talk.autoplay"
-BRIDGE_STATE_KEY = "livechat.talk.bridge"
-_OBSERVER_KEY = "livechat.talk.bridge_observer"
-_BRIDGE_COUNTER_KEY = "livechat.talk.bridge_count"
-_PLAYBACK_SEEN_KEY = "livechat.talk.playback_seen"  # PlaybackStats at the previous poll
+SINK_KEY = slots.UPLINK_TRACK.key
+SOURCE_KEY = slots.DOWNLINK_TRACK.key
+# Keys declared in livechat.ui.slots; named here for the page and the tests.
+CHAT_KEY = slots.TALK_QUESTION_WIDGET.key
+PROCESSING_WIDGET_KEY = slots.PROCESSING_WIDGET.key
+AUTOPLAY_WIDGET_KEY = slots.AUTOPLAY_WIDGET.key
+BRIDGE_STATE_KEY = slots.BRIDGE.key
 # The component's own texts we change: its device button becomes the microphone picker.
 TRANSLATIONS = {"select_device": talk_style.MIC_LABEL}
 # The reply stream's <audio> plays without a player bar: nothing to pause or seek in a live stream.
@@ -204,21 +202,21 @@ def get_bridge() -> VoiceBridge:
     A ``SessionShutdownObserver`` closes the bridge when the tab closes (or the app
     navigates away from this page), which ends its Live session within ~2 s.
     """
-    bridge = st.session_state.get(BRIDGE_STATE_KEY)
-    if isinstance(bridge, VoiceBridge) and not bridge.closed:
+    bridge = slots.BRIDGE.get()
+    if bridge is not None and not bridge.closed:
         return bridge
-    if isinstance(bridge, VoiceBridge):
+    if bridge is not None:
         # Closed by the navigation watch: the last events of its session (the reply it was
         # giving, the error that ended it) still belong to this conversation.
         get_transcript().apply(bridge.poll_events())
-    count = int(st.session_state.get(_BRIDGE_COUNTER_KEY, 0)) + 1
-    st.session_state[_BRIDGE_COUNTER_KEY] = count
+    count = slots.BRIDGE_COUNT.get() + 1
+    slots.BRIDGE_COUNT.set(count)
     bridge = VoiceBridge(name=f"voice-{count}", stall_timeout_s=uplink_stall_timeout())
-    old = st.session_state.get(_OBSERVER_KEY)
-    if isinstance(old, SessionShutdownObserver):
+    old = slots.BRIDGE_OBSERVER.get()
+    if old is not None:
         old.stop()
-    st.session_state[BRIDGE_STATE_KEY] = bridge
-    st.session_state[_OBSERVER_KEY] = SessionShutdownObserver(bridge.close)
+    slots.BRIDGE.set(bridge)
+    slots.BRIDGE_OBSERVER.set(SessionShutdownObserver(bridge.close))
     shutdown.register_bridge(bridge)  # SIGTERM closes it cleanly (livechat.ui.shutdown)
     return bridge
 
@@ -412,9 +410,9 @@ def render_speaking(speaking: bool) -> None:
 def playback_speaking(bridge: VoiceBridge) -> bool:
     """Whether reply audio is playing now, from the playback counters (not the badge)."""
     current = bridge.stats().playback
-    previous = st.session_state.get(_PLAYBACK_SEEN_KEY)
-    st.session_state[_PLAYBACK_SEEN_KEY] = current
-    return model_speaking(previous if isinstance(previous, PlaybackStats) else None, current,
+    previous = slots.PLAYBACK_SEEN.get()
+    slots.PLAYBACK_SEEN.set(current)
+    return model_speaking(previous, current,
                           streaming=bridge.stream_active)
 
 
@@ -472,7 +470,7 @@ def render_last_reply(bridge: VoiceBridge) -> None:
     wav = bridge.last_reply_wav()
     if wav is None:
         return
-    autoplay = bool(st.session_state.get(AUTOPLAY_WIDGET_KEY, False))
+    autoplay = slots.AUTOPLAY_WIDGET.get()
     st.audio(wav, format="audio/wav", autoplay=autoplay)
 
 
@@ -503,8 +501,8 @@ def live_panel() -> None:
 def render_draining() -> None:
     """The conversation while the server shuts down: the notice, the badge ``closed``."""
     transcript = get_transcript()
-    bridge = st.session_state.get(BRIDGE_STATE_KEY)
-    if isinstance(bridge, VoiceBridge):
+    bridge = slots.BRIDGE.get()
+    if bridge is not None:
         transcript.apply(bridge.poll_events())
         figures_view.check_figures(transcript, bridge)
         if shutdown.acknowledge(bridge):

@@ -10,8 +10,8 @@
    "connected", then "closed", and no audio frame ever arrives (shared/E2E.md counted
    8 failures in 86 fresh starts; a spike with this shim passed 14 of 14).
 
-   We replace the module's ``get_script_run_count`` with a counter kept in
-   ``st.session_state`` and advanced synchronously on the script thread: by
+   We replace the module's ``get_script_run_count`` with a counter kept in the
+   session's slots (``livechat.ui.slots.PAGE_RUN_COUNT``) and advanced synchronously on the script thread: by
    ``RUN_COUNT_STEP`` (2) for every full script run that does **not** render the voice
    component, and not at all across runs that do (fragment runs never touch it). The
    library's own "navigated away and came back: reset the stale state" behaviour is
@@ -42,7 +42,7 @@ and raises ``WebrtcCompatError`` if not: a library upgrade must fail loudly in a
 not silently bring the start-up race back.
 
 Threads: ``note_page_run`` and the patched counter run on the session's script thread
-(where ``st.session_state`` is bound); ``install`` may run on any thread.
+(where the session state is bound); ``install`` may run on any thread.
 """
 
 from __future__ import annotations
@@ -53,13 +53,12 @@ from collections.abc import MutableMapping
 from types import ModuleType
 from typing import Any
 
-import streamlit as st
 import streamlit_webrtc.component as _component
 import streamlit_webrtc.session_info as _session_info
 import streamlit_webrtc.shutdown as _shutdown
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from livechat.ui import webrtc_frontend
+from livechat.ui import slots, webrtc_frontend
 from livechat.voice.consent import relax_consent_checks
 
 __all__ = [
@@ -77,7 +76,6 @@ logger = logging.getLogger(__name__)
 # Two, not one: the library resets when the count moved by MORE than one since the
 # component was last rendered, so one run elsewhere must be enough to trigger it.
 RUN_COUNT_STEP = 2
-_COUNTER_KEY = "livechat.webrtc.page_run_count"
 
 _install_lock = threading.Lock()
 
@@ -128,14 +126,9 @@ def check_library(
 check_library()
 
 
-def _state(state: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
-    return st.session_state if state is None else state
-
-
 def page_run_count(state: MutableMapping[str, Any] | None = None) -> int:
-    """The counter the library now sees (script thread; ``state`` defaults to st.session_state)."""
-    value = _state(state).get(_COUNTER_KEY, 0)
-    return value if isinstance(value, int) else 0
+    """The counter the library now sees (script thread; ``state`` defaults to the session's)."""
+    return slots.PAGE_RUN_COUNT.get(state)
 
 
 def note_page_run(renders_voice_component: bool, state: MutableMapping[str, Any] | None = None) -> None:
@@ -147,14 +140,13 @@ def note_page_run(renders_voice_component: bool, state: MutableMapping[str, Any]
     """
     if renders_voice_component:
         return
-    target = _state(state)
-    target[_COUNTER_KEY] = page_run_count(target) + RUN_COUNT_STEP
+    slots.PAGE_RUN_COUNT.set(page_run_count(state) + RUN_COUNT_STEP, state)
 
 
 def _script_run_count(session_info: Any) -> int:
     """Replacement for ``streamlit_webrtc.component.get_script_run_count`` (script thread)."""
     if get_script_run_ctx() is None:
-        # Not on a script thread: st.session_state is not ours to read; keep the old answer.
+        # Not on a script thread: the session state is not ours to read; keep the old answer.
         return _session_info.get_script_run_count(session_info)
     return page_run_count()
 

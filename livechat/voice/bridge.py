@@ -1,6 +1,6 @@
 """The voice bridge: one browser session's audio between its WebRTC stream and a LiveSession.
 
-``VoiceBridge`` is created once per browser session and kept in ``st.session_state`` (a
+``VoiceBridge`` is created once per browser session and kept in the session state (a
 callback that closed over a module-level object would feed a stale object after a
 rerun: the keyed streamlit-webrtc tracks keep the latest run's callback, and the bound
 methods of the one bridge in session state are the same on every run). It is the face
