@@ -29,6 +29,11 @@ from livechat.conversation.saved import RecordSnapshots
 from livechat.conversation.transcript import Transcript
 
 if TYPE_CHECKING:
+    from streamlit_webrtc.shutdown import SessionShutdownObserver
+
+    from livechat.audio.playback import PlaybackStats
+    from livechat.config import TurnCredentials
+    from livechat.voice.bridge import VoiceBridge
     from livechat.ui.state import CurrentDataset, KeptDefinitions, LoadFailure
     from livechat.ui.tables import CurrentTableSet, SetProblems
 
@@ -67,6 +72,7 @@ class Slot(Generic[T]):
                  foreign: bool = False) -> None:
         # foreign: a key another library chose (streamlit-webrtc's), used as is.
         self.key = name if foreign else f"{PREFIX}{name}"
+        self.foreign = foreign
         self._kind = kind
         self._default = default
         self.widget = widget
@@ -153,10 +159,10 @@ SET_PROBLEMS: Slot[SetProblems | None] = Slot("tableset.problems", "livechat.ui.
 
 # ----------------------------------------------------------------------------- the Talk page
 TALK_TABLES_SEEN: Slot[str | None] = Slot("talk.tables_seen", str, _none)  # the tables' identity last run
-BRIDGE: Slot[Any] = Slot("talk.bridge", "livechat.voice.bridge:VoiceBridge", _none)
-BRIDGE_OBSERVER: Slot[Any] = Slot("talk.bridge_observer", "streamlit_webrtc.shutdown:SessionShutdownObserver", _none)
+BRIDGE: Slot[VoiceBridge | None] = Slot("talk.bridge", "livechat.voice.bridge:VoiceBridge", _none)
+BRIDGE_OBSERVER: Slot[SessionShutdownObserver | None] = Slot("talk.bridge_observer", "streamlit_webrtc.shutdown:SessionShutdownObserver", _none)
 BRIDGE_COUNT: Slot[int] = Slot("talk.bridge_count", int, int)
-PLAYBACK_SEEN: Slot[Any] = Slot("talk.playback_seen", "livechat.audio.playback:PlaybackStats", _none)
+PLAYBACK_SEEN: Slot[PlaybackStats | None] = Slot("talk.playback_seen", "livechat.audio.playback:PlaybackStats", _none)
 PREPARED_REPORT: Slot[Any] = Slot("talk.prepared_report", object, _none)
 FIRST_QUESTION: Slot[str | None] = Slot("talk.first_question", str, _none)
 FIRST_QUESTION_ASKED: Slot[int | None] = Slot("talk.first_question_asked", int, _none)  # id() of the transcript
@@ -174,7 +180,7 @@ DELETED: Slot[frozenset[str]] = Slot("store.deleted", frozenset, frozenset)  # d
 
 # ----------------------------------------------------------------------------- ICE / TURN, replicas, webrtc
 TURN_ID: Slot[str | None] = Slot("ice.turn_id", str, _none)
-TURN_CREDENTIALS: Slot[Any] = Slot("ice.turn_credentials", "livechat.config:TurnCredentials", _none)
+TURN_CREDENTIALS: Slot[TurnCredentials | None] = Slot("ice.turn_credentials", "livechat.config:TurnCredentials", _none)
 RELAY_ONLY: Slot[bool] = Slot("ice.relay_only", bool, lambda: False)
 SIGNALLING_SINCE: Slot[float | None] = Slot("ice.signalling_since", (int, float), _none)
 RELAY_REPORTED: Slot[bool] = Slot("ice.relay_reported", bool, lambda: False)

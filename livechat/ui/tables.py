@@ -40,8 +40,8 @@ from livechat.summary.tableset import SetTable, TableSetSummary, summarize_table
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
 from livechat.tools.charts import ChartSpec
-from livechat.tools.toolbox import ToolBox, live_tools
-from livechat.ui import slots, state
+from livechat.tools.toolbox import ToolBox
+from livechat.ui import slots, state, toolboxes
 from livechat.ui.cache import ModelView, load_table_cached
 from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset, LoadFailure
@@ -301,21 +301,9 @@ def model_view(table_set: CurrentTableSet, budget: int) -> ModelView:
     return _model_view(table_set.key, budget, _set_tables(table_set))
 
 
-@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=8)
-def _toolbox(key: str, _frames: dict[str, pd.DataFrame]) -> ToolBox:
-    # As livechat.ui.talk._toolbox: one per selection, shared by the sessions using it;
-    # the sandbox's finalizer kills the worker once nothing holds the ToolBox.
-    return ToolBox(_frames)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _tools(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[Any, ...]:
-    return tuple(live_tools(_frames))
-
-
 def toolbox(table_set: CurrentTableSet) -> ToolBox:
-    """The ToolBox over the ticked tables (one SQL worker holding them all)."""
-    return _toolbox(table_set.key, table_set.frames())
+    """The ToolBox over the ticked tables (one SQL worker holding them all; the drain stops it)."""
+    return toolboxes.toolbox(table_set.key, table_set.frames())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -334,7 +322,7 @@ def talk_wiring(table_set: CurrentTableSet, budget: int,
     settings = LiveSettings(
         model=config.model,
         system_instruction=model_view(table_set, budget).instruction,
-        tools=_tools(table_set.key, table_set.frames()),
+        tools=toolboxes.tools(table_set.key, table_set.frames()),
         custom_vocabulary=vocabulary(table_set),
     )
     key = f"{table_set.key}|{budget}|{config.base_url or ''}|{config.model}"

@@ -45,10 +45,10 @@ from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
-from livechat.tools.toolbox import ToolBox, live_tools, response_scheduling
+from livechat.tools.toolbox import response_scheduling
 from livechat.conversation.transcript import Transcript
 from livechat.ui import (browser_signals, cache, conversations, definitions, definitions_talk, figures_view, ice,
-                         record, runtime, shutdown, slots, state, tables, talk_style, transcript_view,
+                         record, runtime, shutdown, slots, state, tables, talk_style, toolboxes, transcript_view,
                          webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
@@ -221,28 +221,13 @@ def get_bridge() -> VoiceBridge:
     return bridge
 
 
-@st.cache_resource(show_spinner="Starting the SQL tool…", max_entries=8)
-def _toolbox(key: str, _df: pd.DataFrame) -> ToolBox:
-    # One per dataset, shared by every browser session looking at it (read-only tools).
-    # Not closed on eviction: a running session may still hold it. Its SQL worker is
-    # killed by the sandbox's finalizer once the last session lets go of it, or at SIGTERM.
-    toolbox = ToolBox(_df)
-    shutdown.register_toolbox(toolbox)
-    return toolbox
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _tools(key: str, _df: pd.DataFrame) -> tuple[Any, ...]:
-    return tuple(live_tools(_df))
-
-
 def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> LiveSettings:
     """Model, instruction (summary under ``budget``, tools on), tool declarations and the
     transcription vocabulary (sent only where the model's row says it is supported)."""
     return LiveSettings(
         model=config.model,
         system_instruction=cache.dataset_instruction(dataset, budget),
-        tools=_tools(dataset.cache_key, dataset.table.df),
+        tools=toolboxes.tools(dataset.cache_key, dataset.table.df),
         custom_vocabulary=cache.dataset_vocabulary(dataset),
     )
 
@@ -257,7 +242,7 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
     table_set = tables.current_table_set()
     if table_set is None:
         settings = live_settings_for(dataset, budget, config)
-        toolbox = _toolbox(dataset.cache_key, dataset.table.df)
+        toolbox = toolboxes.toolbox(dataset.cache_key, dataset.table.df)
         key = session_key(dataset, budget, config)
     else:
         settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
@@ -434,7 +419,7 @@ def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
     if spec.get("query"):  # a query chart over the single table: its ToolBox re-reads it
         dataset = state.current_dataset()
         if dataset is not None:
-            return _toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
+            return toolboxes.toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
     return df
 
 

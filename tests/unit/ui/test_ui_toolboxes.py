@@ -1,0 +1,79 @@
+"""One cached ToolBox factory for a single table and a table set, both stopped by the drain.
+
+Issue 27: a table set's ToolBox came from a copy of the factory that did not register
+with the SIGTERM drain, so its SQL worker outlived a restart. These run the real SQL
+worker (a child process) and the real drain, outside a script run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import pandas as pd
+import pytest
+
+from livechat.data.load import LoadedTable
+from livechat.data.tableset import NamedTable
+from livechat.ui import shutdown, tables, toolboxes
+from livechat.ui.shutdown import Drain
+from livechat.ui.tables import CurrentTableSet, SetEntry
+
+_READY = re.compile(r"SQL worker (\d+) ready")
+
+
+def _entry(name: str, df: pd.DataFrame) -> SetEntry:
+    table = LoadedTable(df=df, name=f"{name}.csv", sheets=(), sheet=None, warnings=())
+    return SetEntry(NamedTable(name, table, f"{name}.csv", None), digest=name * 8)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def drain(monkeypatch: pytest.MonkeyPatch) -> Drain:
+    fresh = Drain(notice_grace_s=0.0, delivery_s=0.0)
+    monkeypatch.setattr(shutdown, "_drain", fresh)  # the process-wide one stays untouched
+    return fresh
+
+
+def test_a_table_sets_sql_worker_is_stopped_by_the_drain(drain: Drain, caplog: pytest.LogCaptureFixture) -> None:
+    entries = (_entry("orders", pd.DataFrame({"id": [1, 2], "amount": [3.5, 4.0]})),
+               _entry("customers", pd.DataFrame({"id": [1, 2], "name": ["a", "b"]})))
+    table_set = CurrentTableSet(entries, frozenset({"orders", "customers"}))
+    caplog.set_level(logging.INFO, logger="livechat.tools.sql_sandbox")
+    toolbox = tables.toolbox(table_set)
+    try:
+        assert tables.toolbox(table_set) is toolbox  # cached: one worker per selection
+        result = toolbox.execute("run_sql", {"query": "SELECT COUNT(*) AS n FROM orders JOIN customers USING (id)"})
+        assert result["rows"] == [[2]], result
+        (pid,) = [int(p) for p in _READY.findall(caplog.text)]
+        assert _alive(pid)
+
+        summary = drain.run()
+
+        assert summary["toolboxes"] == 1
+        assert not _alive(pid), "the table set's SQL worker outlived the drain"
+    finally:
+        toolbox.close()
+        toolboxes._toolbox.clear()
+
+
+def test_a_single_table_and_a_set_share_the_factory_and_the_drain(drain: Drain) -> None:
+    df = pd.DataFrame({"x": [1]})
+    single = toolboxes.toolbox("one-table-key", df)
+    table_set = CurrentTableSet((_entry("things", df),), frozenset({"things"}))
+    of_set = tables.toolbox(table_set)
+    try:
+        assert single is not of_set
+        assert drain.run()["toolboxes"] == 2
+    finally:
+        single.close()
+        of_set.close()
+        toolboxes._toolbox.clear()
