@@ -48,7 +48,7 @@ from livechat.summary.vocabulary import with_terms
 from livechat.tools.declarations import TableSource, live_tools
 from livechat.tools.toolbox import ToolBox
 from livechat.tools.trusted import TrustedQueryRunner, check_definitions, mark_broken
-from livechat.ui import cache, conversations, state, tables
+from livechat.ui import conversations, model_tables, state, tables
 from livechat.ui.cache import ModelView
 from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet, UploadedFileLike
@@ -66,9 +66,8 @@ Executor = Callable[[str, dict[str, Any] | None], dict[str, Any]]
 
 def model_source(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, TableSource]:
     """(identity, tables) of what the model sees: the ticked tables of a set, or the table."""
-    if table_set is not None:
-        return table_set.key, table_set.frames()
-    return dataset.cache_key, dataset.table.df
+    seen = model_tables.of(dataset, table_set)
+    return seen.key, seen.source
 
 
 def current_source() -> tuple[str, TableSource] | None:
@@ -176,10 +175,7 @@ def model_view(dataset: CurrentDataset, table_set: CurrentTableSet | None, budge
     """
     definitions = active(dataset, table_set)
     summary_budget, section = plan_budget(budget, definitions)
-    if table_set is not None:
-        base = tables.model_view(table_set, summary_budget)
-    else:
-        base = cache.dataset_model_view(dataset, summary_budget)
+    base = model_tables.of(dataset, table_set).model_view(summary_budget)
     if not section.text:
         return DefinedView(base, section, summary_budget)
     key, _ = model_source(dataset, table_set)
@@ -201,7 +197,7 @@ def analyst_words(definitions: Definitions) -> list[str]:
 
 def vocabulary(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, ...]:
     """The transcription vocabulary: the analyst's words first, then names and values."""
-    base = tables.vocabulary(table_set) if table_set is not None else cache.dataset_vocabulary(dataset)
+    base = model_tables.of(dataset, table_set).vocabulary()
     return with_terms(base, analyst_words(current_definitions(dataset, table_set)), max_entries=MAX_CUSTOM_VOCABULARY)
 
 
@@ -210,12 +206,13 @@ def _tools(key: str, questions: tuple[str, ...], _source: TableSource) -> tuple[
     return tuple(live_tools(_source, trusted=questions))
 
 
-def wire(settings: LiveSettings, toolbox: ToolBox, key: str, dataset: CurrentDataset,
-         table_set: CurrentTableSet | None, budget: int) -> tuple[LiveSettings, Executor, str]:
+def wire(settings: LiveSettings, toolbox: ToolBox, key: str, seen: model_tables.ModelTables,
+         budget: int) -> tuple[LiveSettings, Executor, str]:
     """The Talk page's settings, tool executor and session key with the definitions in.
 
     Without definitions everything stays as given (``toolbox.execute``, the same key).
     """
+    dataset, table_set = seen.dataset, seen.table_set
     definitions = active(dataset, table_set)
     if not definitions:
         return settings, toolbox.execute, key

@@ -19,12 +19,11 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import pandas as pd
 import streamlit as st
 
-from livechat.config import ServiceConfig
 from livechat.conversation.transcript import Transcript
 from livechat.data.load import LoadedTable, content_digest, is_workbook
 from livechat.data.tableset import (
@@ -34,14 +33,11 @@ from livechat.data.tableset import (
     load_table_set,
 )
 from livechat.data.workbook import nonempty_sheet_names
-from livechat.live.tokens import LiveSettings
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.tableset import SetTable, TableSetSummary, summarize_tables
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
-from livechat.tools.charts import ChartSpec
-from livechat.tools.toolbox import ToolBox
-from livechat.ui import slots, state, toolboxes
+from livechat.ui import slots, state
 from livechat.ui.cache import ModelView, load_table_cached
 from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset, LoadFailure
@@ -301,11 +297,6 @@ def model_view(table_set: CurrentTableSet, budget: int) -> ModelView:
     return _model_view(table_set.key, budget, _set_tables(table_set))
 
 
-def toolbox(table_set: CurrentTableSet) -> ToolBox:
-    """The ToolBox over the ticked tables (one SQL worker holding them all; the drain stops it)."""
-    return toolboxes.toolbox(table_set.key, table_set.frames())
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def _vocabulary(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[str, ...]:
     return custom_vocabulary(_frames)
@@ -314,30 +305,6 @@ def _vocabulary(key: str, _frames: dict[str, pd.DataFrame]) -> tuple[str, ...]:
 def vocabulary(table_set: CurrentTableSet) -> tuple[str, ...]:
     """The transcription vocabulary of the ticked tables (names, columns, categories)."""
     return _vocabulary(table_set.key, table_set.frames())
-
-
-def talk_wiring(table_set: CurrentTableSet, budget: int,
-                config: ServiceConfig) -> tuple[LiveSettings, ToolBox, str]:
-    """Settings (instruction, declarations), ToolBox and session key for the ticked tables."""
-    settings = LiveSettings(
-        model=config.model,
-        system_instruction=model_view(table_set, budget).instruction,
-        tools=toolboxes.tools(table_set.key, table_set.frames()),
-        custom_vocabulary=vocabulary(table_set),
-    )
-    key = f"{table_set.key}|{budget}|{config.base_url or ''}|{config.model}"
-    return settings, toolbox(table_set), key
-
-
-def chart_frame(spec: dict[str, Any]) -> pd.DataFrame | None:
-    """The rows a transcript chart of a table set draws from; None without a set.
-
-    Raises ``ChartSpecError`` when the spec no longer fits (e.g. the set changed since).
-    """
-    table_set = current_table_set()
-    if table_set is None:
-        return None
-    return toolbox(table_set).chart_frame(ChartSpec.from_dict(spec))
 
 
 def note_set_change(identity: str, names: Sequence[str], *, restart: Callable[[], bool],

@@ -39,7 +39,6 @@ from streamlit_webrtc import (
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
 from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
-from livechat.tools.charts import ChartSpec
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
 from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
@@ -47,8 +46,8 @@ from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import response_scheduling
 from livechat.conversation.transcript import Transcript
-from livechat.ui import (browser_signals, cache, conversations, definitions, definitions_talk, figures_view, ice,
-                         record, runtime, shutdown, slots, state, tables, talk_style, toolboxes, transcript_view,
+from livechat.ui import (browser_signals, conversations, definitions, definitions_talk, figures_view, ice,
+                         model_tables, record, runtime, shutdown, slots, state, tables, talk_style, transcript_view,
                          webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
@@ -149,11 +148,6 @@ def webrtc_kwargs(
     }
 
 
-def session_key(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> str:
-    """What a running session was made for: another key means a new session is needed."""
-    return f"{dataset.cache_key}|{budget}|{config.base_url or ''}|{config.model}"
-
-
 def session_factory(
     config: ServiceConfig, settings: LiveSettings, tool_executor: Any, *, name: str
 ) -> SessionFactory:
@@ -221,33 +215,17 @@ def get_bridge() -> VoiceBridge:
     return bridge
 
 
-def live_settings_for(dataset: CurrentDataset, budget: int, config: ServiceConfig) -> LiveSettings:
-    """Model, instruction (summary under ``budget``, tools on), tool declarations and the
-    transcription vocabulary (sent only where the model's row says it is supported)."""
-    return LiveSettings(
-        model=config.model,
-        system_instruction=cache.dataset_instruction(dataset, budget),
-        tools=toolboxes.tools(dataset.cache_key, dataset.table.df),
-        custom_vocabulary=cache.dataset_vocabulary(dataset),
-    )
-
-
 def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
     """Everything a Talk-page run needs for ``dataset`` and the effective ``config``.
 
-    With a table set loaded (``livechat.ui.tables``) the session gets the ticked tables
-    instead of the one dataset; a changed set starts a new session, said in the transcript.
+    The model gets what ``model_tables`` says it sees (the ticked tables of a set, or the
+    one table: a set of one); a change starts a new session, said in the transcript.
     """
     budget = state.instruction_budget()
-    table_set = tables.current_table_set()
-    if table_set is None:
-        settings = live_settings_for(dataset, budget, config)
-        toolbox = toolboxes.toolbox(dataset.cache_key, dataset.table.df)
-        key = session_key(dataset, budget, config)
-    else:
-        settings, toolbox, key = tables.talk_wiring(table_set, budget, config)
+    seen = model_tables.of(dataset, tables.current_table_set())
+    settings, toolbox, key = seen.wiring(budget, config)
     # The analyst's definitions: their section, words, run_trusted_query and a key of their own.
-    settings, executor, key = definitions.wire(settings, toolbox, key, dataset, table_set, budget)
+    settings, executor, key = definitions.wire(settings, toolbox, key, seen, budget)
     bridge = get_bridge()
     ctx = TalkContext(
         dataset=dataset,
@@ -260,9 +238,7 @@ def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
         transcript=get_transcript(),
     )
     tables.note_set_change(
-        table_set.key if table_set is not None else dataset.cache_key,
-        [e.sql_name for e in table_set.chosen()] if table_set is not None else [dataset.table.name],
-        restart=lambda: _restart_live_session(ctx), transcript=ctx.transcript)
+        seen.key, seen.names, restart=lambda: _restart_live_session(ctx), transcript=ctx.transcript)
     return ctx
 
 
@@ -413,14 +389,8 @@ def render_status(bridge: VoiceBridge, status: str) -> None:
 
 def _chart_source(spec: dict[str, Any], df: pd.DataFrame) -> pd.DataFrame:
     """What a chart draws from: a table of the set, or its query's result; else ``df``."""
-    frame = tables.chart_frame(spec)
-    if frame is not None:
-        return frame
-    if spec.get("query"):  # a query chart over the single table: its ToolBox re-reads it
-        dataset = state.current_dataset()
-        if dataset is not None:
-            return toolboxes.toolbox(dataset.cache_key, dataset.table.df).chart_frame(ChartSpec.from_dict(spec))
-    return df
+    seen = model_tables.current()
+    return df if seen is None else seen.chart_frame(spec, df)
 
 
 def render_level(bridge: VoiceBridge, status: str) -> None:

@@ -21,7 +21,7 @@ import streamlit as st
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
-from livechat.ui import definitions_talk, figures_view, record, tables
+from livechat.ui import definitions_talk, figures_view, model_tables, record, tables
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.next_steps import with_next_step
 from livechat.ui.state import CurrentDataset
@@ -79,10 +79,8 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None, *,
     ``chart_source(spec, df)`` gives the rows a chart draws from (a table of the set, a
     query's result, else ``df``)."""
     df = dataset.table.df if dataset is not None else None
-    dataset_key = dataset.cache_key if dataset is not None else ""
-    table_set = tables.current_table_set()
-    if table_set is not None:  # charts of a set draw from its tables, whichever one is viewed
-        dataset_key = table_set.key
+    # Charts of a set draw from its tables, whichever one is viewed.
+    dataset_key = model_tables.of(dataset, tables.current_table_set()).key if dataset is not None else ""
     with st.container(key=TRANSCRIPT_KEY):
         if not transcript.entries:
             st.caption("Press START and speak, or type a question below.")

@@ -16,8 +16,9 @@ import pytest
 
 from livechat.data.load import LoadedTable
 from livechat.data.tableset import NamedTable
-from livechat.ui import shutdown, tables, toolboxes
+from livechat.ui import model_tables, shutdown, toolboxes
 from livechat.ui.shutdown import Drain
+from livechat.ui.state import CurrentDataset
 from livechat.ui.tables import CurrentTableSet, SetEntry
 
 _READY = re.compile(r"SQL worker (\d+) ready")
@@ -26,6 +27,11 @@ _READY = re.compile(r"SQL worker (\d+) ready")
 def _entry(name: str, df: pd.DataFrame) -> SetEntry:
     table = LoadedTable(df=df, name=f"{name}.csv", sheets=(), sheet=None, warnings=())
     return SetEntry(NamedTable(name, table, f"{name}.csv", None), digest=name * 8)
+
+
+def _seen(table_set: CurrentTableSet) -> model_tables.ModelTables:
+    first = table_set.chosen()[0]
+    return model_tables.of(CurrentDataset(first.named.table, first.digest, first.named.source), table_set)
 
 
 def _alive(pid: int) -> bool:
@@ -48,9 +54,9 @@ def test_a_table_sets_sql_worker_is_stopped_by_the_drain(drain: Drain, caplog: p
                _entry("customers", pd.DataFrame({"id": [1, 2], "name": ["a", "b"]})))
     table_set = CurrentTableSet(entries, frozenset({"orders", "customers"}))
     caplog.set_level(logging.INFO, logger="livechat.tools.sql_sandbox")
-    toolbox = tables.toolbox(table_set)
+    toolbox = _seen(table_set).toolbox()
     try:
-        assert tables.toolbox(table_set) is toolbox  # cached: one worker per selection
+        assert _seen(table_set).toolbox() is toolbox  # cached: one worker per selection
         result = toolbox.execute("run_sql", {"query": "SELECT COUNT(*) AS n FROM orders JOIN customers USING (id)"})
         assert result["rows"] == [[2]], result
         (pid,) = [int(p) for p in _READY.findall(caplog.text)]
@@ -69,7 +75,7 @@ def test_a_single_table_and_a_set_share_the_factory_and_the_drain(drain: Drain) 
     df = pd.DataFrame({"x": [1]})
     single = toolboxes.toolbox("one-table-key", df)
     table_set = CurrentTableSet((_entry("things", df),), frozenset({"things"}))
-    of_set = tables.toolbox(table_set)
+    of_set = _seen(table_set).toolbox()
     try:
         assert single is not of_set
         assert drain.run()["toolboxes"] == 2
