@@ -84,10 +84,7 @@ def definitions_key(dataset: CurrentDataset, table_set: CurrentTableSet | None) 
     conversation, find their definitions under the same key; ticking tables or choosing
     another header row keeps them (and re-checks the trusted queries).
     """
-    if table_set is not None:
-        identity = "set:" + table_set.upload_key
-    else:
-        identity = f"table:{dataset.digest}/{dataset.table.sheet or ''}"
+    identity = model_tables.of(dataset, table_set).upload_identity
     return "definitions:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
 

@@ -44,6 +44,13 @@ class ModelTables:
         return self.table_set.key if self.table_set is not None else self.dataset.cache_key
 
     @property
+    def upload_identity(self) -> str:
+        """The loaded tables' content, not the ticks (where their definitions are kept)."""
+        if self.table_set is not None:
+            return "set:" + self.table_set.upload_key
+        return f"table:{self.dataset.digest}/{self.dataset.table.sheet or ''}"
+
+    @property
     def source(self) -> TableSource:
         """The tables: SQL name -> DataFrame for a set, the DataFrame for one table."""
         return self.table_set.frames() if self.table_set is not None else self.dataset.table.df
