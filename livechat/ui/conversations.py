@@ -87,16 +87,6 @@ def store_writer() -> StoreWriter:
     return writer
 
 
-def table_set_key() -> str | None:
-    """The key other features keep per-table-set data under (``set_extras``): what the
-    model sees now. None before any table is loaded (script thread)."""
-    table_set = tables.current_table_set()
-    if table_set is not None:
-        return table_set.key
-    dataset = state.current_dataset()
-    return None if dataset is None else "table:" + _table_key(dataset.cache_key)
-
-
 def _table_key(cache_key: str) -> str:
     return hashlib.sha256(cache_key.encode("utf-8")).hexdigest()
 
