@@ -12,20 +12,18 @@ against SQLite and a real PostgreSQL.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.postgres_server import PostgresServer, PostgresUnavailable
+from tests.requirements_gate import unavailable
 
 ENGINES = ("sqlite", "postgresql")
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL is required in CI: {reason}")
-    pytest.skip(reason)
+    unavailable(f"PostgreSQL is required: {reason}")
 
 
 @pytest.fixture(scope="session")

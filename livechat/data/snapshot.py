@@ -38,7 +38,9 @@ def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
     """``(parquet_bytes, description)`` of ``table``."""
     arrow = pa.Table.from_pandas(table.df, preserve_index=False)
     sink = pa.BufferOutputStream()  # Arrow's own buffer: no Python-level writes, no final copy
-    pq.write_table(arrow, sink, compression=_COMPRESSION)
+    # No column statistics: nothing ever filters a snapshot by them, and computing them
+    # (min/max of every text column) was a quarter of the write.
+    pq.write_table(arrow, sink, compression=_COMPRESSION, write_statistics=False)
     meta = {
         "format": FORMAT,
         "name": table.name,
@@ -61,7 +63,9 @@ def decode_table(data: bytes, meta: dict[str, Any]) -> LoadedTable:
     if meta.get("format") != FORMAT:
         raise SnapshotError(f"stored in an unknown format ({meta.get('format')!r})")
     try:
-        df = pq.read_table(pa.BufferReader(data)).to_pandas()  # zero-copy reads, off the GIL
+        # One block per column and the Arrow buffers freed as they convert: no consolidating
+        # copy of the whole frame (0.19 s instead of 0.31 s for 1M x 20, and a lower peak).
+        df = pq.read_table(pa.BufferReader(data)).to_pandas(split_blocks=True, self_destruct=True)
     except (pa.ArrowException, OSError) as exc:
         raise SnapshotError(f"its stored copy is damaged ({exc})") from exc
     if df.shape != (meta.get("rows"), meta.get("columns")):

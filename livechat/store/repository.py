@@ -338,9 +338,7 @@ class ConversationStore:
                                      ).mappings().first()
             if row is None:
                 raise BlobMissingError("its stored copy is missing")
-            pieces = [r.data for r in connection.execute(
-                sa.select(blob_chunks.c.seq, blob_chunks.c.data).where(blob_chunks.c.table_key == table_key)
-                .order_by(blob_chunks.c.seq))]
+            pieces = _chunk_data(connection, table_key)
         data = b"".join(bytes(p) for p in pieces)
         if len(pieces) != row["chunks"] or len(data) != row["size"]:
             raise BlobMissingError(f"its stored copy is incomplete ({len(data):,} of {row['size']:,} bytes)")
@@ -379,3 +377,16 @@ def _row(found: Mapping[str, Any]) -> ConversationRow:
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _chunk_data(connection: Connection, table_key: str) -> list[bytes]:
+    """A stored table's chunks, in order."""
+    if connection.dialect.name == "postgresql":
+        # psycopg returns bytea as hex text unless the cursor asks for binary: twice the
+        # bytes on the wire and a decode (65 MB: 0.39 s as text, 0.10 s binary). Same
+        # transaction, plain parameters.
+        with connection.connection.driver_connection.cursor(binary=True) as cursor:
+            cursor.execute("SELECT data FROM blob_chunks WHERE table_key = %s ORDER BY seq", (table_key,))
+            return [bytes(row[0]) for row in cursor.fetchall()]
+    return [row.data for row in connection.execute(
+        sa.select(blob_chunks.c.data).where(blob_chunks.c.table_key == table_key).order_by(blob_chunks.c.seq))]

@@ -179,3 +179,21 @@ def test_retention_zero_keeps_the_store_in_process_memory_safely_across_threads(
         assert sorted(r.questions for r in store.list_conversations()) == [19, 19, 19, 19]
     finally:
         store.close()
+
+
+def test_table_chunks_are_not_compressed_a_second_time(conversation_store: ConversationStore) -> None:
+    # Parquet pages are already LZ4: PostgreSQL keeps them out of line and uncompressed
+    # (EXTERNAL) instead of running pglz over them again (revision 0002). SQLite stores
+    # blobs as they are in any case.
+    store = conversation_store
+    data = bytes(range(256)) * 40_000  # compressible, so pglz would have worked on it
+    store.put_blob("k", "d", {"format": "x"}, data)
+    assert store.get_blob("k").data == data
+    with store.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            storage = connection.execute(sa.text(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'blob_chunks'::regclass "
+                "AND attname = 'data'")).scalar_one()
+            assert storage == "e"
+            stored = connection.execute(sa.text("SELECT sum(pg_column_size(data)) FROM blob_chunks")).scalar_one()
+            assert stored >= len(data)
