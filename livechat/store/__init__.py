@@ -13,6 +13,7 @@ DataFrames (``livechat.conversation.saved`` and ``livechat.data.snapshot`` trans
 - ``schema``: the tables.
 - ``repository``: ``ConversationStore``, every read and write as a method.
 - ``writer``: ``StoreWriter``, the background writer (bounded queue, retry, flush).
+- ``audit``: the append-only audit trail (events in, filtered events and CSV out).
 """
 
 from livechat.store.repository import (

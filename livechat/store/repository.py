@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,6 +172,12 @@ class ConversationStore:
                     yield connection
             except SQLAlchemyError as exc:
                 raise StoreError(_reason(exc)) from exc
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction on the store's engine, for modules that own other tables (audit).
+
+        Raises StoreError when the database fails."""
+        return self._begin()
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers."""

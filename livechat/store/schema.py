@@ -9,6 +9,7 @@
   engine holds everything; no row near a driver's size limit).
 - ``set_extras``: JSON values other features keep per table set (definitions, trusted
   queries), keyed by ``(set_key, name)``.
+- ``audit_events``: the append-only audit trail (``livechat.store.audit``).
 
 Times are UTC epoch seconds (floats): the same on both engines and trivial to compare.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "audit_events",
     "blob_chunks",
     "conversation_tables",
     "conversations",
@@ -94,4 +96,15 @@ set_extras = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Append-only: who did what (sign-in, calls, tool calls, downloads, deletions, refusals).
+# Rows are only ever inserted; ``details`` holds the event's own fields as JSON.
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("analyst", sa.String(320), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
 )
