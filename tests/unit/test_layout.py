@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2] / "livechat"
 CROSS_CUTTING = {"config", "redact", "procstat", "_exports", "managed_turn"}
 RANKS = {
     "store": 1,  # what outlives a process: plain rows and bytes, imports no stage
+    "access": 1,  # who is asking and may they: identity and rules, imports no stage
     "data": 1,
     "summary": 2,
     "audio": 2,
