@@ -311,8 +311,10 @@ def _run_analysts(path: Path, count: int, root: Path, label: str, strict_goals: 
     data_dir = tempfile.mkdtemp(prefix="bench-memory-data-")
     env["LIVECHAT_DATA_DIR"] = data_dir
     env.pop("LIVECHAT_MEMORY_LIMIT_MB", None)
+    # ``import livechat`` first, as app.py does: the package sets the allocators up before
+    # anything loads pyarrow (livechat.allocators); AppTest itself imports pandas.
     code = (f"import sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r}); "
-            f"import bench_memory; bench_memory.analysts_child({str(path)!r}, {count})")
+            f"import livechat, bench_memory; bench_memory.analysts_child({str(path)!r}, {count})")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     shutil.rmtree(data_dir, ignore_errors=True)
     if out.returncode != 0:
