@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from livechat.data.load import LoadedTable
@@ -70,46 +69,6 @@ def test_numbers_dates_and_text_are_read_from_the_file_not_copied() -> None:
         assert not values.flags.owndata and not values.flags.writeable, column
     # pandas' Arrow-backed text holds the mapped buffers themselves
     assert mapped["region"].array._pa_array.num_chunks == 1
-
-
-def _mapped_from(address: int) -> str | None:
-    """The file this process maps at ``address`` (from /proc/self/maps), or None."""
-    for line in Path("/proc/self/maps").read_text(encoding="utf-8").splitlines():
-        span, *rest = line.split(maxsplit=5)
-        start, end = (int(x, 16) for x in span.split("-"))
-        if start <= address < end:
-            return rest[4] if len(rest) == 5 else None
-    return None
-
-
-def _parsed_in_blocks(rows: int = 3_000, blocks: int = 3) -> pd.DataFrame:
-    """A frame as the CSV reader makes it: text columns in several Arrow chunks."""
-    rng = np.random.default_rng(5)
-    words = rng.choice(["north", "south", None, "Zürich"], rows)
-    text = pa.chunked_array([pa.array(part, type=pa.large_string()) for part in np.array_split(words, blocks)])
-    return pd.DataFrame({
-        "id": np.arange(rows),
-        "note": pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
-        "amount": rng.normal(0, 1, rows),
-    })
-
-
-def test_text_in_blocks_is_mapped_in_its_blocks_and_numbers_in_one_piece() -> None:
-    original = _parsed_in_blocks()
-    assert original["note"].array._pa_array.num_chunks == 3
-    mapped = map_table(_table(original), "blocks").df
-    pd.testing.assert_frame_equal(mapped, original)
-    text = mapped["note"].array._pa_array
-    assert text.num_chunks == 3  # not combined: no copy of the text while it loads
-    note_file = str((mapped_file(mapped) / "00001.arrow").resolve())
-    assert all(_mapped_from(chunk.buffers()[2].address) == note_file for chunk in text.chunks)
-    values = mapped["id"].to_numpy()
-    assert not values.flags.owndata and not values.flags.writeable  # a view of the file
-    with ToolBox(original) as plain, ToolBox(mapped) as shared:
-        query = "SELECT note, count(*) AS n, round(sum(amount), 9) AS s FROM data GROUP BY ALL ORDER BY ALL"
-        expected, got = plain.execute("run_sql", {"query": query}), shared.execute("run_sql", {"query": query})
-        expected.pop("elapsed_ms"), got.pop("elapsed_ms")
-        assert got == expected
 
 
 def test_the_sandbox_finds_the_file_of_that_frame_only() -> None:
