@@ -13,7 +13,8 @@ both the app and its worker, counted once), with the shared table files counted 
 full (the page cache holding them counts against a container's limit), after
 ``gc.collect()``:
 
-  added/frame   (tree after upload + SQL answer - tree before the upload) / the frame's size
+  added/frame   (tree after upload + SQL answer, the store's background save of the new
+                table done - tree before the upload) / the frame's size
   load peak     (highest tree sample while the page's loader runs - tree when it starts,
                 the uploaded bytes already in) / the frame
   page peak     (highest tree sample during the whole page run after the upload, which also
@@ -288,6 +289,7 @@ def analysts_child(path: str, count: int) -> None:
             bridge.wait_for_events(2.0)
             at.run()
         kept.append(at)
+        _settle_store()
         gc.collect()
         pss_after = sum(_this_procstat().pss_bytes(pid) for pid in tree_pids())
         print(json.dumps({"k": k, "base": base, "before": before, "load_start": load_start, "peak": load_peak,
@@ -298,6 +300,19 @@ def analysts_child(path: str, count: int) -> None:
         bridge = at.session_state["livechat.talk.bridge"] if "livechat.talk.bridge" in at.session_state else None
         if bridge is not None:
             bridge.close()
+
+
+def _settle_store() -> None:
+    """Wait for the store's background writer (it saves each new table as Parquet, a
+    table-sized job): "after" is the settled tree, not whatever the save holds mid-write.
+    A checkout without the store has nothing to wait for."""
+    try:
+        from livechat.ui import conversations
+    except ImportError:
+        return
+    writer = getattr(conversations, "store_writer", None)
+    if writer is not None:
+        writer().flush(120.0)
 
 
 def _variant(data: bytes, variant: int) -> bytes:
