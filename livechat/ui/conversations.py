@@ -38,13 +38,11 @@ from livechat.data.load import LoadedTable
 from livechat.data.sample import SAMPLE_NAME
 from livechat.data.snapshot import SnapshotError, decode_table, encode_table
 from livechat.data.table_file import map_table, release_parse_memory
-from livechat.data.tableset import NamedTable
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
 from livechat.store.settings import StoreSettingsError, resolve_store_settings
 from livechat.ui import runtime, shutdown, slots, state, tables
 from livechat.ui.cache import freeze_frame
-from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
@@ -153,19 +151,8 @@ def _restore_tables(saved: SavedConversation) -> list[str]:
             where = f"{row.source}, sheet {row.sheet}" if row.sheet else row.source
             problems.append(f"{row.sql_name or where} ({where}): {exc}")
             logger.warning("Stored table %s not restored: %s", row.table_key[:12], exc)
-    if not opened:
-        return problems
-    if opened[0][0].sql_name is None:  # a single upload: a set of one
-        row, table = opened[0]
-        dataset = CurrentDataset(table=table, digest=row.digest, source=row.source, header_row=row.header_row)
-        state.set_current_dataset(dataset)
-        tables.adopt_one(dataset)
-        return problems
-    entries = tuple(tables.SetEntry(NamedTable(row.sql_name or f"table_{i + 1}", table, row.source, row.sheet),
-                                    row.digest) for i, (row, table) in enumerate(opened))
-    ticked = frozenset(e.sql_name for e, (row, _) in zip(entries, opened) if row.ticked)
-    shown = next((e for e, (row, _) in zip(entries, opened) if row.shown), entries[0])
-    tables.adopt_table_set(tables.CurrentTableSet(entries, ticked or frozenset(e.sql_name for e in entries)), shown)
+    if opened:
+        tables.adopt_stored(opened)
     return problems
 
 

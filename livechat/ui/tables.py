@@ -37,6 +37,7 @@ from livechat.data.tableset import (
     load_table_set,
 )
 from livechat.data.workbook import nonempty_sheet_names
+from livechat.store import MemberRow
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.tableset import SetTable, TableSetSummary, summarize_tables
 from livechat.summary.token_estimate import estimate_tokens
@@ -236,11 +237,24 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
     return table_set
 
 
-def adopt_table_set(table_set: CurrentTableSet, shown: SetEntry) -> None:
-    """Make ``table_set`` the session's set (restored from the store), showing ``shown``."""
-    slots.TABLE_SET.set(table_set)
+def adopt_stored(opened: Sequence[tuple[MemberRow, LoadedTable]]) -> None:
+    """Make the tables restored from the store (at least one) the session's set.
+
+    A stored single upload (no SQL name) comes back as a set of one, read as before (its
+    header row); a stored set with its SQL names, ticks and the table shown.
+    """
+    row, table = opened[0]
+    if row.sql_name is None:
+        dataset = CurrentDataset(table=table, digest=row.digest, source=row.source, header_row=row.header_row)
+        state.set_current_dataset(dataset)
+        adopt_one(dataset)
+        return
+    entries = tuple(SetEntry(NamedTable(row.sql_name or f"table_{i + 1}", table, row.source, row.sheet), row.digest)
+                    for i, (row, table) in enumerate(opened))
+    ticked = frozenset(e.sql_name for e, (row, _) in zip(entries, opened) if row.ticked)
+    slots.TABLE_SET.set(CurrentTableSet(entries, ticked or frozenset(e.sql_name for e in entries)))
     slots.SET_PROBLEMS.pop()
-    _show(shown)
+    _show(next((e for e, (row, _) in zip(entries, opened) if row.shown), entries[0]))
 
 
 def _show(entry: SetEntry) -> None:
