@@ -165,6 +165,7 @@ BRIDGE_COUNT: Slot[int] = Slot("talk.bridge_count", int, int)
 PLAYBACK_SEEN: Slot[PlaybackStats | None] = Slot("talk.playback_seen", "livechat.audio.playback:PlaybackStats", _none)
 PREPARED_REPORT: Slot[Any] = Slot("talk.prepared_report", object, _none)
 FIRST_QUESTION: Slot[str | None] = Slot("talk.first_question", str, _none)
+VOICE_STOP: Slot[bool] = Slot("talk.voice_stop", bool, lambda: False)  # a limit ended the call: stop WebRTC
 FIRST_QUESTION_ASKED: Slot[int | None] = Slot("talk.first_question_asked", int, _none)  # id() of the transcript
 
 # ----------------------------------------------------------------------------- conversations (store)

@@ -83,6 +83,7 @@ class CallMeter:
         self._claimed = False  # a voice call's open-call row is written
         self._voice_checked = voice
         self._ended: str | None = None
+        self._limit_hit: Refusal | None = None  # the limit that refused a token or ended the call
 
     # ------------------------------------------------------------------ the session's questions
 
@@ -101,6 +102,8 @@ class CallMeter:
             found = refusal(self._limits, self._effective(), now=now, voice=voice, call_seconds=seconds)
         if found is not None:
             self._refused(found, during="mint")
+            with self._lock:
+                self._limit_hit = found
             raise LimitReached(found.message)
         if voice:
             self._claim(now)
@@ -122,12 +125,21 @@ class CallMeter:
         if check_voice:  # a typed session became a voice call: the voice limits apply now
             found = refusal(self._limits, effective, now=now, voice=True, call_seconds=seconds)
             if found is not None:
-                self._refused(found, during="voice start")
-                return Verdict(0.0, found.warning(0.0), found.ending)
+                return self._ends(found, 0.0, during="voice start")
         left = time_left(self._limits, effective, now=now, voice=voice, call_seconds=seconds)
         if left is None:
             return None
         seconds_left, limit = left
+        return self._ends(limit, seconds_left, during="call")
+
+    def _ends(self, limit: Refusal, seconds_left: float, *, during: str) -> Verdict:
+        """The verdict for ``limit``; at 0 the session ends for it (remembered, audited once)."""
+        if seconds_left <= 0:
+            with self._lock:
+                first = self._limit_hit is None
+                self._limit_hit = self._limit_hit or limit
+            if first:
+                self._refused(limit, during=during)
         return Verdict(seconds_left, limit.warning(seconds_left), limit.ending)
 
     # ------------------------------------------------------------------ what the session reports
@@ -206,6 +218,12 @@ class CallMeter:
             self._accrue()
             return Figures(seconds=self._call_seconds, tokens=self._tokens, tool_calls=self._tool_calls,
                            calls=1 if self._claimed else 0)
+
+    @property
+    def limit_hit(self) -> Refusal | None:
+        """The limit that refused a token or ended the call (None while none has)."""
+        with self._lock:
+            return self._limit_hit
 
     @property
     def ended_reason(self) -> str | None:
