@@ -216,6 +216,7 @@ TRUSTED_FORMS: SlotFamily[Any] = SlotFamily("widget.save_trusted_form.", object,
 TERMS_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.terms.", object, _none, widget=True)
 SAVE_TERMS_WIDGET: Slot[Any] = Slot("widget.definitions.save_terms", object, _none, widget=True)
 REMOVE_TRUSTED_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.remove.", object, _none, widget=True)
+USAGE_TRAIL_WIDGET: Slot[Any] = Slot("widget.settings.usage_trail", object, _none, widget=True)
 DOWNLOAD_DEFINITIONS_WIDGET: Slot[Any] = Slot("widget.definitions.download", object, _none, widget=True)
 CHART_WIDGETS: SlotFamily[Any] = SlotFamily("widget.chart.", object, _none, widget=True)  # per table, per chart
 # streamlit-webrtc components and tracks, keyed by us, valued by the library (the DOM

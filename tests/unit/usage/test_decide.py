@@ -87,3 +87,11 @@ def test_used_up_tokens_leave_no_time_and_minutes_do_not_apply_to_typed_sessions
                                            (9000, "2 h 30 min")])
 def test_durations_read_as_words(seconds, text):
     assert format_left(seconds) == text
+
+
+def test_a_refusal_in_the_transcript_gets_no_press_start_again_advice():
+    from livechat.ui.next_steps import DEFAULT_SESSION_STEP, with_next_step
+
+    found = refusal(Limits(voice_minutes_per_day=5), _standing(seconds=300), now=NOW, voice=True)
+    shown = with_next_step(found.message)
+    assert shown.startswith(found.message) and DEFAULT_SESSION_STEP not in shown
