@@ -41,6 +41,16 @@ def _meter(writer: StoreWriter, limits: Limits, *, analyst: str = "ana@example.o
     return CallMeter(store=writer, limits=limits, analyst=analyst, model=LIVE_MODEL, voice=voice, **kwargs)
 
 
+def _refused(emulator, meter: CallMeter) -> list[str]:
+    """Start a session guarded by ``meter``, let it end, return its final errors' messages."""
+    session, recorder = _session(emulator, meter)
+    try:
+        recorder.wait_state(SessionState.ERROR, SessionState.CLOSED)
+    finally:
+        assert_ended_cleanly(session)
+    return [e.message for e in recorder.errors() if not e.recoverable]
+
+
 def _events(writer: StoreWriter, kind: EventKind):
     writer.flush()
     return writer.read(lambda store: read_events(store, kinds=[kind]), [])
@@ -50,15 +60,9 @@ def test_a_mint_over_voice_minutes_per_day_is_refused_naming_the_limit_and_reset
     writer = _writer(store_url)
     try:
         writer.read(lambda store: add_usage(store, "ana@example.org", Delta(seconds=120.0), now=time.time()), None)
-        meter = _meter(writer, Limits(voice_minutes_per_day=2))
-        session, recorder = _session(emulator, meter)
-        try:
-            recorder.wait_state(SessionState.ERROR, SessionState.CLOSED)
-        finally:
-            assert_ended_cleanly(session)
-        (error,) = [e for e in recorder.errors() if not e.recoverable]
-        assert "voice_minutes_per_day" in error.message
-        assert "resets at 00:00 UTC" in error.message
+        (error,) = _refused(emulator, _meter(writer, Limits(voice_minutes_per_day=2)))
+        assert "voice_minutes_per_day" in error
+        assert "resets at 00:00 UTC" in error
         assert emulator.tokens() == []  # refused before the mint: the service was never asked
         (refused,) = _events(writer, EventKind.LIMIT_REFUSED)
         assert refused.details["limit"] == "voice_minutes_per_day" and refused.details["during"] == "mint"
@@ -115,13 +119,8 @@ def test_typed_usage_survives_a_restart_and_then_refuses_over_tokens_per_day(emu
     try:
         standing = restarted.read(lambda store: read_standing(store, "ana@example.org", now=time.time()), None)
         assert standing.analyst.tokens == used
-        meter = _meter(restarted, Limits(tokens_per_day=used), voice=False)
-        session, recorder = _session(emulator, meter)
-        try:
-            recorder.wait_state(SessionState.ERROR, SessionState.CLOSED)
-        finally:
-            assert_ended_cleanly(session)
-        assert any("tokens_per_day" in e.message for e in recorder.errors())
+        (error,) = _refused(emulator, _meter(restarted, Limits(tokens_per_day=used), voice=False))
+        assert "tokens_per_day" in error
     finally:
         restarted.close()
 
@@ -135,27 +134,16 @@ def test_two_replicas_on_postgresql_share_open_calls_and_minutes(emulator, postg
         try:
             recorder_a.wait_state(SessionState.READY)
             # The other replica: the analyst's second call is refused while the first is open.
-            meter_b = _meter(second, limits)
-            session_b, recorder_b = _session(emulator, meter_b)
-            try:
-                recorder_b.wait_state(SessionState.ERROR, SessionState.CLOSED)
-            finally:
-                assert_ended_cleanly(session_b)
-            assert any("max_concurrent_calls" in e.message for e in recorder_b.errors())
+            (error,) = _refused(emulator, _meter(second, limits))
+            assert "max_concurrent_calls" in error
         finally:
             assert_ended_cleanly(session_a)
         first.flush()
         minutes = meter_a.figures.seconds / 60.0
         assert minutes > 0
         # Replica B now sees the call closed and its minutes: a day's cap of exactly that is used up.
-        meter_c = _meter(second, Limits(max_concurrent_calls=1, voice_minutes_per_day=minutes))
-        session_c, recorder_c = _session(emulator, meter_c)
-        try:
-            recorder_c.wait_state(SessionState.ERROR, SessionState.CLOSED)
-        finally:
-            assert_ended_cleanly(session_c)
-        messages = [e.message for e in recorder_c.errors()]
-        assert any("voice_minutes_per_day" in m for m in messages), messages
+        (error,) = _refused(emulator, _meter(second, Limits(max_concurrent_calls=1, voice_minutes_per_day=minutes)))
+        assert "voice_minutes_per_day" in error
     finally:
         first.close()
         second.close()
