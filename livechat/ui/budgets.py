@@ -9,7 +9,7 @@ instead of starting calls without them.
 When a limit ends the call (or refuses its token), the Live session closes itself (1000);
 ``stop_if_limit_ended`` then has the voice component stop its WebRTC stream: the next
 full run passes ``desired_playing_state=False`` (``voice_stop_wanted``) until the
-component reports it stopped.
+component reports it stopped, then one more run draws it uncontrolled (START back).
 
 Script thread only.
 """
@@ -60,6 +60,10 @@ def voice_stop_wanted() -> bool:
 
 
 def note_voice_state(*, playing: bool, signalling: bool) -> None:
-    """The component's state this run: once it has stopped, it is left alone again."""
+    """The component's state this run: once it has stopped, it is left alone again.
+
+    A component told what to play hides its START/STOP buttons, so the page runs once more
+    at once to draw it uncontrolled, START back."""
     if not playing and not signalling and slots.VOICE_STOP.get():
         slots.VOICE_STOP.set(False)
+        st.rerun(scope="app")
