@@ -8,6 +8,7 @@ independent writers on one PostgreSQL (two replicas) see each other's calls and 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -155,3 +156,27 @@ def test_an_open_call_of_a_replica_that_died_stops_counting(conversation_store):
     open_call(conversation_store, "alive", "ana@example.org", now=now - 5)
     assert read_standing(conversation_store, "ana@example.org", now=now).open_calls == 1
     assert read_standing(conversation_store, "ana@example.org", now=now, exclude_call="alive").open_calls == 0
+
+
+def test_two_replicas_adding_at_once_lose_no_count(store_url):
+    stores = [ConversationStore.open(store_url), ConversationStore.open(store_url)]
+    now = time.time()
+    gate = threading.Barrier(2)
+
+    def add(store: ConversationStore) -> None:
+        gate.wait()
+        for _ in range(50):
+            add_usage(store, "ana@example.org", Delta(seconds=1.5, tokens=10, tool_calls=1), now=now)
+
+    try:
+        threads = [threading.Thread(target=add, args=(store,), name=f"replica-{i}") for i, store in enumerate(stores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        standing = read_standing(stores[0], "ana@example.org", now=now)
+    finally:
+        for store in stores:
+            store.close()
+    assert (standing.analyst.seconds, standing.analyst.tokens, standing.analyst.tool_calls) == (150.0, 1000, 100)
+    assert standing.deployment_seconds == 150.0
