@@ -48,9 +48,9 @@ from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import response_scheduling
 from livechat.usage.limits import LimitsError
 from livechat.conversation.transcript import Transcript
-from livechat.ui import (access, browser_signals, budgets, conversations, definitions, definitions_talk, figures_view, ice,
-                         model_tables, record, runtime, shutdown, slots, state, tables, talk_style, transcript_view,
-                         webrtc_compat)
+from livechat.ui import (access, browser_signals, budgets, conversations, definitions, definitions_talk,
+                         figures_view, ice, model_tables, record, runtime, shutdown, slots, state, tables, talk_style,
+                         transcript_view, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.

@@ -73,7 +73,8 @@ def _upsert(connection: Connection, values: dict[str, object], added: dict[str, 
     # Another engine: update, else insert (correct for one writer at a time).
     key = (usage_daily.c.analyst == values["analyst"]) & (usage_daily.c.day == values["day"])
     sets = {column: usage_daily.c[column] + amount for column, amount in added.items()}
-    if connection.execute(usage_daily.update().where(key).values(updated_at=values["updated_at"], **sets)).rowcount == 0:
+    updated = connection.execute(usage_daily.update().where(key).values(updated_at=values["updated_at"], **sets))
+    if updated.rowcount == 0:
         connection.execute(usage_daily.insert().values(**values))
 
 
