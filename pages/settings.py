@@ -14,6 +14,7 @@ from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
 from livechat.ui.model_panel import render_model_section
 from livechat.ui.talk import uplink_stall_timeout
+from livechat.ui.usage_view import render_usage
 from livechat.ui.voice_health import render_voice_health
 
 shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
@@ -81,6 +82,8 @@ else:
 
 st.header("Voice calls on this server")
 render_voice_health(uplink_stall_timeout())
+
+render_usage()  # admins: who used what, the deployment's cap, the audit trail as CSV
 
 st.header("Memory")
 st.markdown(memory_sentence())

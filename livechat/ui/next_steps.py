@@ -18,6 +18,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from livechat.usage.limits import LIMIT_NAMES
+
 __all__ = [
     "PAGE_STEPS",
     "SESSION_STEPS",
@@ -74,6 +76,10 @@ class SessionStep:
 
 
 SESSION_STEPS: tuple[SessionStep, ...] = (
+    SessionStep("a budget refused the token or ended the call (livechat.usage.decide words it: the limit "
+                "and when it resets)",
+                tuple(f"limit {name}" for name in LIMIT_NAMES),
+                "The limit is this app's budget, set by its operator; the message says when it allows again."),
     SessionStep("recoverable: the session retries on its own (livechat.conversation.transcript adds this)",
                 ("Reconnecting…",), "Wait a moment: the session reconnects on its own."),
     SessionStep("the microphone stream ended or stalled (livechat.voice.bridge)",

@@ -165,6 +165,7 @@ BRIDGE_COUNT: Slot[int] = Slot("talk.bridge_count", int, int)
 PLAYBACK_SEEN: Slot[PlaybackStats | None] = Slot("talk.playback_seen", "livechat.audio.playback:PlaybackStats", _none)
 PREPARED_REPORT: Slot[Any] = Slot("talk.prepared_report", object, _none)
 FIRST_QUESTION: Slot[str | None] = Slot("talk.first_question", str, _none)
+VOICE_STOP: Slot[bool] = Slot("talk.voice_stop", bool, lambda: False)  # a limit ended the call: stop WebRTC
 FIRST_QUESTION_ASKED: Slot[int | None] = Slot("talk.first_question_asked", int, _none)  # id() of the transcript
 
 # ----------------------------------------------------------------------------- conversations (store)
@@ -215,6 +216,7 @@ TRUSTED_FORMS: SlotFamily[Any] = SlotFamily("widget.save_trusted_form.", object,
 TERMS_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.terms.", object, _none, widget=True)
 SAVE_TERMS_WIDGET: Slot[Any] = Slot("widget.definitions.save_terms", object, _none, widget=True)
 REMOVE_TRUSTED_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.remove.", object, _none, widget=True)
+USAGE_TRAIL_WIDGET: Slot[Any] = Slot("widget.settings.usage_trail", object, _none, widget=True)
 DOWNLOAD_DEFINITIONS_WIDGET: Slot[Any] = Slot("widget.definitions.download", object, _none, widget=True)
 CHART_WIDGETS: SlotFamily[Any] = SlotFamily("widget.chart.", object, _none, widget=True)  # per table, per chart
 # streamlit-webrtc components and tracks, keyed by us, valued by the library (the DOM
