@@ -12,7 +12,8 @@ from livechat.ui import shell, webrtc_compat
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
-shell.render_shell()
+if not shell.render_shell():  # a sign-in, refusal or key page instead of the app (livechat/ui/access.py)
+    st.stop()
 
 TALK_URL_PATH = "talk"
 

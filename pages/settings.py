@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import figures_view, ice, replica, runtime, shell
+from livechat.ui import access_settings, figures_view, ice, replica, runtime, shell
 from livechat.ui.diagnostics import memory_sentence, package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
@@ -78,6 +78,8 @@ else:
         f"Health: configured ({key_note}). This page does not contact the service; "
         "the first voice session checks the connection."
     )
+
+access_settings.render_access_section()  # who can reach it; the key warning (livechat/ui/access_settings.py)
 
 st.header("Voice calls on this server")
 render_voice_health(uplink_stall_timeout())

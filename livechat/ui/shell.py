@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import a11y, conversations, replica, runtime, shutdown
+from livechat.ui import a11y, access, conversations, replica, runtime, shutdown
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -36,12 +36,17 @@ APP_TITLE = "Live Data Chat"
 _scope = threading.local()
 
 
-def render_shell() -> None:
-    """Page config, logging, the sample on first visit, the emulator when offline, the sidebar."""
+def render_shell() -> bool:
+    """Page config, logging, the access gate, the sample on first visit, the emulator when
+    offline, the sidebar. False when the gate drew a sign-in, refusal or key page instead:
+    the caller stops the run (nothing else may be served)."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
+    # Before anything reads the URL's conversation, a dataset or the store (livechat/ui/access.py).
+    if not access.admit():
+        return False
     # On every page, so a reload anywhere keeps the conversation's id in the URL; first,
     # so a stored conversation's tables are in place before the sample would be loaded.
     conversations.session_transcript()
@@ -57,10 +62,11 @@ def render_shell() -> None:
         render_sidebar(
             dataset, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
         )
-        return
+        return True
     # No key and no base URL: the design promises the built-in emulator runs, and says so.
     problem = runtime.ensure_offline_emulator(configured)
     render_sidebar(dataset, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
+    return True
 
 
 @contextmanager
@@ -75,8 +81,11 @@ def page_scope() -> Iterator[None]:
 
 
 def ensure_shell() -> None:
-    """Draw the shell unless app.py already did in this run; call first in every page."""
+    """Draw the shell unless app.py already did in this run; call first in every page.
+
+    Stops the run when the access gate did not admit anyone."""
     if getattr(_scope, "inside", False):
         return
     leave_legacy_pages_mode()
-    render_shell()
+    if not render_shell():
+        st.stop()

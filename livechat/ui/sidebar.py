@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livechat.ui.access import render_sidebar_account
 from livechat.ui.conversations import render_sidebar_conversations
 from livechat.ui.formatting import escape_markdown, format_shape
 from livechat.ui.state import CurrentDataset
@@ -27,6 +28,7 @@ def render_sidebar(
     unusable, in which case ``config_problem`` says why, in the analyst's words).
     """
     with st.sidebar:
+        render_sidebar_account()  # who is signed in, Sign out; a visitor's key, Forget
         st.subheader("Dataset")
         table_set = current_table_set()
         if table_set is not None:
