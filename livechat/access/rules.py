@@ -118,7 +118,7 @@ def parse_access_rules(secrets: Mapping[str, Any]) -> AccessRules:
     section = secrets.get(SECTION, {})
     if not isinstance(section, Mapping):
         raise AccessSettingsError(f"[access] must be a table of settings, got {section!r}")
-    domains = _strings(section, "allowed_domains")
+    domains = frozenset(d.lstrip("@") for d in _strings(section, "allowed_domains"))  # "@example.com" too
     for domain in domains:
         if "@" in domain or "." not in domain:
             raise AccessSettingsError(
@@ -131,7 +131,7 @@ def parse_access_rules(secrets: Mapping[str, Any]) -> AccessRules:
             f"[access] key_policy must be \"server\" or \"visitor\", got {raw_policy!r}") from None
     return AccessRules(
         allowed_emails=_strings(section, "allowed_emails"),
-        allowed_domains=frozenset(d.lstrip("@") for d in domains),
+        allowed_domains=domains,
         admins=_strings(section, "admins"),
         require_sign_in=_flag(section, "require_sign_in"),
         key_policy=policy,

@@ -2,14 +2,19 @@
 
 One section (``render_access_section``) and one warning (``render_key_warning``), each a
 single call from its page. The warning shows when the server listens beyond this machine
-(Streamlit's ``server.address``), nobody signs in, and the owner's key mints.
+(Streamlit's ``server.address``, or ``LIVECHAT_LISTEN_ADDRESS`` where a proxy in front
+listens for it: ``deploy/serve`` sets it to HAProxy's), nobody signs in, and the owner's
+key mints.
 
 Runs on the session's script thread.
 """
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
+from streamlit import config as st_config
 
 from livechat.access.reach import KEY_WARNING, Reach, reach
 from livechat.access.rules import AccessSettingsError, KeyPolicy
@@ -17,7 +22,14 @@ from livechat.config import ConfigError
 from livechat.ui import access, runtime
 from livechat.ui.analyst import current_analyst
 
-__all__ = ["render_access_section", "render_key_warning", "who_can_reach"]
+__all__ = ["LISTEN_ADDRESS_ENV", "listen_address", "render_access_section", "render_key_warning", "who_can_reach"]
+
+LISTEN_ADDRESS_ENV = "LIVECHAT_LISTEN_ADDRESS"
+
+
+def listen_address() -> str | None:
+    """Where browsers reach the app: the proxy's address when one is named, else Streamlit's."""
+    return os.environ.get(LISTEN_ADDRESS_ENV) or st_config.get_option("server.address")
 
 
 def who_can_reach() -> Reach | None:
@@ -31,7 +43,7 @@ def who_can_reach() -> Reach | None:
     visitor = access.visitor_keys_apply(rules)
     if rules.key_policy is KeyPolicy.VISITOR and not visitor:  # offline: the emulator's key
         server_key = False
-    return reach(rules, sign_in=access.sign_in_on(), address=st.get_option("server.address"),
+    return reach(rules, sign_in=access.sign_in_on(), address=listen_address(),
                  server_key=server_key)
 
 
