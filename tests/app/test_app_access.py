@@ -94,27 +94,32 @@ def test_without_auth_the_app_is_single_user_and_settings_says_who_can_reach_it(
     assert not any(w.value.startswith(KEY_WARNING) for w in at.warning)
 
 
-def test_a_proxy_address_counts_over_the_replicas_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LIVECHAT_LISTEN_ADDRESS", "0.0.0.0")
-    with patch_config_options({"server.address": "127.0.0.1"}):
+def _settings_with_server_key(address: str) -> AppTest:
+    """Settings of an app with a server key and a (never contacted) endpoint, at ``address``."""
+    with patch_config_options({"server.address": address}):
         at = new_app()
         at.secrets["GEMINI_API_KEY"] = FAKE_KEY
         at.secrets["GEMINI_BASE_URL"] = "https://127.0.0.1:9"
         at.run()
-        at.switch_page("pages/settings.py").run()
-        assert any(w.value.startswith(KEY_WARNING) for w in at.warning)
+        return at.switch_page("pages/settings.py").run()
+
+
+def _warned(at: AppTest) -> bool:
+    return any(w.value.startswith(KEY_WARNING) for w in at.warning)
+
+
+def test_a_proxy_address_counts_over_the_replicas_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not _warned(_settings_with_server_key("127.0.0.1"))
+    monkeypatch.setenv("LIVECHAT_LISTEN_ADDRESS", "0.0.0.0")
+    assert _warned(_settings_with_server_key("127.0.0.1"))
 
 
 def test_a_server_key_open_to_the_network_is_warned_about_on_settings_and_talk() -> None:
+    at = _settings_with_server_key("0.0.0.0")
+    assert _warned(at)
     with patch_config_options({"server.address": "0.0.0.0"}):
-        at = new_app()
-        at.secrets["GEMINI_API_KEY"] = FAKE_KEY
-        at.secrets["GEMINI_BASE_URL"] = "https://127.0.0.1:9"
-        at.run()
-        at.switch_page("pages/settings.py").run()
-        assert any(w.value.startswith(KEY_WARNING) for w in at.warning)
         at.switch_page("pages/talk.py").run()
-        assert any(w.value.startswith(KEY_WARNING) for w in at.warning)
+    assert _warned(at)
 
 
 def test_public_with_visitors_keys_asks_for_a_key_first_and_keeps_it_off_the_page() -> None:
