@@ -16,7 +16,7 @@ from livechat.ui.model_panel import render_model_section
 from livechat.ui.talk import uplink_stall_timeout
 from livechat.ui.voice_health import render_voice_health
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 
 st.title("Settings & diagnostics")
 

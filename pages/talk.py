@@ -9,7 +9,7 @@ import streamlit as st
 
 from livechat.ui import access_settings, definitions_talk, shell, talk, talk_style
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 talk_style.apply()
 st.title("Talk")
 st.caption(

@@ -2,10 +2,11 @@
 
 ``admit()`` runs first in the shell on every run (``livechat.ui.shell``). It reads the
 ``[access]`` rules and, when secrets hold an ``[auth]`` section, Streamlit's own sign-in
-(``st.login``/``st.user``, OIDC through Authlib): a signed-out person sees a sign-in
-button, a signed-in person outside the rules a polite refusal that names nothing about the
-data. With ``key_policy = "visitor"`` and no sign-in, the visitor's own key is their way
-in (``livechat.ui.visitor_key``). Nothing else of the app runs for someone not admitted.
+(``st.login``/``st.user``, OIDC through Authlib), and returns the ``Gate`` the page draws
+instead of the app (``render_gate``): a signed-out person sees a sign-in button, a
+signed-in person outside the rules a polite refusal that names nothing about the data.
+With ``key_policy = "visitor"`` and no sign-in, the visitor's own key is their way in
+(``livechat.ui.visitor_key``). Nothing else of the app runs for someone not admitted.
 
 Everything else asks ``current_analyst()`` whose conversations, usage and audit rows these
 are, and ``mint_config()`` which key the session's token mints use.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import streamlit as st
@@ -37,8 +40,8 @@ from livechat.store.audit import AuditEvent, EventKind, append_event
 from livechat.ui import conversations, runtime, slots, visitor_key
 from livechat.ui.analyst import current_analyst
 
-__all__ = ["access_rules", "admit", "current_analyst", "mint_config", "record_event",
-           "render_sidebar_account", "sign_in_on", "visitor_keys_apply"]
+__all__ = ["Gate", "GateKind", "access_rules", "admit", "current_analyst", "mint_config", "record_event",
+           "render_gate", "render_sidebar_account", "sign_in_on", "visitor_keys_apply"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,64 +83,86 @@ def visitor_keys_apply(rules: AccessRules) -> bool:
 # ----------------------------------------------------------------------------- the gate
 
 
-def admit() -> bool:
-    """Decide this run's analyst; False after drawing the sign-in, refusal or key page."""
+class GateKind(StrEnum):
+    """What a person not (yet) admitted sees instead of the app."""
+
+    CLOSED = "closed"  # settings unusable, or sign-in required but not set up
+    SIGN_IN = "sign_in"
+    REFUSED = "refused"
+    VISITOR_KEY = "visitor_key"  # public with visitors' keys: the key is the way in
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The page drawn instead of the app (``render_gate``)."""
+
+    kind: GateKind
+    message: str = ""
+    email: str = ""  # the refused person's own address, shown to them
+
+
+def admit() -> Gate | None:
+    """Decide this run's analyst (kept for ``current_analyst``); the gate to draw instead, or None.
+
+    Draws nothing: the shell decides before ``st.navigation`` and the page draws the gate
+    (``render_gate``), so its widgets keep one identity from run to run."""
     slots.ANALYST.pop()
     secrets = runtime.secrets_mapping()
     try:
         rules = access_rules(secrets)
     except AccessSettingsError as exc:
         logger.error("The app refuses to serve: %s", exc)
-        _closed(CLOSED_MISCONFIGURED)
-        return False
+        return Gate(GateKind.CLOSED, CLOSED_MISCONFIGURED)
     if sign_in_on(secrets):
-        analyst = _signed_in(rules)
-        if analyst is None:
-            return False
+        found = _signed_in(rules)
+        if isinstance(found, Gate):
+            return found
+        analyst = found
     elif rules.require_sign_in:
         logger.error("The app refuses to serve: [access] require_sign_in is true but secrets have no [auth] "
                      "section (see docs/access.md)")
-        _closed(CLOSED_NO_SIGN_IN)
-        return False
+        return Gate(GateKind.CLOSED, CLOSED_NO_SIGN_IN)
     else:
         analyst = LOCAL_ANALYST
     if not analyst.signed_in and visitor_keys_apply(rules):
         key = slots.VISITOR_KEY.get()
-        if key is None:  # public with visitors' keys: the key is the way in
-            st.title("Live Data Chat")
-            visitor_key.render_key_form(gate=True)
-            return False
+        if key is None:
+            return Gate(GateKind.VISITOR_KEY)
         analyst = visitor_analyst(key)
     slots.ANALYST.set(analyst)
-    return True
+    return None
 
 
-def _closed(message: str) -> None:
-    st.title("Live Data Chat")
-    st.error(message, icon=":material/lock:")
-
-
-def _signed_in(rules: AccessRules) -> Analyst | None:
+def _signed_in(rules: AccessRules) -> Analyst | Gate:
     user = st.user.to_dict()
     if not user.get("is_logged_in"):
-        st.title("Live Data Chat")
-        st.markdown("Sign in to talk to your data.")
-        if st.button("Sign in", key=slots.SIGN_IN_WIDGET.key, type="primary", icon=":material/login:"):
-            st.login()
-        return None
+        return Gate(GateKind.SIGN_IN)
     decision = decide(rules, user)
     if decision.analyst is None:
         who = decision.email or "unknown"
         _audit_once(f"refused:{who}", EventKind.SIGN_IN_REFUSED, who, {"reason": str(decision.refusal)})
-        st.title("Live Data Chat")
-        st.warning(REFUSED, icon=":material/block:")
-        if decision.email:
-            st.caption(f"Signed in as {decision.email}.")
-        _sign_out_button(who)
-        return None
+        return Gate(GateKind.REFUSED, REFUSED, decision.email)
     analyst = decision.analyst
     _audit_once(f"in:{analyst.id}", EventKind.SIGN_IN, analyst.id, {"admin": analyst.is_admin})
     return analyst
+
+
+def render_gate(gate: Gate) -> None:
+    """The sign-in, refusal, closed or key page: the whole page, nothing about the data."""
+    st.title("Live Data Chat")
+    if gate.kind is GateKind.CLOSED:
+        st.error(gate.message, icon=":material/lock:")
+    elif gate.kind is GateKind.SIGN_IN:
+        st.markdown("Sign in to talk to your data.")
+        if st.button("Sign in", key=slots.SIGN_IN_WIDGET.key, type="primary", icon=":material/login:"):
+            st.login()
+    elif gate.kind is GateKind.REFUSED:
+        st.warning(gate.message, icon=":material/block:")
+        if gate.email:
+            st.caption(f"Signed in as {gate.email}.")
+        _sign_out_button(gate.email or "unknown")
+    else:
+        visitor_key.render_key_form(gate=True)
 
 
 # ----------------------------------------------------------------------------- sign-out, the sidebar

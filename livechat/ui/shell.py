@@ -32,20 +32,22 @@ from livechat.ui.sidebar import render_sidebar
 
 APP_TITLE = "Live Data Chat"
 
-# Set while app.py runs the chosen page, on that script thread only.
+# Set while app.py runs the chosen page, on that script thread only; ``gate`` is this
+# run's access gate (None: admitted), drawn by the page in ``ensure_shell``.
 _scope = threading.local()
 
 
 def render_shell() -> bool:
-    """Page config, logging, the access gate, the sample on first visit, the emulator when
-    offline, the sidebar. False when the gate drew a sign-in, refusal or key page instead:
-    the caller stops the run (nothing else may be served)."""
+    """Page config, logging, the access decision, the sample on first visit, the emulator
+    when offline, the sidebar. False when nobody is admitted: then none of the rest runs,
+    and the page draws the sign-in, refusal or key page instead (``ensure_shell``)."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
     # Before anything reads the URL's conversation, a dataset or the store (livechat/ui/access.py).
-    if not access.admit():
+    _scope.gate = access.admit()
+    if _scope.gate is not None:
         return False
     # On every page, so a reload anywhere keeps the conversation's id in the URL; first,
     # so a stored conversation's tables are in place before the sample would be loaded.
@@ -69,6 +71,11 @@ def render_shell() -> bool:
     return True
 
 
+def admitted() -> bool:
+    """True when this run's gate let someone in (after ``render_shell``)."""
+    return getattr(_scope, "gate", None) is None
+
+
 @contextmanager
 def page_scope() -> Iterator[None]:
     """Mark the current script thread as running a page from app.py (shell already drawn)."""
@@ -83,9 +90,14 @@ def page_scope() -> Iterator[None]:
 def ensure_shell() -> None:
     """Draw the shell unless app.py already did in this run; call first in every page.
 
-    Stops the run when the access gate did not admit anyone."""
-    if getattr(_scope, "inside", False):
-        return
-    leave_legacy_pages_mode()
-    if not render_shell():
+    When nobody is admitted, draws the access gate instead and stops the run. The gate is
+    drawn here, inside the page, rather than before ``st.navigation``: an element's
+    identity includes the running page, which before navigation is the main script on a
+    first load and the page on later runs, so a gate drawn there loses its first click."""
+    if not getattr(_scope, "inside", False):
+        leave_legacy_pages_mode()
+        render_shell()
+    gate = getattr(_scope, "gate", None)
+    if gate is not None:
+        access.render_gate(gate)
         st.stop()

@@ -272,11 +272,10 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     try:
         # The owner's key, or under key_policy = "visitor" the analyst's own (livechat/ui/access.py).
         config = access.mint_config(runtime.effective_service_config())
-        if config is None:  # a visitor's key is needed first; the conversation still shows
+        if config is None:  # a visitor's key is needed first (the transcript shows once it is in)
             webrtc_compat.note_page_run(False)
             record.render_restore_note(get_transcript())
             visitor_key.render_key_form(gate=False)
-            live_panel()
             return None
         rtc_configuration = ice.ice_configuration()
         return prepare(dataset, config), rtc_configuration
