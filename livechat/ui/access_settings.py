@@ -11,6 +11,7 @@ Runs on the session's script thread.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import streamlit as st
@@ -39,10 +40,9 @@ def who_can_reach() -> Reach | None:
         configured = runtime.service_config()
     except (AccessSettingsError, ConfigError):
         return None
+    if rules.key_policy is KeyPolicy.VISITOR and not access.visitor_keys_apply(rules):
+        rules = dataclasses.replace(rules, key_policy=KeyPolicy.SERVER)  # offline: the emulator's own key
     server_key = configured.has_api_key and rules.key_policy is KeyPolicy.SERVER
-    visitor = access.visitor_keys_apply(rules)
-    if rules.key_policy is KeyPolicy.VISITOR and not visitor:  # offline: the emulator's key
-        server_key = False
     return reach(rules, sign_in=access.sign_in_on(), address=listen_address(),
                  server_key=server_key)
 
