@@ -38,7 +38,6 @@ from livechat.data.load import LoadedTable
 from livechat.data.sample import SAMPLE_NAME
 from livechat.data.snapshot import SnapshotError, decode_table, encode_table
 from livechat.data.table_file import map_table, release_parse_memory
-from livechat.data.tableset import NamedTable
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
 from livechat.store.settings import StoreSettingsError, resolve_store_settings
@@ -46,7 +45,6 @@ from livechat.store.audit import AuditEvent, EventKind, append_event
 from livechat.ui import runtime, shutdown, slots, state, tables
 from livechat.ui.analyst import current_analyst
 from livechat.ui.cache import freeze_frame
-from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
@@ -104,21 +102,15 @@ class _Member:
 
 
 def _members() -> tuple[_Member, ...]:
-    """The session's tables as store rows (the set, or the one dataset)."""
+    """The session's tables as store rows (a single upload's one table has no SQL name)."""
     table_set = tables.current_table_set()
-    shown = state.current_dataset()
-    if table_set is not None:
-        return tuple(_Member(MemberRow(
-            table_key=_table_key(e.cache_key), digest=e.digest, source=e.named.source, sql_name=e.sql_name,
-            ticked=e.sql_name in table_set.selected, shown=shown is not None and shown.table is e.named.table,
-            sheet=e.named.sheet), e.named.table) for e in table_set.entries)
-    if shown is None:
+    if table_set is None:
         return ()
-    table = shown.table
-    encoding = table.encoding if table.encoding not in (None, "utf-8") else None
-    return (_Member(MemberRow(table_key=_table_key(shown.cache_key), digest=shown.digest, source=shown.source,
-                              shown=True, sheet=table.sheet, header_row=shown.header_row, encoding=encoding),
-                    table),)
+    shown = state.current_dataset()
+    return tuple(_Member(MemberRow(
+        table_key=_table_key(e.cache_key), digest=e.digest, source=e.named.source, sql_name=e.stored_name,
+        ticked=e.sql_name in table_set.selected, shown=table_set.shows(e, shown), sheet=e.named.sheet,
+        header_row=e.header_row, encoding=e.stored_encoding), e.named.table) for e in table_set.entries)
 
 
 def _title(members: tuple[_Member, ...]) -> str:
@@ -162,19 +154,8 @@ def _restore_tables(saved: SavedConversation) -> list[str]:
             where = f"{row.source}, sheet {row.sheet}" if row.sheet else row.source
             problems.append(f"{row.sql_name or where} ({where}): {exc}")
             logger.warning("Stored table %s not restored: %s", row.table_key[:12], exc)
-    if not opened:
-        return problems
-    if opened[0][0].sql_name is None:  # one table, no set
-        row, table = opened[0]
-        tables.clear_table_set()
-        state.set_current_dataset(CurrentDataset(table=table, digest=row.digest, source=row.source,
-                                                 header_row=row.header_row))
-        return problems
-    entries = tuple(tables.SetEntry(NamedTable(row.sql_name or f"table_{i + 1}", table, row.source, row.sheet),
-                                    row.digest) for i, (row, table) in enumerate(opened))
-    ticked = frozenset(e.sql_name for e, (row, _) in zip(entries, opened) if row.ticked)
-    shown = next((e for e, (row, _) in zip(entries, opened) if row.shown), entries[0])
-    tables.adopt_table_set(tables.CurrentTableSet(entries, ticked or frozenset(e.sql_name for e in entries)), shown)
+    if opened:
+        tables.adopt_stored(opened)
     return problems
 
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import a11y, access, conversations, replica, runtime, shutdown
+from livechat.ui import a11y, access, conversations, replica, runtime, shutdown, tables
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -56,18 +56,19 @@ def render_shell() -> bool:
     moved = replica.moved_from()
     if moved is not None:
         st.warning(replica.moved_message(moved, replica.replica_id(), restored=conversations.restored()))
-    dataset = ensure_dataset()
+    ensure_dataset()
+    table_set = tables.current_table_set()  # a single upload is a set of one
     conversations.save_progress()
     try:
         configured = runtime.service_config()
     except ConfigError as exc:
         render_sidebar(
-            dataset, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
+            table_set, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
         )
         return True
     # No key and no base URL: the design promises the built-in emulator runs, and says so.
     problem = runtime.ensure_offline_emulator(configured)
-    render_sidebar(dataset, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
+    render_sidebar(table_set, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
     return True
 
 

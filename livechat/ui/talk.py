@@ -218,11 +218,14 @@ def get_bridge() -> VoiceBridge:
 def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
     """Everything a Talk-page run needs for ``dataset`` and the effective ``config``.
 
-    The model gets what ``model_tables`` says it sees (the ticked tables of a set, or the
-    one table: a set of one); a change starts a new session, said in the transcript.
+    The model gets what ``model_tables`` says it sees (the ticked tables of the session's
+    set; a single upload is a set of one); a change starts a new session, said in the
+    transcript.
     """
     budget = state.instruction_budget()
-    seen = model_tables.of(dataset, tables.current_table_set())
+    seen = model_tables.current()
+    if seen is None:  # never with a dataset: a load makes its set (livechat.ui.tables)
+        raise LookupError("the dataset has no table set")
     settings, toolbox, key = seen.wiring(budget, config)
     # The analyst's definitions: their section, words, run_trusted_query and a key of their own.
     settings, executor, key = definitions.wire(settings, toolbox, key, seen, budget)
@@ -316,7 +319,9 @@ def submit_question(ctx: TalkContext, question: str) -> None:
 def render_first_questions(ctx: TalkContext) -> None:
     """Questions worth asking, as buttons, until the conversation's first question."""
     try:
-        definitions_talk.render_first_questions(ctx.dataset, tables.current_table_set(), ctx.transcript)
+        seen = model_tables.current()
+        if seen is not None:
+            definitions_talk.render_first_questions(seen, ctx.transcript)
     except Exception:  # a suggestion must never cost the page
         logger.exception("The first questions could not be made")
 
