@@ -15,7 +15,7 @@ from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
 # Rows sent to the browser grid; the whole table stays on the server for the model.
 PREVIEW_ROWS = 20_000
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 
 st.title("Data")
 

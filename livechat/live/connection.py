@@ -154,6 +154,7 @@ class ConnectionLoop:
         return await amint_live_token(
             key_client, settings, expire_after=self._token_lifetime,
             new_session_within=min(timedelta(minutes=1), self._token_lifetime),
+            key_name=self._config.key_name,
         )
 
     async def _run_connection(

@@ -41,7 +41,9 @@ from livechat.data.table_file import map_table, release_parse_memory
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
 from livechat.store.settings import StoreSettingsError, resolve_store_settings
+from livechat.store.audit import AuditEvent, EventKind, append_event
 from livechat.ui import runtime, shutdown, slots, state, tables
+from livechat.ui.analyst import current_analyst
 from livechat.ui.cache import freeze_frame
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ QUERY_PARAM = "conversation"
 _PER_CONVERSATION = (slots.SAVED_TABLES, slots.SAVED_VERSION, slots.RESTORE_NOTE, slots.RESTORED,
                      slots.TABLE_PROBLEMS)
 _LIST_LIMIT = 20
+NOT_FOUND = "Conversation not found"
 _FLUSH_BEFORE_RESTORE_S = 2.0  # this process's own pending writes first (read your writes)
 
 
@@ -183,9 +186,12 @@ def session_transcript() -> Transcript:
 def _open(wanted: str | None) -> tuple[Transcript, str]:
     writer = store_writer()
     saved: SavedConversation | None = None
+    owner = current_analyst().id
     if valid_conversation_id(wanted):
         writer.flush(_FLUSH_BEFORE_RESTORE_S)
-        saved = writer.read(lambda store: store.load(str(wanted)), None)
+        # Another analyst's conversation reads as missing: the page says "not found" and
+        # nothing more, so a link does not even tell that it exists.
+        saved = writer.read(lambda store: store.load(str(wanted), owner=owner), None)
     if saved is not None:
         transcript, current = transcript_from_saved(saved.entries, saved.totals), str(wanted)
         problems = _restore_tables(saved)
@@ -200,8 +206,9 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
         transcript, current = Transcript(), new_conversation_id()
         if wanted is not None:
             reason = writer.status().reason
-            text = ("This conversation is no longer on the server (deleted, or older than the retention "
-                    "period). A new conversation starts here." if reason is None else
+            # The same words whether it never existed, is gone, or is someone else's.
+            text = (f"{NOT_FOUND} (it was deleted, is older than the retention period, or belongs to another "
+                    "account). A new conversation starts here." if reason is None else
                     f"The conversation could not be opened: conversations are not being saved ({reason}). "
                     "A new conversation starts here.")
             slots.RESTORE_NOTE.set((transcript.version, text))
@@ -229,15 +236,18 @@ def save_progress() -> None:
         return
     writer = store_writer()
     title = _title(members)
+    owner = current_analyst().id
     if tables_changed:
         for member in members:
             writer.submit(_blob_job(member), key=f"blob:{member.row.table_key}")
-        writer.submit(lambda store: store.save_members(current, rows, title=title), key=f"members:{current}")
+        writer.submit(lambda store: store.save_members(current, rows, title=title, owner=owner),
+                      key=f"members:{current}")
         slots.SAVED_TABLES.set(rows)
     if record_changed or tables_changed:
         snapshot = slots.SNAPSHOTS.get().take(transcript)
         writer.submit(lambda store: store.save_record(current, title=title, questions=snapshot.questions,
-                                                      totals=snapshot.totals, entries=snapshot.entries),
+                                                      totals=snapshot.totals, entries=snapshot.entries,
+                                                      owner=owner),
                       key=f"record:{current}")
         slots.SAVED_VERSION.set(transcript.version)
 
@@ -275,7 +285,13 @@ def on_delete() -> None:
     """"Delete" callback: remove this conversation (and its tables no other one uses)."""
     current = conversation_id()
     if current is not None:
-        store_writer().submit(lambda store: store.delete_conversation(current))
+        owner = current_analyst().id
+
+        def job(store: ConversationStore) -> None:
+            if store.delete_conversation(current, owner=owner):
+                append_event(store, AuditEvent(EventKind.DELETION, owner, {"conversation": current}))
+
+        store_writer().submit(job)
         slots.DELETED.set(slots.DELETED.get() | {current})
     _start_new()
 
@@ -328,7 +344,8 @@ def render_sidebar_conversations() -> None:
     st.subheader("Conversations")
     writer = store_writer()
     deleted = slots.DELETED.get()
-    rows = [r for r in writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+    owner = current_analyst().id
+    rows = [r for r in writer.read(lambda store: store.list_conversations(owner=owner, limit=_LIST_LIMIT), [])
             if r.id not in deleted]
     current = conversation_id()
     left, right = st.columns(2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livechat.ui.access import render_sidebar_account
 from livechat.ui.conversations import render_sidebar_conversations
 from livechat.ui.tables import CurrentTableSet, render_sidebar_tables
 
@@ -26,6 +27,7 @@ def render_sidebar(
     ``config_problem`` says why, in the analyst's words).
     """
     with st.sidebar:
+        render_sidebar_account()  # who is signed in, Sign out; a visitor's key, Forget
         st.subheader("Dataset")
         if table_set is None:
             st.caption("No dataset loaded.")

@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import streamlit as st
 
+from livechat.access.identity import Analyst
 from livechat.conversation.saved import RecordSnapshots
 from livechat.conversation.transcript import Transcript
 
 if TYPE_CHECKING:
     from streamlit_webrtc.shutdown import SessionShutdownObserver
 
+    from livechat.access.visitor import VisitorKey
     from livechat.audio.playback import PlaybackStats
     from livechat.config import TurnCredentials
     from livechat.voice.bridge import VoiceBridge
@@ -179,6 +181,13 @@ TABLE_PROBLEMS: Slot[tuple[str, ...] | None] = Slot("store.table_problems", tupl
 SNAPSHOTS: Slot[RecordSnapshots] = Slot("store.snapshots", RecordSnapshots, RecordSnapshots)
 DELETED: Slot[frozenset[str]] = Slot("store.deleted", frozenset, frozenset)  # deleted here, maybe not yet stored
 
+# ----------------------------------------------------------------------------- access (livechat.ui.access)
+ANALYST: Slot[Analyst | None] = Slot("access.analyst", Analyst, _none)  # set by the gate on every run
+AUDITED: Slot[str | None] = Slot("access.audited", str, _none)  # the sign-in (or refusal) this session recorded
+# A visitor's own Gemini key (key_policy = "visitor"): this session's server memory only.
+VISITOR_KEY: Slot[VisitorKey | None] = Slot("access.visitor_key", "livechat.access.visitor:VisitorKey", _none)
+VISITOR_KEY_PROBLEM: Slot[str | None] = Slot("access.visitor_key_problem", str, _none)
+
 # ----------------------------------------------------------------------------- ICE / TURN, replicas, webrtc
 TURN_ID: Slot[str | None] = Slot("ice.turn_id", str, _none)
 TURN_CREDENTIALS: Slot[TurnCredentials | None] = Slot("ice.turn_credentials", "livechat.config:TurnCredentials", _none)
@@ -218,6 +227,11 @@ SAVE_TERMS_WIDGET: Slot[Any] = Slot("widget.definitions.save_terms", object, _no
 REMOVE_TRUSTED_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.remove.", object, _none, widget=True)
 USAGE_TRAIL_WIDGET: Slot[Any] = Slot("widget.settings.usage_trail", object, _none, widget=True)
 DOWNLOAD_DEFINITIONS_WIDGET: Slot[Any] = Slot("widget.definitions.download", object, _none, widget=True)
+SIGN_IN_WIDGET: Slot[Any] = Slot("widget.access.sign_in", object, _none, widget=True)
+SIGN_OUT_WIDGET: Slot[Any] = Slot("widget.access.sign_out", object, _none, widget=True)
+VISITOR_KEY_FORM: Slot[Any] = Slot("widget.access.visitor_key_form", object, _none, widget=True)
+VISITOR_KEY_WIDGET: Slot[Any] = Slot("widget.access.visitor_key", object, _none, widget=True)
+FORGET_KEY_WIDGET: Slot[Any] = Slot("widget.access.forget_key", object, _none, widget=True)
 CHART_WIDGETS: SlotFamily[Any] = SlotFamily("widget.chart.", object, _none, widget=True)  # per table, per chart
 # streamlit-webrtc components and tracks, keyed by us, valued by the library (the DOM
 # contract names "voice": shared/E2E.md).

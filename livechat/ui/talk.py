@@ -50,7 +50,7 @@ from livechat.usage.limits import LimitsError
 from livechat.conversation.transcript import Transcript
 from livechat.ui import (access, browser_signals, budgets, conversations, definitions, definitions_talk,
                          figures_view, ice, model_tables, record, runtime, shutdown, slots, state, tables, talk_style,
-                         transcript_view, webrtc_compat)
+                         transcript_view, visitor_key, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -285,7 +285,13 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
         st.info("Load a dataset on the Data page first.")
         return None
     try:
-        config = runtime.effective_service_config()
+        # The owner's key, or under key_policy = "visitor" the analyst's own (livechat/ui/access.py).
+        config = access.mint_config(runtime.effective_service_config())
+        if config is None:  # a visitor's key is needed first (the transcript shows once it is in)
+            webrtc_compat.note_page_run(False)
+            record.render_restore_note(get_transcript())
+            visitor_key.render_key_form(gate=False)
+            return None
         rtc_configuration = ice.ice_configuration()
         return prepare(dataset, config), rtc_configuration
     except ice.IceConfigError as exc:
