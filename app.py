@@ -12,7 +12,7 @@ from livechat.ui import shell, webrtc_compat
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
-shell.render_shell()
+shell.render_shell()  # when nobody is admitted, the page draws the access gate (livechat/ui/access.py)
 
 TALK_URL_PATH = "talk"
 
@@ -22,9 +22,11 @@ pages = [
     st.Page(PAGES_DIR / "settings.py", title="Settings & diagnostics", icon=":material/settings:"),
 ]
 
-page = st.navigation(pages)
+admitted = shell.admitted()
+# Hidden for someone not admitted: the page shows them only the sign-in, refusal or key page.
+page = st.navigation(pages, position="sidebar" if admitted else "hidden")
 # streamlit-webrtc's stale-stream check counts runs of pages without the voice component
 # (see livechat/ui/webrtc_compat.py for the race this replaces).
-webrtc_compat.note_page_run(page.url_path == TALK_URL_PATH)
+webrtc_compat.note_page_run(admitted and page.url_path == TALK_URL_PATH)
 with shell.page_scope():
     page.run()

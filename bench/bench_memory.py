@@ -86,12 +86,14 @@ del data
 def load_copying(data: bytes, name: str) -> None:
     """The old path: the table through ``st.cache_data`` (a pickled copy per session)."""
     from livechat.data.load import content_digest
-    from livechat.ui import state
+    from livechat.ui import state, tables
     from livechat.ui.state import CurrentDataset
 
     digest = content_digest(data)
     table = _copying_loader(digest, name, data)
-    state.set_current_dataset(CurrentDataset(table=table, digest=digest, source=name))
+    dataset = CurrentDataset(table=table, digest=digest, source=name)
+    state.set_current_dataset(dataset)
+    tables.adopt_one(dataset)  # a single upload is a set of one
 
 
 def _copying_loader(digest: str, filename: str, _data: bytes):  # type: ignore[no-untyped-def]

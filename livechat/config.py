@@ -67,6 +67,9 @@ class ServiceConfig:
     ping_timeout_s: float | None = DEFAULT_PING_TIMEOUT_S
     close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
     http_timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
+    # What a refused key tells the analyst to check: the owner's setting, or (a visitor's
+    # own key, livechat.access.visitor) "the Gemini API key you pasted".
+    key_name: str = "GEMINI_API_KEY"
 
     def __post_init__(self) -> None:
         if not self.model:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from livechat.data.load import MAX_UPLOAD_MB, SUPPORTED_EXTENSIONS, encoding_label
 from livechat.data.tableset import MAX_TABLES
-from livechat.ui import cache, definitions, definitions_panel, model_panel, shell, slots, state, tables
+from livechat.ui import cache, definitions, definitions_panel, model_panel, model_tables, shell, slots, state, tables
 from livechat.ui import dataset as flows
 from livechat.ui import quick_charts as qc
 from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
@@ -15,7 +15,7 @@ from livechat.ui.formatting import escape_markdown, format_bytes, format_shape
 # Rows sent to the browser grid; the whole table stays on the server for the model.
 PREVIEW_ROWS = 20_000
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 
 st.title("Data")
 
@@ -35,11 +35,12 @@ st.file_uploader(
 )
 
 current = flows.ensure_dataset()
+seen = model_tables.current()  # what the model sees: the session's set (of one for a single upload)
 failure = state.load_failure()
 if failure is not None:
     still = f" Still showing {current.table.name}." if current is not None else ""
     st.error(f"Not loaded: {failure.message}{still}")
-if current is None:
+if current is None or seen is None:
     st.stop()
 definitions_error = state.definitions_error()
 if definitions_error is not None:
@@ -47,20 +48,8 @@ if definitions_error is not None:
 
 table = current.table
 df = table.df
-table_set = tables.current_table_set()
-
-if table_set is not None:
-    tables.render_table_list(table_set)
-elif len(table.sheets) > 1:
-    st.selectbox(
-        "Sheet",
-        options=list(table.sheets),
-        index=list(table.sheets).index(table.sheet) if table.sheet in table.sheets else 0,
-        key=current.sheet_widget_key,
-        on_change=flows.on_sheet_change,
-        args=(current.sheet_widget_key,),
-        help="This workbook has several sheets; the model sees the one chosen here.",
-    )
+# The ticks of a set of several tables, or the sheet picker of a single workbook.
+tables.render_table_choice(seen.table_set, on_sheet_change=flows.on_sheet_change)
 
 if table.encoding is not None and current.raw is not None:
     st.selectbox(
@@ -175,7 +164,7 @@ with tab_model:
             help="A larger budget shows the model more rows and statistics, at a higher cost per session.",
         )
     )
-    defined = definitions.model_view(current, table_set, budget)  # one or several tables, definitions in
+    defined = definitions.model_view(seen, budget)  # one or several tables, definitions in
     view, section = defined.view, defined.section
     summary = view.summary
     used = (summary.estimated_tokens + section.estimated_tokens) / budget
@@ -196,10 +185,10 @@ with tab_model:
     else:
         st.caption("Nothing was left out: everything fits the budget.")
     st.code(view.instruction, language=None, wrap_lines=True)
-    vocabulary = definitions.vocabulary(current, table_set)
+    vocabulary = definitions.vocabulary(seen)
     st.markdown(f"**Transcription vocabulary** ({len(vocabulary)} words and phrases)")
     st.caption(model_panel.vocabulary_note(model_panel.configured_model()))
     st.code("\n".join(vocabulary), language=None)
 
 with tab_definitions:
-    definitions_panel.render_panel(current, table_set)
+    definitions_panel.render_panel(current, seen)

@@ -8,15 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import figures_view, ice, replica, runtime, shell
+from livechat.ui import access_settings, figures_view, ice, replica, runtime, shell
 from livechat.ui.diagnostics import memory_sentence, package_versions
 from livechat.ui.endpoint import endpoint_label
 from livechat.ui.health import health_sentence, probe_endpoint
 from livechat.ui.model_panel import render_model_section
 from livechat.ui.talk import uplink_stall_timeout
+from livechat.ui.usage_view import render_usage
 from livechat.ui.voice_health import render_voice_health
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 
 st.title("Settings & diagnostics")
 
@@ -79,8 +80,12 @@ else:
         "the first voice session checks the connection."
     )
 
+access_settings.render_access_section()  # who can reach it; the key warning (livechat/ui/access_settings.py)
+
 st.header("Voice calls on this server")
 render_voice_health(uplink_stall_timeout())
+
+render_usage()  # admins: who used what, the deployment's cap, the audit trail as CSV
 
 st.header("Memory")
 st.markdown(memory_sentence())

@@ -7,9 +7,9 @@ Layout only; the wiring lives in ``livechat.ui.talk`` and the audio path in
 
 import streamlit as st
 
-from livechat.ui import definitions_talk, shell, talk, talk_style
+from livechat.ui import access_settings, definitions_talk, shell, talk, talk_style
 
-shell.ensure_shell()  # no-op under app.py; see livechat/ui/shell.py
+shell.ensure_shell()  # the shell without app.py; the access gate if nobody is admitted (livechat/ui/shell.py)
 talk_style.apply()
 st.title("Talk")
 st.caption(
@@ -17,6 +17,7 @@ st.caption(
     "The model answers from the dataset on the Data page."
 )
 
+access_settings.render_key_warning()  # a server key open to anyone who can reach the page
 opened = talk.open_page()
 if opened is None:
     st.stop()

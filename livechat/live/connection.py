@@ -29,6 +29,7 @@ from google.genai import errors, types
 from livechat.config import ServiceConfig, make_client
 from livechat.live.errors import LinkFailure, classify_close, classify_error
 from livechat.live.events import Notice, SessionState
+from livechat.live.guard import LimitReached
 from livechat.live.link import Link, Outcome
 from livechat.live.metrics import Counter
 from livechat.live.options import SessionOptions
@@ -81,6 +82,7 @@ class ConnectionLoop:
         self._tools = parts.tools
         self._transcript = parts.transcript
         self._spawn = parts.spawn
+        self._guard = parts.guard
         self._lock = threading.Lock()
         self._effective_instruction = settings.system_instruction
         self._link: Link | None = None
@@ -139,12 +141,20 @@ class ConnectionLoop:
             logger.debug("live session %s: closing the websocket failed: %r", self._name, exc)
 
     async def _mint(self, key_client: genai.Client | None, settings: LiveSettings) -> str:
+        if self._guard is not None:
+            # Budgets first, off the loop (the guard may read the store): a refusal ends
+            # the session with the guard's sentence and is never retried.
+            try:
+                await asyncio.to_thread(self._guard.before_mint)
+            except LimitReached as refused:
+                raise LinkFailure(refused.message, None, False) from refused
         if self._token_source is not None:
             return self._token_source(settings)
         assert key_client is not None
         return await amint_live_token(
             key_client, settings, expire_after=self._token_lifetime,
             new_session_within=min(timedelta(minutes=1), self._token_lifetime),
+            key_name=self._config.key_name,
         )
 
     async def _run_connection(

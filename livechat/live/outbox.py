@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from livechat.live.errors import LinkFailure
 from livechat.live.events import ErrorEvent, Event, SessionState, StateChanged
@@ -24,8 +25,11 @@ logger = logging.getLogger(__name__)
 class EventOutbox:
     """State, last error and queued events of one session (any thread)."""
 
-    def __init__(self, *, name: str, max_events: int, counters: SessionCounters) -> None:
+    def __init__(self, *, name: str, max_events: int, counters: SessionCounters,
+                 observer: Callable[[Event], None] | None = None) -> None:
         self._name = name
+        # Sees every event as it is emitted (the budgets' feed), on the emitting thread.
+        self._observer = observer
         self._counters = counters
         self._lock = threading.Lock()
         # Signalled (under _lock) whenever an event is queued: poll(timeout) waits on it.
@@ -53,6 +57,8 @@ class EventOutbox:
                 self._counters.add(Counter.EVENTS_DROPPED)
             self._events.append(event)
             self._ready.notify_all()
+        if self._observer is not None:
+            self._observer(event)
 
     def set_state(self, state: SessionState, detail: str = "") -> None:
         """Move to ``state`` and report it; final states are never left."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from livechat.live.guard import GuardFeed, SessionGuard
 from livechat.live.inputs import InputQueue, InputSender
 from livechat.live.messages import MessageHandler
 from livechat.live.metrics import SessionCounters, TurnClock
@@ -40,6 +41,7 @@ class SessionParts:
     messages: MessageHandler
     sender: InputSender
     spawn: Spawn  # starts a task owned by the session
+    guard: SessionGuard | None = None  # budgets: checked before each mint, told what is used
 
 
 def compose_parts(
@@ -50,11 +52,13 @@ def compose_parts(
     tool_executor: ToolExecutor | None,
     tool_scheduling: ToolScheduling | None,
     spawn: Spawn,
+    guard: SessionGuard | None = None,
 ) -> SessionParts:
     """Build one session's collaborators; ``spawn`` starts a task owned by the session."""
     name = options.name
     counters = SessionCounters()
-    outbox = EventOutbox(name=name, max_events=options.max_events, counters=counters)
+    outbox = EventOutbox(name=name, max_events=options.max_events, counters=counters,
+                         observer=None if guard is None else GuardFeed(guard))
     inputs = InputQueue(audio_buffer_seconds=options.audio_buffer_seconds, counters=counters)
     transcript = TranscriptTracker(outbox.emit)
     # The model's row decides how calls behave and what input rules apply around them.
@@ -85,4 +89,4 @@ def compose_parts(
     )
     return SessionParts(counters=counters, outbox=outbox, inputs=inputs, transcript=transcript,
                         tools=tools, policy=policy, messages=messages, sender=sender,
-                        spawn=spawn)
+                        spawn=spawn, guard=guard)

@@ -64,6 +64,7 @@ from livechat.live.connection import (
 )
 from livechat.live.errors import LinkFailure, classify_error
 from livechat.live.events import Event, SessionState
+from livechat.live.guard import SessionGuard, watch_limits
 from livechat.live.inputs import INPUT_RATE
 from livechat.live.loop import SharedLoop, live_loop
 from livechat.live.metrics import Counter
@@ -122,6 +123,7 @@ class LiveSession:
         tool_scheduling: ToolScheduling | None = None,
         token_source: TokenSource | None = None,
         loop_host: SharedLoop | None = None,
+        guard: SessionGuard | None = None,
     ) -> None:
         options = SessionOptions() if options is None else options
         self._config = config
@@ -144,11 +146,13 @@ class LiveSession:
         # Loop thread only (created in _main).
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop_evt: asyncio.Event | None = None
+        self._end_reason: str | None = None  # a budget ended the call: why (loop thread)
 
         # The parts, one job each, wired in one place (livechat.live.parts).
         parts = compose_parts(settings=settings, options=options, audio_sink=audio_sink,
                               tool_executor=tool_executor, tool_scheduling=tool_scheduling,
-                              spawn=self._spawn)
+                              spawn=self._spawn, guard=guard)
+        self._guard = guard
         self._counters = parts.counters
         self._outbox = parts.outbox
         self._inputs = parts.inputs
@@ -179,6 +183,11 @@ class LiveSession:
     def effective_instruction(self) -> str:
         """The system instruction locked into the current token: what the model sees."""
         return self._link.effective_instruction
+
+    @property
+    def guard(self) -> SessionGuard | None:
+        """The session's budgets guard, or None (any thread)."""
+        return self._guard
 
     @property
     def running(self) -> bool:
@@ -335,7 +344,14 @@ class LiveSession:
                     self._loop = None
                 self._inputs.detach()
                 self._tools.shutdown()
-                self._outbox.set_state(SessionState.CLOSED, "Session ended")
+                failed = self._outbox.state is SessionState.ERROR
+                self._outbox.set_state(SessionState.CLOSED, self._end_reason or "Session ended")
+                if self._guard is not None:
+                    try:
+                        self._guard.ended(self._end_reason or (self._outbox.last_error if failed else None)
+                                          or "stopped")
+                    except Exception:
+                        logger.exception("live session %s: the budgets guard failed at the end", self._name)
                 self._done.set()
                 self._host.release(loop)
 
@@ -358,13 +374,20 @@ class LiveSession:
                                          ssl_context=ssl_ctx)
             work = self._spawn(self._link.run(key_client, ssl_ctx), "link")
             stopper = self._spawn(self._stop_evt.wait(), "stop")
-            done, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if stopper in done:
+            watched = {work, stopper}
+            limit = None
+            if self._guard is not None:  # a budget may end the call: it ends like a stop
+                limit = self._spawn(watch_limits(self._guard, self._outbox.emit), "limits")
+                watched.add(limit)
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            if limit is not None and limit in done and not limit.cancelled() and limit.exception() is None:
+                self._end_reason = limit.result()
+            if stopper in done or self._end_reason is not None:
                 await self._link.close_current()
-            for task in (work, stopper):
+            for task in watched:
                 if not task.done():
                     task.cancel()
-            await asyncio.gather(work, stopper, return_exceptions=True)
+            await asyncio.gather(*watched, return_exceptions=True)
             if work in done and not work.cancelled() and work.exception() is not None:
                 raise work.exception()  # type: ignore[misc]
         except LinkFailure as failure:

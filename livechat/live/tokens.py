@@ -223,8 +223,9 @@ def build_token_config(
     )
 
 
-def _describe_failure(exc: BaseException, base_url: str | None) -> TokenError:
-    """Turn an SDK/HTTP failure into a TokenError an analyst can act on."""
+def _describe_failure(exc: BaseException, base_url: str | None, key_name: str = "GEMINI_API_KEY") -> TokenError:
+    """Turn an SDK/HTTP failure into a TokenError an analyst can act on (``key_name``: what
+    to check when the key is refused)."""
     where = base_url or "the Gemini API"
     if isinstance(exc, errors.APIError):
         status = exc.code
@@ -232,7 +233,7 @@ def _describe_failure(exc: BaseException, base_url: str | None) -> TokenError:
         detail = f" ({detail[:200]})" if detail else ""
         key_invalid = "API_KEY_INVALID" in str(exc.details) or "API key not valid" in detail
         if status in (401, 403) or key_invalid:
-            message = f"The API key was rejected (HTTP {status}). Check GEMINI_API_KEY.{detail}"
+            message = f"The API key was rejected (HTTP {status}): it is not a valid key. Check {key_name}.{detail}"
         elif status == 404:
             message = (
                 f"The token endpoint was not found at {where} (HTTP 404). "
@@ -293,8 +294,11 @@ async def amint_live_token(
     now: datetime | None = None,
     expire_after: timedelta = timedelta(minutes=30),
     new_session_within: timedelta = timedelta(minutes=1),
+    key_name: str = "GEMINI_API_KEY",
 ) -> str:
-    """``mint_live_token`` on the caller's asyncio loop (``client.aio``); cancellable."""
+    """``mint_live_token`` on the caller's asyncio loop (``client.aio``); cancellable.
+
+    ``key_name`` is what a refusal of the key tells the analyst to check."""
     config = build_token_config(
         settings, uses=uses, now=now, expire_after=expire_after,
         new_session_within=new_session_within,
@@ -302,7 +306,7 @@ async def amint_live_token(
     try:
         token = await client.aio.auth_tokens.create(config=config)
     except (errors.APIError, *_NETWORK_ERRORS) as exc:
-        raise _describe_failure(exc, _base_url(client)) from exc
+        raise _describe_failure(exc, _base_url(client), key_name) from exc
     return _token_name(token)
 
 

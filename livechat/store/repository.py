@@ -53,7 +53,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 * 1024 * 1024  # well under SQLite's and bytea's limits; few rows per table
-LOCAL_OWNER = "local"  # every conversation's owner until sign-in exists (identity issue)
+LOCAL_OWNER = "local"  # the owner without sign-in (livechat.access.LOCAL_ANALYST's id)
 # A blob no conversation names yet may be one a replica is about to name: sweeps leave
 # such blobs alone for this long.
 ORPHAN_GRACE_S = 3600.0
@@ -186,23 +186,25 @@ class ConversationStore:
 
     # ------------------------------------------------------------------ conversations
 
-    def _touch(self, connection: Connection, conversation_id: str, values: dict[str, Any]) -> None:
+    def _touch(self, connection: Connection, conversation_id: str, owner: str, values: dict[str, Any]) -> None:
+        """Update the row, or create it for ``owner`` (a conversation's owner never changes)."""
         now = self._clock()
         updated = connection.execute(conversations.update().where(conversations.c.id == conversation_id)
                                      .values(updated_at=now, **values))
         if updated.rowcount == 0:
             connection.execute(conversations.insert().values(
-                id=conversation_id, owner=LOCAL_OWNER, created_at=now, updated_at=now, **values))
+                id=conversation_id, owner=owner, created_at=now, updated_at=now, **values))
 
     def save_record(self, conversation_id: str, *, title: str, questions: int, totals: Mapping[str, Any],
-                    entries: Sequence[Mapping[str, Any]]) -> int:
-        """Keep the conversation's row and record; return how many entry rows were written."""
+                    entries: Sequence[Mapping[str, Any]], owner: str = LOCAL_OWNER) -> int:
+        """Keep the conversation's row (created for ``owner``) and record; return how many
+        entry rows were written."""
         entries = list(entries)
         with self._lock:
             before = self._written.get(conversation_id)
         try:
             with self._begin() as connection:
-                self._touch(connection, conversation_id,
+                self._touch(connection, conversation_id, owner,
                             {"title": title[:500], "questions": int(questions), "totals": dict(totals)})
                 if before is None:  # first write from this process: replace whatever is there
                     connection.execute(record_entries.delete().where(
@@ -230,10 +232,12 @@ class ConversationStore:
             self._written[conversation_id] = entries
         return len(changed)
 
-    def save_members(self, conversation_id: str, members: Sequence[MemberRow], *, title: str) -> None:
-        """Keep the conversation's table set (replaces the previous one)."""
+    def save_members(self, conversation_id: str, members: Sequence[MemberRow], *, title: str,
+                     owner: str = LOCAL_OWNER) -> None:
+        """Keep the conversation's table set (replaces the previous one); a new conversation
+        is created for ``owner``."""
         with self._begin() as connection:
-            self._touch(connection, conversation_id, {"title": title[:500]})
+            self._touch(connection, conversation_id, owner, {"title": title[:500]})
             connection.execute(conversation_tables.delete().where(
                 conversation_tables.c.conversation_id == conversation_id))
             if members:
@@ -251,11 +255,14 @@ class ConversationStore:
         with self._begin() as connection:
             return [_row(r) for r in connection.execute(query).mappings()]
 
-    def load(self, conversation_id: str) -> SavedConversation | None:
-        """The conversation under ``conversation_id``, or None when there is none."""
+    def load(self, conversation_id: str, *, owner: str | None = None) -> SavedConversation | None:
+        """The conversation under ``conversation_id``, or None when there is none; with
+        ``owner``, also None when it is someone else's (the caller cannot tell the two apart)."""
+        query = sa.select(conversations).where(conversations.c.id == conversation_id)
+        if owner is not None:
+            query = query.where(conversations.c.owner == owner)
         with self._begin() as connection:
-            found = connection.execute(sa.select(conversations).where(conversations.c.id == conversation_id)
-                                       ).mappings().first()
+            found = connection.execute(query).mappings().first()
             if found is None:
                 return None
             entries = [dict(r.body) for r in connection.execute(
@@ -270,9 +277,17 @@ class ConversationStore:
                            .order_by(conversation_tables.c.position))]
         return SavedConversation(_row(found), entries, dict(found["totals"] or {}), members)
 
-    def delete_conversation(self, conversation_id: str) -> None:
-        """Remove the conversation, its record and set, and its tables no other one uses."""
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> bool:
+        """Remove the conversation, its record and set, and its tables no other one uses.
+
+        With ``owner``, only that owner's conversation goes; returns False when nothing of
+        that id (and owner) was there."""
         with self._begin() as connection:
+            which = conversations.c.id == conversation_id
+            if owner is not None:
+                which = sa.and_(which, conversations.c.owner == owner)
+            if connection.execute(sa.select(conversations.c.id).where(which)).first() is None:
+                return False
             keys = [r.table_key for r in connection.execute(
                 sa.select(conversation_tables.c.table_key).where(
                     conversation_tables.c.conversation_id == conversation_id))]
@@ -285,6 +300,7 @@ class ConversationStore:
                 self._delete_unreferenced(connection, sa.and_(table_blobs.c.table_key.in_(keys)))
         with self._lock:
             self._written.pop(conversation_id, None)
+        return True
 
     def sweep(self, *, keep_s: float) -> int:
         """Delete conversations untouched for ``keep_s`` seconds and the tables only they

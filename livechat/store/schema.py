@@ -10,6 +10,8 @@
 - ``set_extras``: JSON values other features keep per table set (definitions, trusted
   queries), keyed by ``(set_key, name)``.
 - ``audit_events``: the append-only audit trail (``livechat.store.audit``).
+- ``usage_daily`` / ``usage_open_calls``: budgets' counts (``livechat.usage.ledger``): what
+  each analyst used per UTC day, and the voice calls open now (a heartbeat each).
 
 Times are UTC epoch seconds (floats): the same on both engines and trivial to compare.
 """
@@ -27,6 +29,8 @@ __all__ = [
     "record_entries",
     "set_extras",
     "table_blobs",
+    "usage_daily",
+    "usage_open_calls",
 ]
 
 # Constraint names fixed, so migrations (and SQLite's batch mode) can address them.
@@ -107,4 +111,28 @@ audit_events = sa.Table(
     sa.Column("analyst", sa.String(320), nullable=False, index=True),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
+)
+
+# Budgets (livechat.usage.ledger): one row per analyst per UTC day, added to in place
+# (``x = x + delta``: atomic on both engines, so replicas never lose each other's counts).
+usage_daily = sa.Table(
+    "usage_daily", metadata,
+    sa.Column("analyst", sa.String(320), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True, index=True),  # YYYY-MM-DD, UTC
+    sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("tokens", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("tool_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Voice calls open now, on any replica: a row per call, its heartbeat moved on while the
+# call lives, deleted when it ends. A row whose heartbeat stopped (a replica died) stops
+# counting after the ledger's expiry.
+usage_open_calls = sa.Table(
+    "usage_open_calls", metadata,
+    sa.Column("call_id", sa.String(64), primary_key=True),
+    sa.Column("analyst", sa.String(320), nullable=False, index=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
 )

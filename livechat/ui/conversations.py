@@ -38,13 +38,13 @@ from livechat.data.load import LoadedTable
 from livechat.data.sample import SAMPLE_NAME
 from livechat.data.snapshot import SnapshotError, decode_table, encode_table
 from livechat.data.table_file import map_table, release_parse_memory
-from livechat.data.tableset import NamedTable
 from livechat.store import ConversationStore, MemberRow, StoreError, StoreWriter
 from livechat.store.repository import ConversationRow, SavedConversation
 from livechat.store.settings import StoreSettingsError, resolve_store_settings
+from livechat.store.audit import AuditEvent, EventKind, append_event
 from livechat.ui import runtime, shutdown, slots, state, tables
+from livechat.ui.analyst import current_analyst
 from livechat.ui.cache import freeze_frame
-from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ QUERY_PARAM = "conversation"
 _PER_CONVERSATION = (slots.SAVED_TABLES, slots.SAVED_VERSION, slots.RESTORE_NOTE, slots.RESTORED,
                      slots.TABLE_PROBLEMS)
 _LIST_LIMIT = 20
+NOT_FOUND = "Conversation not found"
 _FLUSH_BEFORE_RESTORE_S = 2.0  # this process's own pending writes first (read your writes)
 
 
@@ -101,21 +102,15 @@ class _Member:
 
 
 def _members() -> tuple[_Member, ...]:
-    """The session's tables as store rows (the set, or the one dataset)."""
+    """The session's tables as store rows (a single upload's one table has no SQL name)."""
     table_set = tables.current_table_set()
-    shown = state.current_dataset()
-    if table_set is not None:
-        return tuple(_Member(MemberRow(
-            table_key=_table_key(e.cache_key), digest=e.digest, source=e.named.source, sql_name=e.sql_name,
-            ticked=e.sql_name in table_set.selected, shown=shown is not None and shown.table is e.named.table,
-            sheet=e.named.sheet), e.named.table) for e in table_set.entries)
-    if shown is None:
+    if table_set is None:
         return ()
-    table = shown.table
-    encoding = table.encoding if table.encoding not in (None, "utf-8") else None
-    return (_Member(MemberRow(table_key=_table_key(shown.cache_key), digest=shown.digest, source=shown.source,
-                              shown=True, sheet=table.sheet, header_row=shown.header_row, encoding=encoding),
-                    table),)
+    shown = state.current_dataset()
+    return tuple(_Member(MemberRow(
+        table_key=_table_key(e.cache_key), digest=e.digest, source=e.named.source, sql_name=e.stored_name,
+        ticked=e.sql_name in table_set.selected, shown=table_set.shows(e, shown), sheet=e.named.sheet,
+        header_row=e.header_row, encoding=e.stored_encoding), e.named.table) for e in table_set.entries)
 
 
 def _title(members: tuple[_Member, ...]) -> str:
@@ -159,19 +154,8 @@ def _restore_tables(saved: SavedConversation) -> list[str]:
             where = f"{row.source}, sheet {row.sheet}" if row.sheet else row.source
             problems.append(f"{row.sql_name or where} ({where}): {exc}")
             logger.warning("Stored table %s not restored: %s", row.table_key[:12], exc)
-    if not opened:
-        return problems
-    if opened[0][0].sql_name is None:  # one table, no set
-        row, table = opened[0]
-        tables.clear_table_set()
-        state.set_current_dataset(CurrentDataset(table=table, digest=row.digest, source=row.source,
-                                                 header_row=row.header_row))
-        return problems
-    entries = tuple(tables.SetEntry(NamedTable(row.sql_name or f"table_{i + 1}", table, row.source, row.sheet),
-                                    row.digest) for i, (row, table) in enumerate(opened))
-    ticked = frozenset(e.sql_name for e, (row, _) in zip(entries, opened) if row.ticked)
-    shown = next((e for e, (row, _) in zip(entries, opened) if row.shown), entries[0])
-    tables.adopt_table_set(tables.CurrentTableSet(entries, ticked or frozenset(e.sql_name for e in entries)), shown)
+    if opened:
+        tables.adopt_stored(opened)
     return problems
 
 
@@ -202,9 +186,12 @@ def session_transcript() -> Transcript:
 def _open(wanted: str | None) -> tuple[Transcript, str]:
     writer = store_writer()
     saved: SavedConversation | None = None
+    owner = current_analyst().id
     if valid_conversation_id(wanted):
         writer.flush(_FLUSH_BEFORE_RESTORE_S)
-        saved = writer.read(lambda store: store.load(str(wanted)), None)
+        # Another analyst's conversation reads as missing: the page says "not found" and
+        # nothing more, so a link does not even tell that it exists.
+        saved = writer.read(lambda store: store.load(str(wanted), owner=owner), None)
     if saved is not None:
         transcript, current = transcript_from_saved(saved.entries, saved.totals), str(wanted)
         problems = _restore_tables(saved)
@@ -219,8 +206,9 @@ def _open(wanted: str | None) -> tuple[Transcript, str]:
         transcript, current = Transcript(), new_conversation_id()
         if wanted is not None:
             reason = writer.status().reason
-            text = ("This conversation is no longer on the server (deleted, or older than the retention "
-                    "period). A new conversation starts here." if reason is None else
+            # The same words whether it never existed, is gone, or is someone else's.
+            text = (f"{NOT_FOUND} (it was deleted, is older than the retention period, or belongs to another "
+                    "account). A new conversation starts here." if reason is None else
                     f"The conversation could not be opened: conversations are not being saved ({reason}). "
                     "A new conversation starts here.")
             slots.RESTORE_NOTE.set((transcript.version, text))
@@ -248,15 +236,18 @@ def save_progress() -> None:
         return
     writer = store_writer()
     title = _title(members)
+    owner = current_analyst().id
     if tables_changed:
         for member in members:
             writer.submit(_blob_job(member), key=f"blob:{member.row.table_key}")
-        writer.submit(lambda store: store.save_members(current, rows, title=title), key=f"members:{current}")
+        writer.submit(lambda store: store.save_members(current, rows, title=title, owner=owner),
+                      key=f"members:{current}")
         slots.SAVED_TABLES.set(rows)
     if record_changed or tables_changed:
         snapshot = slots.SNAPSHOTS.get().take(transcript)
         writer.submit(lambda store: store.save_record(current, title=title, questions=snapshot.questions,
-                                                      totals=snapshot.totals, entries=snapshot.entries),
+                                                      totals=snapshot.totals, entries=snapshot.entries,
+                                                      owner=owner),
                       key=f"record:{current}")
         slots.SAVED_VERSION.set(transcript.version)
 
@@ -294,7 +285,13 @@ def on_delete() -> None:
     """"Delete" callback: remove this conversation (and its tables no other one uses)."""
     current = conversation_id()
     if current is not None:
-        store_writer().submit(lambda store: store.delete_conversation(current))
+        owner = current_analyst().id
+
+        def job(store: ConversationStore) -> None:
+            if store.delete_conversation(current, owner=owner):
+                append_event(store, AuditEvent(EventKind.DELETION, owner, {"conversation": current}))
+
+        store_writer().submit(job)
         slots.DELETED.set(slots.DELETED.get() | {current})
     _start_new()
 
@@ -347,7 +344,8 @@ def render_sidebar_conversations() -> None:
     st.subheader("Conversations")
     writer = store_writer()
     deleted = slots.DELETED.get()
-    rows = [r for r in writer.read(lambda store: store.list_conversations(limit=_LIST_LIMIT), [])
+    owner = current_analyst().id
+    rows = [r for r in writer.read(lambda store: store.list_conversations(owner=owner, limit=_LIST_LIMIT), [])
             if r.id not in deleted]
     current = conversation_id()
     left, right = st.columns(2)

@@ -75,6 +75,7 @@ def load_bytes(
         spilled=None if keep_raw else kept,
     )
     state.set_current_dataset(dataset)
+    tables.follow_reload(dataset)  # a single upload is what the model sees: a set of one
     state.set_load_failure(None)
     logger.info("Loaded %r (%d rows, %d columns)", filename, len(table.df), len(table.df.columns))
     return dataset
@@ -106,7 +107,7 @@ def on_upload_change() -> None:
     """Uploader callback: load the file(s) just chosen (a cleared uploader keeps the dataset).
 
     Several files, or a workbook with several non-empty sheets, load as a table set
-    (``livechat.ui.tables``); one table loads as before. A ``.definitions.yaml`` among the
+    (``livechat.ui.tables``); one table loads as a set of one. A ``.definitions.yaml`` among the
     files becomes the new tables' definitions (alone, the current tables').
     """
     files = state.uploaded_files()
@@ -122,8 +123,9 @@ def on_upload_change() -> None:
             state.clear_upload()
             definitions.apply_files(definition_files)
         return
-    if load_bytes(files[0].getvalue(), files[0].name) is not None:
-        tables.clear_table_set()
+    loaded = load_bytes(files[0].getvalue(), files[0].name)
+    if loaded is not None:
+        tables.adopt_one(loaded)  # in place of a set of several, too
         state.clear_upload()
         definitions.apply_files(definition_files)
 

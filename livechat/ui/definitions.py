@@ -48,10 +48,10 @@ from livechat.summary.vocabulary import with_terms
 from livechat.tools.declarations import TableSource, live_tools
 from livechat.tools.toolbox import ToolBox
 from livechat.tools.trusted import TrustedQueryRunner, check_definitions, mark_broken
-from livechat.ui import conversations, model_tables, state, tables
+from livechat.ui import conversations, model_tables, state
 from livechat.ui.cache import ModelView
-from livechat.ui.state import CurrentDataset
-from livechat.ui.tables import CurrentTableSet, UploadedFileLike
+from livechat.ui.model_tables import ModelTables
+from livechat.ui.tables import UploadedFileLike
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +64,7 @@ Executor = Callable[[str, dict[str, Any] | None], dict[str, Any]]
 # ----------------------------------------------------------------------------- the tables
 
 
-def model_source(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, TableSource]:
-    """(identity, tables) of what the model sees: the ticked tables of a set, or the table."""
-    seen = model_tables.of(dataset, table_set)
-    return seen.key, seen.source
-
-
-def current_source() -> tuple[str, TableSource] | None:
-    """``model_source`` of the session's loaded tables, or None before any."""
-    dataset = state.current_dataset()
-    return model_source(dataset, tables.current_table_set()) if dataset is not None else None
-
-
-def definitions_key(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> str:
+def definitions_key(seen: ModelTables) -> str:
     """The key the definitions are kept under: the loaded tables' content, not the ticks.
 
     A set: every table's digest, source, sheet and SQL name (``upload_key``); one table:
@@ -84,16 +72,16 @@ def definitions_key(dataset: CurrentDataset, table_set: CurrentTableSet | None) 
     conversation, find their definitions under the same key; ticking tables or choosing
     another header row keeps them (and re-checks the trusted queries).
     """
-    identity = model_tables.of(dataset, table_set).upload_identity
+    identity = seen.upload_identity
     return "definitions:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
 
-def current_definitions(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> Definitions:
+def current_definitions(seen: ModelTables) -> Definitions:
     """The definitions of the loaded tables: the session's, else the store's, else none.
 
     The store is read once per change of tables (the session then holds the result).
     """
-    key = definitions_key(dataset, table_set)
+    key = definitions_key(seen)
     kept = state.kept_definitions()
     if kept is not None and kept.key == key:
         return kept.definitions
@@ -118,10 +106,10 @@ def _stored(key: str, body: Any) -> Definitions:
 def keep(definitions: Definitions) -> None:
     """Make ``definitions`` those of the loaded tables: in the session, and in the store
     with the table set (written by the background writer; never waits)."""
-    dataset = state.current_dataset()
-    if dataset is None:
+    seen = model_tables.current()
+    if seen is None:
         return
-    key = definitions_key(dataset, tables.current_table_set())
+    key = definitions_key(seen)
     state.set_kept_definitions(state.KeptDefinitions(key, definitions))
     body = {"format": _EXTRA_FORMAT, "yaml": dump_definitions(definitions)}
 
@@ -135,8 +123,9 @@ def keep(definitions: Definitions) -> None:
 
 
 def session_definitions() -> Definitions:
-    dataset = state.current_dataset()
-    return current_definitions(dataset, tables.current_table_set()) if dataset is not None else Definitions()
+    """The definitions of the session's loaded tables (none before any)."""
+    seen = model_tables.current()
+    return current_definitions(seen) if seen is not None else Definitions()
 
 
 @st.cache_data(show_spinner="Checking the trusted queries against the tables…", max_entries=32)
@@ -144,13 +133,12 @@ def _checked(key: str, digest: str, _definitions: Definitions, _source: TableSou
     return mark_broken(_definitions, _source)
 
 
-def active(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> Definitions:
+def active(seen: ModelTables) -> Definitions:
     """The definitions with every trusted query marked broken (or not) for these tables."""
-    definitions = current_definitions(dataset, table_set)
+    definitions = current_definitions(seen)
     if not definitions.trusted_queries:
         return definitions
-    key, source = model_source(dataset, table_set)
-    return _checked(key, definitions.digest, definitions, source)
+    return _checked(seen.key, definitions.digest, definitions, seen.source)
 
 
 # ----------------------------------------------------------------------------- what the model sees
@@ -165,18 +153,17 @@ class DefinedView:
     summary_budget: int
 
 
-def model_view(dataset: CurrentDataset, table_set: CurrentTableSet | None, budget: int) -> DefinedView:
+def model_view(seen: ModelTables, budget: int) -> DefinedView:
     """Summary, instruction and its size for what the model sees, definitions included.
 
     The summary gets what the definitions section leaves of ``budget`` (it gives way first).
     """
-    definitions = active(dataset, table_set)
+    definitions = active(seen)
     summary_budget, section = plan_budget(budget, definitions)
-    base = model_tables.of(dataset, table_set).model_view(summary_budget)
+    base = seen.model_view(summary_budget)
     if not section.text:
         return DefinedView(base, section, summary_budget)
-    key, _ = model_source(dataset, table_set)
-    return DefinedView(_with_section(key, summary_budget, definitions.digest, base.summary, section.text),
+    return DefinedView(_with_section(seen.key, summary_budget, definitions.digest, base.summary, section.text),
                        section, summary_budget)
 
 
@@ -192,10 +179,10 @@ def analyst_words(definitions: Definitions) -> list[str]:
     return [word for term in definitions.terms for word in term.words]
 
 
-def vocabulary(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> tuple[str, ...]:
+def vocabulary(seen: ModelTables) -> tuple[str, ...]:
     """The transcription vocabulary: the analyst's words first, then names and values."""
-    base = model_tables.of(dataset, table_set).vocabulary()
-    return with_terms(base, analyst_words(current_definitions(dataset, table_set)), max_entries=MAX_CUSTOM_VOCABULARY)
+    return with_terms(seen.vocabulary(), analyst_words(current_definitions(seen)),
+                      max_entries=MAX_CUSTOM_VOCABULARY)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -203,23 +190,21 @@ def _tools(key: str, questions: tuple[str, ...], _source: TableSource) -> tuple[
     return tuple(live_tools(_source, trusted=questions))
 
 
-def wire(settings: LiveSettings, toolbox: ToolBox, key: str, seen: model_tables.ModelTables,
+def wire(settings: LiveSettings, toolbox: ToolBox, key: str, seen: ModelTables,
          budget: int) -> tuple[LiveSettings, Executor, str]:
     """The Talk page's settings, tool executor and session key with the definitions in.
 
     Without definitions everything stays as given (``toolbox.execute``, the same key).
     """
-    dataset, table_set = seen.dataset, seen.table_set
-    definitions = active(dataset, table_set)
+    definitions = active(seen)
     if not definitions:
         return settings, toolbox.execute, key
-    source_key, source = model_source(dataset, table_set)
     questions = tuple(q.question for q in definitions.runnable)
     settings = dataclasses.replace(
         settings,
-        system_instruction=model_view(dataset, table_set, budget).view.instruction,
-        tools=_tools(source_key, questions, source) if questions else settings.tools,
-        custom_vocabulary=vocabulary(dataset, table_set),
+        system_instruction=model_view(seen, budget).view.instruction,
+        tools=_tools(seen.key, questions, seen.source) if questions else settings.tools,
+        custom_vocabulary=vocabulary(seen),
     )
     runner = TrustedQueryRunner(toolbox, definitions)
     return settings, runner.execute, f"{key}|definitions:{definitions.digest}"
@@ -236,11 +221,11 @@ def refusal(exc: DefinitionsError, what: str) -> str:
 def apply(definitions: Definitions, what: str) -> bool:
     """Check ``definitions`` against the loaded tables and keep them, or keep the old ones
     and say why (``state.definitions_error``). True when applied."""
-    source = current_source()
+    seen = model_tables.current()
     try:
-        if source is None:
+        if seen is None:
             raise DefinitionsError([Problem(None, "no tables are loaded")])
-        checked = check_definitions(definitions, source[1])
+        checked = check_definitions(definitions, seen.source)
     except DefinitionsError as exc:
         state.set_definitions_error(refusal(exc, what))
         return False

@@ -20,8 +20,8 @@ import streamlit as st
 from livechat.summary.definitions import Definitions, DefinitionsError, definitions_from_rows, dump_definitions
 from livechat.ui import definitions, slots, state
 from livechat.ui.formatting import escape_markdown
+from livechat.ui.model_tables import ModelTables
 from livechat.ui.state import CurrentDataset
-from livechat.ui.tables import CurrentTableSet
 
 TERM_COLUMNS = ("name", "meaning", "sql", "aliases")
 
@@ -62,10 +62,10 @@ def download_name(dataset: CurrentDataset) -> str:
     return f"{stem}.definitions.yaml"
 
 
-def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> None:
-    """The Data page's "Definitions" tab: terms, trusted queries, download (a refusal is
-    shown at the top of the page)."""
-    kept = definitions.active(dataset, table_set)
+def render_panel(dataset: CurrentDataset, seen: ModelTables) -> None:
+    """The Data page's "Definitions" tab for the tables the model sees: terms, trusted
+    queries, download named after ``dataset`` (a refusal is shown at the top of the page)."""
+    kept = definitions.active(seen)
     st.markdown(
         "**Terms**: what your words mean, with an optional SQL expression and the aliases you say. "
         "The model gets them after the data, and they join the transcription vocabulary. Upload a "
@@ -98,6 +98,6 @@ def render_panel(dataset: CurrentDataset, table_set: CurrentTableSet | None) -> 
                       on_click=_on_delete_trusted, args=(query.question,), icon=":material/delete:")
     st.download_button(
         "Download the definitions (.definitions.yaml)",
-        data=dump_definitions(definitions.current_definitions(dataset, table_set)),
+        data=dump_definitions(definitions.current_definitions(seen)),
         file_name=download_name(dataset), mime="application/x-yaml", on_click="ignore",
         icon=":material/download:", key=slots.DOWNLOAD_DEFINITIONS_WIDGET.key)

@@ -24,10 +24,9 @@ from livechat.summary.definitions import Definitions
 from livechat.summary.definitions_section import TRUSTED_TOOL
 from livechat.summary.first_questions import first_questions
 from livechat.tools.declarations import TableSource
-from livechat.ui import definitions, slots, state, tables
+from livechat.ui import definitions, slots, state
 from livechat.ui.formatting import escape_markdown
-from livechat.ui.state import CurrentDataset
-from livechat.ui.tables import CurrentTableSet
+from livechat.ui.model_tables import ModelTables
 
 FIRST_QUESTIONS_KEY = "first-questions"
 TRUSTED_MARK_PREFIX = "trusted-mark-"
@@ -50,14 +49,12 @@ def pending_question() -> str | None:
     return slots.FIRST_QUESTION.pop()
 
 
-def render_first_questions(dataset: CurrentDataset, table_set: CurrentTableSet | None,
-                           transcript: Transcript) -> None:
+def render_first_questions(seen: ModelTables, transcript: Transcript) -> None:
     """Question buttons before the first question of this conversation; nothing after."""
     if transcript.messages("user") or slots.FIRST_QUESTION_ASKED.get() == id(transcript):
         return
-    key, source = definitions.model_source(dataset, table_set)
-    active = definitions.active(dataset, table_set)
-    questions = _questions(key, active.digest, source, active)
+    active = definitions.active(seen)
+    questions = _questions(seen.key, active.digest, seen.source, active)
     with st.container(key=FIRST_QUESTIONS_KEY):
         st.caption("Not sure what to ask? Try one of these:")
         with st.container(horizontal=True):
@@ -104,8 +101,7 @@ def render_save_trusted(index: int, entry: Entry, transcript: Transcript) -> Non
     if entry.tool != SQL_TOOL or not entry.final or entry.tool_failed or entry.cancelled \
             or not isinstance(sql, str) or not sql.strip():
         return
-    dataset = state.current_dataset()
-    kept = definitions.current_definitions(dataset, tables.current_table_set()) if dataset else Definitions()
+    kept = definitions.session_definitions()
     saved = next((q for q in kept.trusted_queries if q.sql == sql.strip()), None)
     if saved is not None:
         st.caption(f"Saved as the trusted query for \u201c{escape_markdown(saved.question)}\u201d.")

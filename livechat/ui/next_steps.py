@@ -18,6 +18,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from livechat.ui.visitor_key import KEY_NAME
+from livechat.usage.limits import LIMIT_NAMES
+
 __all__ = [
     "PAGE_STEPS",
     "SESSION_STEPS",
@@ -74,11 +77,18 @@ class SessionStep:
 
 
 SESSION_STEPS: tuple[SessionStep, ...] = (
+    SessionStep("a budget refused the token or ended the call (livechat.usage.decide words it: the limit "
+                "and when it resets)",
+                tuple(f"limit {name}" for name in LIMIT_NAMES),
+                "The limit is this app's budget, set by its operator; the message says when it allows again."),
     SessionStep("recoverable: the session retries on its own (livechat.conversation.transcript adds this)",
                 ("Reconnecting…",), "Wait a moment: the session reconnects on its own."),
     SessionStep("the microphone stream ended or stalled (livechat.voice.bridge)",
                 ("microphone stream ended", "No audio has arrived from the microphone"),
                 "Press STOP, then START to talk again."),
+    SessionStep("a visitor's own key was refused at minting (livechat.ui.visitor_key)",
+                (KEY_NAME,),
+                "Press “Forget my key” in the sidebar and paste a valid key, then press START again."),
     SessionStep("the key was refused at minting (livechat.live.tokens) or at connecting (close 1007 bad key)",
                 ("API key was rejected", "GEMINI_API_KEY", "API key not valid"),
                 f"Check the API key on the {SETTINGS} page, then press START again."),

@@ -27,9 +27,11 @@ from livechat.conversation.figures.check import check_transcript
 from livechat.conversation.record import ToolWork, Turn, turns
 from livechat.conversation.report import ReportContext, html_report, report_zip
 from livechat.conversation.transcript import Transcript
+from livechat.store.audit import EventKind
 from livechat.summary.escape import fence_nonce
 from livechat.tools.charts import ChartRenderError, ChartSpec, ChartSpecError, build_chart, chart_png
-from livechat.ui import conversations, slots
+from livechat.ui import access, conversations, slots
+from livechat.ui.analyst import current_analyst
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,14 @@ def _prepare(transcript: Transcript, dataset: CurrentDataset | None, instruction
             html_report(record, context, charts=images).encode("utf-8"), stem)
 
 
+def _downloaded(kind: str) -> None:
+    """A download's callback: one audit row (who, which conversation, which format).
+
+    The rerun it causes draws the same bytes again, so the file stays referenced."""
+    access.record_event(EventKind.REPORT_DOWNLOAD, current_analyst().id,
+                        {"conversation": conversations.conversation_id(), "format": kind})
+
+
 def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, instruction: str, model: str,
                      *, chart_source: ChartSource | None = None) -> None:
     """"Prepare the report", then two downloads: Markdown (zip with chart PNGs) and HTML.
@@ -163,8 +173,8 @@ def render_downloads(transcript: Transcript, dataset: CurrentDataset | None, ins
         st.caption("The conversation has moved on since the report was prepared: prepare it again "
                    "to include the latest turns.")
     st.download_button("Download report (Markdown + charts, .zip)", data=zipped, file_name=f"{stem}.zip",
-                       mime="application/zip", icon=":material/download:", on_click="ignore",
+                       mime="application/zip", icon=":material/download:", on_click=_downloaded, args=("zip",),
                        key=slots.DOWNLOAD_ZIP_WIDGET.key, width="stretch")
     st.download_button("Download report (HTML, opens offline)", data=page, file_name=f"{stem}.html",
-                       mime="text/html", icon=":material/description:", on_click="ignore",
+                       mime="text/html", icon=":material/description:", on_click=_downloaded, args=("html",),
                        key=slots.DOWNLOAD_HTML_WIDGET.key, width="stretch")

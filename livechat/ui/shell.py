@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import a11y, conversations, replica, runtime, shutdown
+from livechat.ui import a11y, access, conversations, replica, runtime, shutdown, tables
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -32,16 +32,23 @@ from livechat.ui.sidebar import render_sidebar
 
 APP_TITLE = "Live Data Chat"
 
-# Set while app.py runs the chosen page, on that script thread only.
+# Set while app.py runs the chosen page, on that script thread only; ``gate`` is this
+# run's access gate (None: admitted), drawn by the page in ``ensure_shell``.
 _scope = threading.local()
 
 
-def render_shell() -> None:
-    """Page config, logging, the sample on first visit, the emulator when offline, the sidebar."""
+def render_shell() -> bool:
+    """Page config, logging, the access decision, the sample on first visit, the emulator
+    when offline, the sidebar. False when nobody is admitted: then none of the rest runs,
+    and the page draws the sign-in, refusal or key page instead (``ensure_shell``)."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
     a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
+    # Before anything reads the URL's conversation, a dataset or the store (livechat/ui/access.py).
+    _scope.gate = access.admit()
+    if _scope.gate is not None:
+        return False
     # On every page, so a reload anywhere keeps the conversation's id in the URL; first,
     # so a stored conversation's tables are in place before the sample would be loaded.
     conversations.session_transcript()
@@ -49,18 +56,25 @@ def render_shell() -> None:
     moved = replica.moved_from()
     if moved is not None:
         st.warning(replica.moved_message(moved, replica.replica_id(), restored=conversations.restored()))
-    dataset = ensure_dataset()
+    ensure_dataset()
+    table_set = tables.current_table_set()  # a single upload is a set of one
     conversations.save_progress()
     try:
         configured = runtime.service_config()
     except ConfigError as exc:
         render_sidebar(
-            dataset, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
+            table_set, endpoint=None, model=None, config_problem=f"Voice is not configured correctly: {exc}"
         )
-        return
+        return True
     # No key and no base URL: the design promises the built-in emulator runs, and says so.
     problem = runtime.ensure_offline_emulator(configured)
-    render_sidebar(dataset, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
+    render_sidebar(table_set, endpoint=endpoint_label(configured), model=configured.model, config_problem=problem)
+    return True
+
+
+def admitted() -> bool:
+    """True when this run's gate let someone in (after ``render_shell``)."""
+    return getattr(_scope, "gate", None) is None
 
 
 @contextmanager
@@ -75,8 +89,16 @@ def page_scope() -> Iterator[None]:
 
 
 def ensure_shell() -> None:
-    """Draw the shell unless app.py already did in this run; call first in every page."""
-    if getattr(_scope, "inside", False):
-        return
-    leave_legacy_pages_mode()
-    render_shell()
+    """Draw the shell unless app.py already did in this run; call first in every page.
+
+    When nobody is admitted, draws the access gate instead and stops the run. The gate is
+    drawn here, inside the page, rather than before ``st.navigation``: an element's
+    identity includes the running page, which before navigation is the main script on a
+    first load and the page on later runs, so a gate drawn there loses its first click."""
+    if not getattr(_scope, "inside", False):
+        leave_legacy_pages_mode()
+        render_shell()
+    gate = getattr(_scope, "gate", None)
+    if gate is not None:
+        access.render_gate(gate)
+        st.stop()

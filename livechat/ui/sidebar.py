@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from livechat.ui.access import render_sidebar_account
 from livechat.ui.conversations import render_sidebar_conversations
-from livechat.ui.formatting import escape_markdown, format_shape
-from livechat.ui.state import CurrentDataset
-from livechat.ui.tables import current_table_set, render_sidebar_tables
+from livechat.ui.tables import CurrentTableSet, render_sidebar_tables
 
 
 def render_sidebar(
-    dataset: CurrentDataset | None,
+    table_set: CurrentTableSet | None,
     *,
     endpoint: str | None,
     model: str | None,
@@ -23,20 +22,17 @@ def render_sidebar(
 ) -> None:
     """Draw the shared sidebar.
 
-    ``endpoint`` is a label from ``endpoint_label`` (None when the configuration is
-    unusable, in which case ``config_problem`` says why, in the analyst's words).
+    ``table_set`` is the session's tables (None before any load). ``endpoint`` is a label
+    from ``endpoint_label`` (None when the configuration is unusable, in which case
+    ``config_problem`` says why, in the analyst's words).
     """
     with st.sidebar:
+        render_sidebar_account()  # who is signed in, Sign out; a visitor's key, Forget
         st.subheader("Dataset")
-        table_set = current_table_set()
-        if table_set is not None:
-            render_sidebar_tables(table_set)
-        elif dataset is None:
+        if table_set is None:
             st.caption("No dataset loaded.")
         else:
-            st.markdown(f"**{escape_markdown(dataset.table.name)}**")
-            df = dataset.table.df
-            st.caption(format_shape(len(df), len(df.columns)))
+            render_sidebar_tables(table_set)
         st.subheader("Voice endpoint")
         if endpoint is not None:
             st.markdown(f"**{endpoint}**")

@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import streamlit as st
 
+from livechat.access.identity import Analyst
 from livechat.conversation.saved import RecordSnapshots
 from livechat.conversation.transcript import Transcript
 
 if TYPE_CHECKING:
     from streamlit_webrtc.shutdown import SessionShutdownObserver
 
+    from livechat.access.visitor import VisitorKey
     from livechat.audio.playback import PlaybackStats
     from livechat.config import TurnCredentials
     from livechat.tools.toolbox import ToolBox
@@ -166,6 +168,7 @@ BRIDGE_COUNT: Slot[int] = Slot("talk.bridge_count", int, int)
 PLAYBACK_SEEN: Slot[PlaybackStats | None] = Slot("talk.playback_seen", "livechat.audio.playback:PlaybackStats", _none)
 PREPARED_REPORT: Slot[Any] = Slot("talk.prepared_report", object, _none)
 FIRST_QUESTION: Slot[str | None] = Slot("talk.first_question", str, _none)
+VOICE_STOP: Slot[bool] = Slot("talk.voice_stop", bool, lambda: False)  # a limit ended the call: stop WebRTC
 FIRST_QUESTION_ASKED: Slot[int | None] = Slot("talk.first_question_asked", int, _none)  # id() of the transcript
 # The ToolBox of the tables the session shows: held here so it (its tables and SQL worker)
 # lives while a session uses it and goes when none does (livechat.ui.toolboxes).
@@ -181,6 +184,13 @@ RESTORED: Slot[bool] = Slot("store.restored", bool, lambda: False)
 TABLE_PROBLEMS: Slot[tuple[str, ...] | None] = Slot("store.table_problems", tuple, _none)
 SNAPSHOTS: Slot[RecordSnapshots] = Slot("store.snapshots", RecordSnapshots, RecordSnapshots)
 DELETED: Slot[frozenset[str]] = Slot("store.deleted", frozenset, frozenset)  # deleted here, maybe not yet stored
+
+# ----------------------------------------------------------------------------- access (livechat.ui.access)
+ANALYST: Slot[Analyst | None] = Slot("access.analyst", Analyst, _none)  # set by the gate on every run
+AUDITED: Slot[str | None] = Slot("access.audited", str, _none)  # the sign-in (or refusal) this session recorded
+# A visitor's own Gemini key (key_policy = "visitor"): this session's server memory only.
+VISITOR_KEY: Slot[VisitorKey | None] = Slot("access.visitor_key", "livechat.access.visitor:VisitorKey", _none)
+VISITOR_KEY_PROBLEM: Slot[str | None] = Slot("access.visitor_key_problem", str, _none)
 
 # ----------------------------------------------------------------------------- ICE / TURN, replicas, webrtc
 TURN_ID: Slot[str | None] = Slot("ice.turn_id", str, _none)
@@ -219,7 +229,13 @@ TRUSTED_FORMS: SlotFamily[Any] = SlotFamily("widget.save_trusted_form.", object,
 TERMS_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.terms.", object, _none, widget=True)
 SAVE_TERMS_WIDGET: Slot[Any] = Slot("widget.definitions.save_terms", object, _none, widget=True)
 REMOVE_TRUSTED_WIDGETS: SlotFamily[Any] = SlotFamily("widget.definitions.remove.", object, _none, widget=True)
+USAGE_TRAIL_WIDGET: Slot[Any] = Slot("widget.settings.usage_trail", object, _none, widget=True)
 DOWNLOAD_DEFINITIONS_WIDGET: Slot[Any] = Slot("widget.definitions.download", object, _none, widget=True)
+SIGN_IN_WIDGET: Slot[Any] = Slot("widget.access.sign_in", object, _none, widget=True)
+SIGN_OUT_WIDGET: Slot[Any] = Slot("widget.access.sign_out", object, _none, widget=True)
+VISITOR_KEY_FORM: Slot[Any] = Slot("widget.access.visitor_key_form", object, _none, widget=True)
+VISITOR_KEY_WIDGET: Slot[Any] = Slot("widget.access.visitor_key", object, _none, widget=True)
+FORGET_KEY_WIDGET: Slot[Any] = Slot("widget.access.forget_key", object, _none, widget=True)
 CHART_WIDGETS: SlotFamily[Any] = SlotFamily("widget.chart.", object, _none, widget=True)  # per table, per chart
 # streamlit-webrtc components and tracks, keyed by us, valued by the library (the DOM
 # contract names "voice": shared/E2E.md).

@@ -43,7 +43,8 @@ class BudgetOutOfRangeError(ValueError):
 
 @dataclass(frozen=True)
 class CurrentDataset:
-    """The dataset a session is looking at, as a handle.
+    """The table the Data page shows, as a handle (what the model sees is the session's
+    table set, ``livechat.ui.tables``: a single upload is a set of one holding this).
 
     ``raw`` is set only for workbooks with more than one sheet and for text files in a
     legacy code page, so another sheet or encoding can be read without asking for the

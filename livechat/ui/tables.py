@@ -1,14 +1,18 @@
-"""Table sets in the UI: several uploads or every sheet of a workbook, ticked for the model.
+"""Table sets in the UI: what the model sees, always a set; a single upload is a set of one.
 
 The session keeps a ``CurrentTableSet`` next to ``CurrentDataset`` (``livechat.ui.state``):
-the dataset stays the table shown on the Data page (any table of the set), the set is
-what the model gets (the ticked tables, by SQL name, the first ticked one also as
-``data``). Without a set (one file, one sheet) nothing here changes what the app does.
+the dataset is the table shown on the Data page (any table of the set), the set is what
+the model gets. Several uploads, or a workbook's sheets, make a set of several (the
+ticked tables, by SQL name, the first ticked one also as ``data``); one file with one
+table makes a set of one (``CurrentTableSet.of_one``): its table is ``data``, summarised,
+named and stored as one table, exactly as before sets existed. What the model is given
+from a set is built in one place, ``livechat.ui.model_tables``.
 
-Here: loading an upload as a set (``load_uploads``), ticks and the table viewer (widget
-callbacks), the set's summary, instruction, tool declarations and ``ToolBox`` (cached per
-selection), the lists on the Data page and in the sidebar, and the Talk page's reaction
-to a changed set (a new session with the new instruction, said in the transcript).
+Here: loading an upload as a set (``load_uploads``) and a single table as a set of one
+(``adopt_one``, ``follow_reload``), ticks and the table viewer (widget callbacks), the
+set's summary and instruction (cached per selection), the choices on the Data page, and
+the Talk page's reaction to a changed set (a new session with the new instruction, said
+in the transcript).
 
 Runs on the session's script thread (page runs and widget callbacks).
 """
@@ -33,10 +37,12 @@ from livechat.data.tableset import (
     load_table_set,
 )
 from livechat.data.workbook import nonempty_sheet_names
+from livechat.store import MemberRow
 from livechat.summary.prompt import build_system_instruction
 from livechat.summary.tableset import SetTable, TableSetSummary, summarize_tables
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.summary.vocabulary import custom_vocabulary
+from livechat.tools.declarations import DATA_ALIAS
 from livechat.ui import slots, state
 from livechat.ui.cache import ModelView, load_table_cached
 from livechat.ui.formatting import escape_markdown, format_shape
@@ -56,10 +62,15 @@ class UploadedFileLike(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class SetEntry:
-    """One loaded table of the set and the digest of the file it came from."""
+    """One loaded table of the set and the digest of the file it came from.
+
+    ``dataset`` is set for the table of a single upload (a set of one): the dataset it was
+    loaded as, whose key also names the encoding and header row it was read with.
+    """
 
     named: NamedTable
     digest: str
+    dataset: CurrentDataset | None = None
 
     @property
     def sql_name(self) -> str:
@@ -67,7 +78,25 @@ class SetEntry:
 
     @property
     def cache_key(self) -> str:
+        if self.dataset is not None:
+            return self.dataset.cache_key
         return f"{self.digest}/{self.named.source}/{self.named.sheet or ''}"
+
+    @property
+    def stored_name(self) -> str | None:
+        """The SQL name the store keeps; None for a single upload's table (stored as one)."""
+        return None if self.dataset is not None else self.sql_name
+
+    @property
+    def header_row(self) -> int | None:
+        """The header row chosen by hand on the Data page (a single upload), else None."""
+        return self.dataset.header_row if self.dataset is not None else None
+
+    @property
+    def stored_encoding(self) -> str | None:
+        """The legacy code page a single upload's text file was read with, else None."""
+        encoding = self.named.table.encoding if self.dataset is not None else None
+        return encoding if encoding not in (None, "utf-8") else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +105,18 @@ class CurrentTableSet:
 
     entries: tuple[SetEntry, ...]
     selected: frozenset[str]
+
+    @classmethod
+    def of_one(cls, dataset: CurrentDataset) -> CurrentTableSet:
+        """A single upload as a set of one: its table is ``data`` in SQL."""
+        table = dataset.table
+        entry = SetEntry(NamedTable(DATA_ALIAS, table, dataset.source, table.sheet), dataset.digest, dataset)
+        return cls((entry,), frozenset({DATA_ALIAS}))
+
+    @property
+    def single(self) -> CurrentDataset | None:
+        """The dataset of a single upload (a set of one), else None: several tables."""
+        return self.entries[0].dataset if len(self.entries) == 1 else None
 
     @property
     def upload_key(self) -> str:
@@ -97,6 +138,10 @@ class CurrentTableSet:
     def with_selected(self, names: frozenset[str]) -> CurrentTableSet:
         return CurrentTableSet(self.entries, names)
 
+    def shows(self, entry: SetEntry, dataset: CurrentDataset | None) -> bool:
+        """Whether ``entry`` is the table ``dataset`` (the Data page's) shows."""
+        return dataset is not None and dataset.table is entry.named.table
+
     def entry(self, sql_name: str) -> SetEntry | None:
         return next((e for e in self.entries if e.sql_name == sql_name), None)
 
@@ -117,14 +162,27 @@ def _digest(text: str) -> str:
 
 
 def current_table_set() -> CurrentTableSet | None:
-    """The session's table set, or None (one table: the app works as without sets)."""
+    """The session's tables (a set of one for a single upload), or None before any load."""
     return slots.TABLE_SET.get()
 
 
-def clear_table_set() -> None:
-    """Forget the set (a single table was loaded instead)."""
-    slots.TABLE_SET.pop()
+def adopt_one(dataset: CurrentDataset) -> CurrentTableSet:
+    """Make ``dataset`` (a single upload, or one restored) the session's set, of one."""
+    table_set = CurrentTableSet.of_one(dataset)
+    slots.TABLE_SET.set(table_set)
     slots.SET_PROBLEMS.pop()
+    return table_set
+
+
+def follow_reload(dataset: CurrentDataset) -> None:
+    """The shown table was read again (the sample, another sheet, encoding or header row).
+
+    A set of one follows it (the model sees the table as read now); a set of several
+    keeps its tables (the new reading shows on the Data page only).
+    """
+    table_set = current_table_set()
+    if table_set is None or table_set.single is not None:
+        adopt_one(dataset)
 
 
 def set_problems() -> SetProblems | None:
@@ -179,11 +237,24 @@ def load_uploads(files: Sequence[UploadedFileLike]) -> CurrentTableSet | None:
     return table_set
 
 
-def adopt_table_set(table_set: CurrentTableSet, shown: SetEntry) -> None:
-    """Make ``table_set`` the session's set (restored from the store), showing ``shown``."""
-    slots.TABLE_SET.set(table_set)
+def adopt_stored(opened: Sequence[tuple[MemberRow, LoadedTable]]) -> None:
+    """Make the tables restored from the store (at least one) the session's set.
+
+    A stored single upload (no SQL name) comes back as a set of one, read as before (its
+    header row); a stored set with its SQL names, ticks and the table shown.
+    """
+    row, table = opened[0]
+    if row.sql_name is None:
+        dataset = CurrentDataset(table=table, digest=row.digest, source=row.source, header_row=row.header_row)
+        state.set_current_dataset(dataset)
+        adopt_one(dataset)
+        return
+    entries = tuple(SetEntry(NamedTable(row.sql_name or f"table_{i + 1}", table, row.source, row.sheet), row.digest)
+                    for i, (row, table) in enumerate(opened))
+    ticked = frozenset(e.sql_name for e, (row, _) in zip(entries, opened) if row.ticked)
+    slots.TABLE_SET.set(CurrentTableSet(entries, ticked or frozenset(e.sql_name for e in entries)))
     slots.SET_PROBLEMS.pop()
-    _show(shown)
+    _show(next((e for e, (row, _) in zip(entries, opened) if row.shown), entries[0]))
 
 
 def _show(entry: SetEntry) -> None:
@@ -229,8 +300,29 @@ def on_view_change(widget_key: str) -> None:
         _show(entry)
 
 
-def render_table_list(table_set: CurrentTableSet) -> None:
-    """The Data page's table list: a tick per table (seen by the model), SQL name, source."""
+def render_table_choice(table_set: CurrentTableSet, *, on_sheet_change: Callable[[str], None]) -> None:
+    """The Data page's choice of tables: for a set of several, a tick per table (seen by
+    the model) and which one to show; for a single workbook with several sheets, the sheet
+    (``on_sheet_change(widget_key)`` reads it)."""
+    one = table_set.single
+    if one is None:
+        _render_table_list(table_set)
+        return
+    sheets = list(one.table.sheets)
+    if len(sheets) > 1:
+        st.selectbox(
+            "Sheet",
+            options=sheets,
+            index=sheets.index(one.table.sheet) if one.table.sheet in sheets else 0,
+            key=one.sheet_widget_key,
+            on_change=on_sheet_change,
+            args=(one.sheet_widget_key,),
+            help="This workbook has several sheets; the model sees the one chosen here.",
+        )
+
+
+def _render_table_list(table_set: CurrentTableSet) -> None:
+    """A tick per table (seen by the model), SQL name, source; the table shown."""
     problems = set_problems()
     if problems is not None:
         for failure in problems.failures:
@@ -253,8 +345,7 @@ def render_table_list(table_set: CurrentTableSet) -> None:
         )
     names = [e.sql_name for e in table_set.entries]
     current = state.current_dataset()
-    shown = next((e.sql_name for e in table_set.entries
-                  if current is not None and e.named.table is current.table), names[0])
+    shown = next((e.sql_name for e in table_set.entries if table_set.shows(e, current)), names[0])
     key = view_widget_key(table_set)
     st.selectbox("Show table", options=names, index=names.index(shown), key=key,
                  on_change=on_view_change, args=(key,),
@@ -262,7 +353,13 @@ def render_table_list(table_set: CurrentTableSet) -> None:
 
 
 def render_sidebar_tables(table_set: CurrentTableSet) -> None:
-    """The sidebar's list of the tables in the conversation (inside ``st.sidebar``)."""
+    """The sidebar's list of the tables in the conversation (inside ``st.sidebar``): a
+    single upload by its name and shape, a set by its ticked tables' SQL names."""
+    one = table_set.single
+    if one is not None:
+        st.markdown(f"**{escape_markdown(one.table.name)}**")
+        st.caption(format_shape(len(one.table.df), len(one.table.df.columns)))
+        return
     chosen = table_set.chosen()
     st.markdown(f"**{len(chosen)} tables in the conversation**")
     for entry in chosen:

@@ -23,7 +23,7 @@ import copy
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +41,16 @@ from streamlit_webrtc.shutdown import SessionShutdownObserver
 from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
+from livechat.live.guard import SessionGuard
 from livechat.live.session import LiveSession, ReplyAudioSink, SessionOptions
 from livechat.live.tokens import LiveSettings
 from livechat.summary.token_estimate import estimate_tokens
 from livechat.tools.toolbox import response_scheduling
+from livechat.usage.limits import LimitsError
 from livechat.conversation.transcript import Transcript
-from livechat.ui import (browser_signals, conversations, definitions, definitions_talk, figures_view, ice,
-                         model_tables, record, runtime, shutdown, slots, state, tables, talk_style, transcript_view,
-                         webrtc_compat)
+from livechat.ui import (access, browser_signals, budgets, conversations, definitions, definitions_talk,
+                         figures_view, ice, model_tables, record, runtime, shutdown, slots, state, tables, talk_style,
+                         transcript_view, visitor_key, webrtc_compat)
 from livechat.ui.next_steps import Situation, page_message
 from livechat.ui.state import CurrentDataset
 # Part of the page's DOM contract, defined with the transcript view; named here too.
@@ -149,14 +151,17 @@ def webrtc_kwargs(
 
 
 def session_factory(
-    config: ServiceConfig, settings: LiveSettings, tool_executor: Any, *, name: str
+    config: ServiceConfig, settings: LiveSettings, tool_executor: Any, *, name: str,
+    guard: Callable[[], SessionGuard | None] | None = None,
 ) -> SessionFactory:
-    """A factory of LiveSessions for the bridge (no I/O until the bridge starts one)."""
+    """A factory of LiveSessions for the bridge (no I/O until the bridge starts one).
+
+    ``guard`` makes each session's budgets guard (``livechat.ui.budgets``)."""
 
     def make(sink: ReplyAudioSink) -> LiveSession:
         return LiveSession(config=config, settings=settings, audio_sink=sink,
                            tool_executor=tool_executor, options=SessionOptions(name=name),
-                           tool_scheduling=response_scheduling)
+                           tool_scheduling=response_scheduling, guard=None if guard is None else guard())
 
     return make
 
@@ -218,22 +223,32 @@ def get_bridge() -> VoiceBridge:
 def prepare(dataset: CurrentDataset, config: ServiceConfig) -> TalkContext:
     """Everything a Talk-page run needs for ``dataset`` and the effective ``config``.
 
-    The model gets what ``model_tables`` says it sees (the ticked tables of a set, or the
-    one table: a set of one); a change starts a new session, said in the transcript.
+    The model gets what ``model_tables`` says it sees (the ticked tables of the session's
+    set; a single upload is a set of one); a change starts a new session, said in the
+    transcript.
     """
     budget = state.instruction_budget()
-    seen = model_tables.of(dataset, tables.current_table_set())
+    seen = model_tables.current()
+    if seen is None:  # never with a dataset: a load makes its set (livechat.ui.tables)
+        raise LookupError("the dataset has no table set")
     settings, toolbox, key = seen.wiring(budget, config)
     # The analyst's definitions: their section, words, run_trusted_query and a key of their own.
     settings, executor, key = definitions.wire(settings, toolbox, key, seen, budget)
     bridge = get_bridge()
+    # Budgets: every session is metered for this browser session's analyst; a session
+    # started by the voice stream (not by a typed question) is a voice call from the start.
+    analyst, limits = access.current_analyst(), budgets.current_limits()
+
+    def meter() -> SessionGuard:
+        return budgets.make_meter(analyst, limits, settings.model, voice=bridge.stream_active)
+
     ctx = TalkContext(
         dataset=dataset,
         budget=budget,
         config=config,
         settings=settings,
         key=key,
-        factory=session_factory(config, settings, executor, name=f"live-{bridge.name}"),
+        factory=session_factory(config, settings, executor, name=f"live-{bridge.name}", guard=meter),
         bridge=bridge,
         transcript=get_transcript(),
     )
@@ -270,7 +285,13 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
         st.info("Load a dataset on the Data page first.")
         return None
     try:
-        config = runtime.effective_service_config()
+        # The owner's key, or under key_policy = "visitor" the analyst's own (livechat/ui/access.py).
+        config = access.mint_config(runtime.effective_service_config())
+        if config is None:  # a visitor's key is needed first (the transcript shows once it is in)
+            webrtc_compat.note_page_run(False)
+            record.render_restore_note(get_transcript())
+            visitor_key.render_key_form(gate=False)
+            return None
         rtc_configuration = ice.ice_configuration()
         return prepare(dataset, config), rtc_configuration
     except ice.IceConfigError as exc:
@@ -279,7 +300,7 @@ def open_page() -> tuple[TalkContext, dict[str, Any]] | None:
     except ice.ManagedTurnError as exc:  # no relay: no component, rather than connecting for ever
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.RELAY, str(exc)))
-    except ConfigError as exc:
+    except (ConfigError, LimitsError) as exc:
         webrtc_compat.note_page_run(False)
         st.error(page_message(Situation.CONFIG, str(exc)))
     except Exception:
@@ -310,7 +331,9 @@ def submit_question(ctx: TalkContext, question: str) -> None:
 def render_first_questions(ctx: TalkContext) -> None:
     """Questions worth asking, as buttons, until the conversation's first question."""
     try:
-        definitions_talk.render_first_questions(ctx.dataset, tables.current_table_set(), ctx.transcript)
+        seen = model_tables.current()
+        if seen is not None:
+            definitions_talk.render_first_questions(seen, ctx.transcript)
     except Exception:  # a suggestion must never cost the page
         logger.exception("The first questions could not be made")
 
@@ -330,8 +353,13 @@ def render_voice(ctx: TalkContext, *, processing: bool,
         sink = create_audio_sink_track(bridge.on_uplink_frame, key=SINK_KEY, on_ended=bridge.on_uplink_ended)
         source = create_audio_source_track(bridge.next_downlink_frame, key=SOURCE_KEY,
                                            sample_rate=DOWNLINK_RATE)
-        streamer = webrtc_streamer(**webrtc_kwargs(
-            rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source))
+        kwargs = webrtc_kwargs(rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source)
+        # A limit ended the call: the component stops its stream (and is left alone once it has).
+        stopping = budgets.voice_stop_wanted()
+        if stopping:
+            kwargs["desired_playing_state"] = False
+        streamer = webrtc_streamer(**kwargs)
+        budgets.note_voice_state(playing=streamer.state.playing, signalling=streamer.state.signalling)
     except Exception as exc:
         logger.exception("The voice component failed")
         st.error(page_message(Situation.COMPONENT, f"({type(exc).__name__})"))
@@ -339,8 +367,12 @@ def render_voice(ctx: TalkContext, *, processing: bool,
     shutdown.register_stream(bridge, streamer)
     bridge.watch_browser(browser_signals.browser_signals(streamer))
     try:
-        bridge.sync_stream(playing=streamer.state.playing, signalling=streamer.state.signalling,
+        bridge.sync_stream(playing=streamer.state.playing and not stopping,
+                           signalling=streamer.state.signalling and not stopping,
                            factory=ctx.factory, key=ctx.key)
+        meter = budgets.meter_of(bridge.session)
+        if meter is not None and bridge.stream_active:
+            meter.mark_voice()  # a typed session the analyst now speaks to: minutes count
     except Exception as exc:
         logger.exception("The voice session could not start")
         ctx.transcript.add_error(page_message(Situation.SESSION_START, str(exc)))
@@ -439,6 +471,7 @@ def live_panel() -> None:
     transcript = get_transcript()
     bridge.check_stream()
     transcript.apply(bridge.poll_events())
+    budgets.stop_if_limit_ended(bridge.session, streaming=bridge.stream_active)
     figures_view.check_figures(transcript, bridge)  # replies completed since the last run, once each
     relay = ice.relay_watch(VOICE_KEY)
     if relay is not None:  # relay forced and none found: say so instead of "connecting" for ever

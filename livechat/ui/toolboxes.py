@@ -1,10 +1,11 @@
 """The one ToolBox factory: one per data the model sees, shared while sessions hold it.
 
-A single table (a DataFrame) and the ticked tables of a set (SQL name -> DataFrame) get
-their ToolBox, and its tool declarations, here: one factory, so a single upload and a
-table set cannot drift apart again (issue 27: only the single table's SQL worker was
-stopped on SIGTERM). ``key`` names the data (``CurrentDataset.cache_key`` or
-``CurrentTableSet.key``, which starts with ``set:``), so the two never share an entry.
+The table of a set of one (a single upload: a DataFrame) and the ticked tables of a set of
+several (SQL name -> DataFrame) get their ToolBox, and its tool declarations, here, asked
+by ``livechat.ui.model_tables``: one factory, so the two cannot drift apart again (issue
+27: only the single table's SQL worker was stopped on SIGTERM). ``key`` names the data
+(``ModelTables.key``: the dataset's cache key, or the set's key starting with ``set:``),
+so the two never share an entry.
 
 A ToolBox holds its tables and a SQL worker process, so it lives exactly as long as a
 session uses it (issue 29, "the previous table when the set changes and no session uses

@@ -21,7 +21,7 @@ import streamlit as st
 from livechat.conversation.record import tool_work
 from livechat.conversation.transcript import Entry, Transcript
 from livechat.tools.charts import ChartSpec, ChartSpecError, build_chart
-from livechat.ui import definitions_talk, figures_view, model_tables, record, tables
+from livechat.ui import definitions_talk, figures_view, model_tables, record
 from livechat.ui.formatting import escape_markdown
 from livechat.ui.next_steps import with_next_step
 from livechat.ui.state import CurrentDataset
@@ -80,7 +80,8 @@ def render_transcript(transcript: Transcript, dataset: CurrentDataset | None, *,
     query's result, else ``df``)."""
     df = dataset.table.df if dataset is not None else None
     # Charts of a set draw from its tables, whichever one is viewed.
-    dataset_key = model_tables.of(dataset, tables.current_table_set()).key if dataset is not None else ""
+    seen = model_tables.current()
+    dataset_key = seen.key if seen is not None else ""
     with st.container(key=TRANSCRIPT_KEY):
         if not transcript.entries:
             st.caption("Press START and speak, or type a question below.")

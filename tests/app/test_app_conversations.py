@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from livechat.store.audit import EventKind, read_events
 from livechat.ui import conversations
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk_tables import ORDERS_CSV, _parquet
@@ -65,6 +66,8 @@ def test_delete_removes_the_conversation_from_the_list_and_the_store() -> None:
     writer = conversations.store_writer()
     assert writer.flush(10.0)
     assert writer.read(lambda store: store.load(conversation), "down") is None
+    deletions = writer.read(lambda store: read_events(store, kinds=[EventKind.DELETION]), [])
+    assert ("local", {"conversation": conversation}) in [(e.analyst, dict(e.details)) for e in deletions]
     assert conversation not in [b.key.rsplit(".", 1)[-1] for b in at.sidebar.button if b.key]
 
 
@@ -119,3 +122,30 @@ def test_a_table_whose_stored_copy_is_gone_is_named_and_the_rest_opens() -> None
     assert "could not be opened: customers (customers.parquet): its stored copy is incomplete" in note
     assert _ticks(reloaded) == {"orders": True}  # the rest opened
     assert writer.status().saving  # a missing table is not a store that is down
+
+
+def test_another_analysts_link_reads_as_not_found_and_is_not_listed() -> None:
+    secrets = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "c" * 32,
+                        "client_id": "x", "client_secret": "y", "server_metadata_url": "http://127.0.0.1:9/x"},
+               "access": {"allowed_domains": ["example.com"]}}
+
+    def signed_in(email: str, conversation: str | None = None) -> AppTest:
+        at = new_app()
+        for name, value in secrets.items():
+            at.secrets[name] = value
+        at.user = {"is_logged_in": True, "email": email, "email_verified": True}
+        if conversation is not None:
+            at.query_params[QUERY] = conversation
+        return at.run()
+
+    mine = _upload_set(signed_in("ana@example.com"))
+    conversation = mine.query_params[QUERY]
+    assert conversations.store_writer().flush(10.0)
+    assert signed_in("ana@example.com", conversation).query_params[QUERY] == conversation  # hers: it opens
+
+    theirs = signed_in("ben@example.com", conversation)
+    assert not theirs.exception
+    assert theirs.query_params[QUERY] != conversation
+    assert not any("customers.parquet" in label for label in _list_labels(theirs))
+    theirs.switch_page("pages/talk.py").run()
+    assert any(i.value.startswith(conversations.NOT_FOUND) for i in theirs.info)

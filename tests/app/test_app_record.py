@@ -11,7 +11,8 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from livechat.ui import record
+from livechat.store.audit import EventKind, read_events
+from livechat.ui import conversations, record
 from livechat.voice.bridge import VoiceBridge
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk import REPLY_TIMEOUT_S, _ask, _bridge, _messages, _rerun_until
@@ -51,6 +52,15 @@ def test_both_downloads_are_offered_once_the_report_is_prepared(bridges: list[Vo
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download report (Markdown + charts, .zip)", "Download report (HTML, opens offline)"]
+    # A download is one audit row: who, which conversation, which format.
+    at.get("download_button")[1].click().run()
+    assert not at.exception and len(at.get("download_button")) == 2
+    writer = conversations.store_writer()
+    assert writer.flush(10.0)
+    conversation = at.query_params[record.QUERY_PARAM]
+    downloads = writer.read(lambda store: read_events(store, kinds=[EventKind.REPORT_DOWNLOAD]), [])
+    assert [(e.analyst, dict(e.details)) for e in downloads if e.details.get("conversation") == conversation] \
+        == [("local", {"conversation": conversation, "format": "html"})]
     _ask(at, "a question after the report")
     _rerun_until(at, lambda a: any("moved on since the report was prepared" in c.value for c in a.caption),
                  "the note that the prepared report is older than the conversation")
@@ -73,7 +83,7 @@ def test_the_conversation_survives_a_reload(bridges: list[VoiceBridge]) -> None:
 
 def test_a_record_that_is_gone_is_said_not_silently_lost(bridges: list[VoiceBridge]) -> None:
     at = _talk(bridges, {record.QUERY_PARAM: "no-such-conversation-0000"})
-    assert any("no longer on the server" in i.value for i in at.info)
+    assert any(i.value.startswith("Conversation not found") for i in at.info)
     assert _messages(at) == []
     fresh = at.query_params[record.QUERY_PARAM]
     assert fresh != "no-such-conversation-0000" and len(fresh) >= 16

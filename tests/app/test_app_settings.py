@@ -85,7 +85,9 @@ def test_the_settings_page_describes_the_offline_setup_and_its_health() -> None:
     assert [s.value for s in at.success] == [
         f"Health: the offline emulator answers on {host_port} over HTTPS, with a certificate that verifies "
         "against its CA file: voice sessions can connect."]
-    versions = at.dataframe[0].value.set_index("package")["version"].to_dict()
+    # The versions table (an admin's Usage section may show a table before it).
+    (table,) = [d.value for d in at.dataframe if "package" in d.value.columns]
+    versions = table.set_index("package")["version"].to_dict()
     for package in ("streamlit", "streamlit-webrtc", "google-genai", "av", "duckdb"):
         assert versions[package] == metadata.version(package)
 

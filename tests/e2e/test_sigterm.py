@@ -1,10 +1,11 @@
 """A restart during a live call (issue 17.3): SIGTERM ends it cleanly.
 
-An analyst is talking; the app process gets SIGTERM (what systemd, Docker or
+An analyst is talking about a table set of two (a two-sheet workbook: issue 27, a set's
+SQL worker must be stopped too); the app process gets SIGTERM (what systemd, Docker or
 ``deploy/serve`` send). Within 5 s the Live connection is closed normally (1000, as the
 emulator saw it) and the WebRTC stream is closed (the browser's peer connection leaves
-``connected``); the page shows the notice and the badge ``Session: closed``; the SQL
-worker is gone and the process exits 0.
+``connected``); the page shows the notice and the badge ``Session: closed``; the set's
+SQL worker is gone and the process exits 0.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import re
 import signal
 import time
 
+import pandas as pd
 import pytest
 
 from livechat.ui.shutdown import CLOSE_BOUND_S, SHUTDOWN_NOTICE
 from tests.e2e import harness
+from tests.e2e.emulator_records import instruction_text
 from tests.e2e.harness import voice_sessions
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +33,17 @@ _DTLS_STATES_JS = """async () => { const out = []; for (const pc of (window.__pc
   [pc.connectionState, pc.iceConnectionState, v.dtlsState]); }); } return out; }"""
 # wait_for wakes on the record change itself; this covers the poll's own overhead.
 POLL_SLACK_S = 0.5
+# The model sees both sheets of this workbook: a table set of two, one SQL worker for it.
+TWO_TABLES = "You are Live Data Chat, a voice analyst for a dataset of 2 tables: orders, customers"
+
+
+def _two_sheet_workbook(path):
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"order_id": [1, 2, 3], "customer_id": [10, 11, 10]}).to_excel(
+            writer, sheet_name="Orders", index=False)
+        pd.DataFrame({"customer_id": [10, 11], "region": ["North", "South"]}).to_excel(
+            writer, sheet_name="Customers", index=False)
+    return path
 
 
 def _alive(pid: int) -> bool:
@@ -48,10 +62,13 @@ def test_sigterm_ends_a_live_call_cleanly_and_exits_0(browser_factory, speech_wa
         app.start()
         with harness.app_failure_context(app, emulator):
             tab = browser_factory(speech_wav).new_page()
-            tab.open_talk(app.url)
+            tab.goto(app.url, "/")
+            tab.upload(_two_sheet_workbook(tmp_path / "shop.xlsx"))  # a table set of two
+            tab.navigate_to_talk()
             tab.start_voice()
             emulator.wait_for(lambda ss: any(s["audio_in_seconds"] > 0.5 for s in voice_sessions(ss)), timeout=45)
             (live,) = [s for s in voice_sessions(emulator.sessions()) if s["ended"] is None]
+            assert instruction_text(live["effective_setup"]).startswith(TWO_TABLES)
             assert tab.webrtc_frame().evaluate(_PC_STATES_JS)[-1] == "connected"
             workers = [int(pid) for pid in _SQL_WORKER.findall(app.log_text())]
             assert workers and all(_alive(pid) for pid in workers)
@@ -89,6 +106,7 @@ def test_sigterm_ends_a_live_call_cleanly_and_exits_0(browser_factory, speech_wa
             assert not [pid for pid in workers if _alive(pid)], "a SQL worker outlived the app"
             log = app.log_text()
             assert "SIGTERM: drained" in log and "'bridges': 1" in log and "'streams': 1" in log, log[-2000:]
+            assert "'toolboxes': 1" in log, log[-2000:]  # the set's ToolBox was registered and stopped
     finally:
         app.stop()
         emulator.stop()

@@ -109,6 +109,24 @@ def test_delete_removes_the_conversation_and_tables_no_other_uses(conversation_s
     assert _count(store, table_blobs) == 0 and _count(store, blob_chunks) == 0
 
 
+def test_conversations_belong_to_their_owner(conversation_store: ConversationStore) -> None:
+    store = conversation_store
+    store.save_record(CID, title="ana's", questions=1, totals={}, entries=_entries(2), owner="ana@example.com")
+    store.save_members(OTHER, [MemberRow("k", "d", "b.csv")], title="ben's", owner="ben@example.com")
+    store.save_record(CID, title="ana's, later", questions=2, totals={}, entries=_entries(4), owner="ben@example.com")
+    assert store.load(CID, owner="ana@example.com").row.owner == "ana@example.com"  # an owner never changes
+    # Someone else's conversation reads exactly as a missing one.
+    assert store.load(CID, owner="ben@example.com") is None
+    assert store.load("x" * 22, owner="ben@example.com") is None
+    assert [r.id for r in store.list_conversations(owner="ana@example.com")] == [CID]
+    assert [r.id for r in store.list_conversations(owner="ben@example.com")] == [OTHER]
+    assert store.list_conversations() == []  # "local" owns nothing here
+    assert store.delete_conversation(CID, owner="ben@example.com") is False
+    assert store.load(CID) is not None
+    assert store.delete_conversation(CID, owner="ana@example.com") is True
+    assert store.load(CID) is None
+
+
 def test_sweep_deletes_what_retention_no_longer_keeps(store_url: str) -> None:
     clock = Clock()
     store = ConversationStore.open(store_url, clock=clock)

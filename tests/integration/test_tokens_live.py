@@ -112,6 +112,26 @@ def test_a_wrong_key_is_a_clear_token_error_without_the_key(emulator) -> None:
     assert caught.value.status == 400 and not caught.value.retryable
 
 
+def test_a_wrong_visitor_key_says_which_key_to_check(emulator) -> None:
+    """The async mint the session uses names the key the analyst pasted, in plain words."""
+    config = service_config(emulator, api_key="pasted-wrong-key-value")
+
+    async def run() -> str:
+        client = make_client(config, api_key=config.api_key)
+        try:
+            return await amint_live_token(client, live_settings(), key_name="the Gemini API key you pasted")
+        finally:
+            await client.aio.aclose()
+            client.close()
+
+    with pytest.raises(TokenError) as caught:
+        asyncio.run(run())
+    message = str(caught.value)
+    assert "not a valid key. Check the Gemini API key you pasted." in message and "API key not valid" in message
+    assert "pasted-wrong-key-value" not in message and "GEMINI_API_KEY" not in message
+    assert caught.value.status == 400 and emulator.tokens() == []
+
+
 def test_an_unreachable_endpoint_is_a_retryable_token_error(emulator) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

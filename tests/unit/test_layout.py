@@ -28,6 +28,7 @@ RANKS = {
     "tools": 3,
     "live": 3,
     "voice": 4,
+    "usage": 4,  # budgets: a session's guard (live) counted in the store
     "conversation": 5,
     "ui": 6,
 }

@@ -83,6 +83,8 @@ def test_every_page_situation_has_a_next_step() -> None:
 
 @pytest.mark.parametrize(("message", "expected"), [
     ("The API key was rejected (HTTP 400). Check GEMINI_API_KEY.", "Check the API key"),
+    ("The API key was rejected (HTTP 400): it is not a valid key. Check the Gemini API key you pasted.",
+     "Press “Forget my key”"),
     (str(classify_close(1007, "API key not valid")), "Check the API key"),
     (str(classify_close(1008, "token expired")), "Press START again (it mints a new token)"),
     (str(classify_close(1007, "bad field")), "Check the model"),

@@ -33,8 +33,7 @@ def _entry(name: str, df: pd.DataFrame) -> SetEntry:
 
 
 def _seen(table_set: CurrentTableSet) -> model_tables.ModelTables:
-    first = table_set.chosen()[0]
-    return model_tables.of(CurrentDataset(first.named.table, first.digest, first.named.source), table_set)
+    return model_tables.ModelTables(table_set)
 
 
 def _alive(pid: int) -> bool:
@@ -69,13 +68,18 @@ def test_a_table_sets_sql_worker_is_stopped_by_the_drain(drain: Drain, caplog: p
         toolbox.close()
 
 
-def test_a_single_table_and_a_set_share_the_factory_and_the_drain(drain: Drain) -> None:
+def test_a_single_upload_is_a_set_of_one_with_the_same_factory_and_drain(drain: Drain) -> None:
     df = pd.DataFrame({"x": [1]})
-    single = toolboxes.toolbox("one-table-key", df)
+    table = LoadedTable(df=df, name="one.csv", sheets=(), sheet=None, warnings=())
+    one = _seen(CurrentTableSet.of_one(CurrentDataset(table, "one" * 8, "one.csv")))
+    assert one.names == ("one.csv",) and one.source is df  # one table: `data`, named by its file
+    single = one.toolbox()
     table_set = CurrentTableSet((_entry("things", df),), frozenset({"things"}))
     of_set = _seen(table_set).toolbox()
     try:
         assert single is not of_set
+        assert single.execute("run_sql", {"query": "SELECT x FROM data"})["rows"] == [[1]]
+        assert of_set.execute("run_sql", {"query": "SELECT x FROM things"})["rows"] == [[1]]
         assert drain.run()["toolboxes"] == 2
     finally:
         single.close()
