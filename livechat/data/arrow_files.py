@@ -7,7 +7,8 @@ text on top of the table (measured, 1M x 20: +118 MB at the load's peak). Readin
 each file and puts the columns side by side without copying a byte.
 
 Only pyarrow here: the SQL worker (``livechat.tools.sql_worker``) maps tables with this
-module and must stay small (no pandas). Any thread.
+module and must stay small (no pandas). Any thread; ``write_table_folder`` writes on two
+threads of its own, stopped before it returns.
 """
 
 from __future__ import annotations
