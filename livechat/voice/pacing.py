@@ -62,7 +62,7 @@ class FramePacer:
         skipped = 0
         if now - due > self._ptime:
             # A stall: resume on the grid slot that is due now, and send it at once.
-            target = int(math.floor((now - self._start) / self._ptime))
+            target = int(math.floor((now - self._start) / self._ptime + 1e-9))  # 1e-9: float edges
             skipped = max(0, target - self._index)
             self._index = target
             due = self._start + self._index * self._ptime
