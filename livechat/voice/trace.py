@@ -47,7 +47,7 @@ class ReplyTrace:
         self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 (closed at exit)
         self._lock = threading.Lock()
         self._origins: dict[int, int] = {}  # SSRC -> RTP timestamp of its first packet (pts 0)
-        self._wanted: dict[int, str] = {}  # frame pts -> which mark waits for its packet
+        self._wanted: dict[int, list[str]] = {}  # frame pts -> the marks waiting for its packet
         atexit.register(self.close)
 
     def mark(self, stage: str, at: float | None = None, **fields: Any) -> None:
@@ -60,7 +60,7 @@ class ReplyTrace:
     def want_packet(self, pts: int, of: str) -> None:
         """Mark ``sent`` when the packet of the frame at ``pts`` leaves."""
         with self._lock:
-            self._wanted[pts] = of
+            self._wanted.setdefault(pts, []).append(of)
 
     def packet(self, data: bytes) -> None:
         """An outgoing RTP packet (the DTLS transport's hook)."""
@@ -74,9 +74,9 @@ class ReplyTrace:
                 return
             offset = (rtp - origin) % (1 << 32)
             done = [pts for pts in self._wanted if pts <= offset]
-            marks = [(self._wanted.pop(pts), pts) for pts in done]
+            marks = [(of, pts) for pts in done for of in self._wanted.pop(pts)]
         for of, pts in marks:
-            self.mark("sent", of=of, rtp=rtp, pts=pts, ssrc=ssrc)
+            self.mark("sent", of=of, rtp=(origin + pts) % (1 << 32), pts=pts, ssrc=ssrc)
 
     def new_call(self) -> None:
         """A new sender starts: forget the previous one's timestamps."""
@@ -97,15 +97,17 @@ class ReplyStages:
         self._trace = trace
         self._rate = rate
         self._lock = threading.Lock()
-        self._received = False  # a reply's first chunk came; its frames are not yet taken
+        self._received = False  # a reply's first chunk came; its loud frame is not yet taken
+        self._marked = False  # this reply's marks are written: nothing more until the next reply
         self._first_pts: int | None = None
 
     def chunk(self, before: float, nbytes: int) -> None:
         """A reply chunk was buffered; ``before`` is when it was handed over."""
         with self._lock:
-            if self._received:
+            if self._received or self._marked:
                 return
             self._received = True
+            self._marked = True
             self._first_pts = None
         self._trace.mark("received", at=before, bytes=nbytes)
         self._trace.mark("buffered", bytes=nbytes)
@@ -114,6 +116,7 @@ class ReplyStages:
         """The reply ended or was cleared: the next chunk starts a new one."""
         with self._lock:
             self._received = False
+            self._marked = False
             self._first_pts = None
 
     def frame(self, pts: int, pcm: bytes, audio_bytes: int) -> None:
