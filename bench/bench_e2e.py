@@ -54,7 +54,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from livechat.voice.stream import GAP_LOG  # noqa: E402  (after the path is set)
-from livechat.voice.trace import TRACE_ENV  # noqa: E402
+try:
+    from livechat.voice.trace import TRACE_ENV  # noqa: E402
+except ImportError:  # an app from before the trace (to compare NetEq's figures with it)
+    TRACE_ENV = "LIVECHAT_VOICE_TRACE"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import e2e_stages  # noqa: E402  (bench/ helper)
@@ -176,7 +179,7 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path,
         ssrc, neteq = tab.webrtc_frame().evaluate("() => [window.__ssrc || [], window.__neteq || []]")
         (work / f"browser-{index:03d}.json").write_text(json.dumps({"ssrc": ssrc, "neteq": neteq}))
         result.stages = e2e_stages.stages(e2e_stages.read_trace(trace), sends.first_audio[0] if sends.first_audio
-                                          else None, ssrc, neteq)
+                                          else None, ssrc, neteq, heard=rise)
     except Exception as exc:  # every failure is a finding: keep its cause
         if stage == "stages":  # the run passed; only its stage figures are missing
             result.extra["stages_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -172,8 +172,12 @@ def _neteq(rows: list[list[float]], start: float, end: float) -> tuple[float | N
 
 
 def stages(marks: list[dict], emulator_first: float | None, ssrc_rows: list[list[float]],
-           neteq_rows: list[list[float]]) -> Stages:
-    """Join the three sources for the run's first reply."""
+           neteq_rows: list[list[float]], heard: float | None = None) -> Stages:
+    """Join the three sources for the run's first reply.
+
+    ``heard``: when the old measure saw the reply's energy rise; NetEq's window starts there
+    when the app left no trace (an app from before it), so its figures still compare.
+    """
     out = Stages(emulator_sent=emulator_first)
 
     def first(stage: str, **match: Any) -> dict | None:
@@ -194,8 +198,9 @@ def stages(marks: list[dict], emulator_first: float | None, ssrc_rows: list[list
     if loud is not None and loud_sent is not None:
         out.loud_onset_s = float(loud["onset_ms"]) / 1000.0
         out.loud_played = played_at(ssrc_rows, int(loud_sent["rtp"]))
-    if out.played is not None:
-        out.target_delay_ms, out.jitter_delay_ms = _neteq(neteq_rows, out.played, out.played + 2.0)
+    start = out.played if out.played is not None else heard
+    if start is not None:
+        out.target_delay_ms, out.jitter_delay_ms = _neteq(neteq_rows, start, start + 2.0)
     return out
 
 

@@ -429,6 +429,7 @@ class VoiceBridge:
         self._stream.deactivate()  # the watchdog exits rather than stop anything
         self._watchdog.stop()
         self._slot.close(limit)
+        self._track.stop()  # a sender still reading it gets MediaStreamError and stops
         logger.info("voice bridge %s closed", self._name)
 
     # ------------------------------------------------------------------ media callbacks (aiortc loop)

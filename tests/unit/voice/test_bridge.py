@@ -396,6 +396,7 @@ def test_close_stops_everything_and_is_final() -> None:
     bridge.close()
     bridge.close()
     assert session.stop_calls == 1 and bridge.closed
+    assert bridge.source_track.readyState == "ended"  # a sender still reading it stops
     with pytest.raises(BridgeClosedError, match="closed"):
         bridge.send_text("q", factory, "k")
 
