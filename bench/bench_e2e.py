@@ -20,6 +20,14 @@ capture starts and the emulator's VAD waits 0.6 s of silence, so ~3.4 s of it is
 analyst talking. The script also prints the two system parts: START click to the first
 audio at the emulator, and the emulator's first reply chunk to audio in the browser.
 
+Stage by stage (issue 32, ``bench/e2e_stages.py``, ``docs/reply-latency.md``): the app runs with
+``LIVECHAT_VOICE_TRACE`` and marks its first reply's way out (received, in the playback buffer,
+taken by the track at its deadline, RTP sent); the emulator's send is stamped in this process;
+the browser's ``getSynchronizationSources()`` gives when that RTP timestamp was played out, and
+``getStats`` NetEq's target and jitter-buffer delay during the reply. Each run prints the old
+measure (energy rise, 50 ms polling) and the new one (first chunk sent -> its first sample played
+out); the summary prints each stage's p50/p95 for the same runs.
+
     .venv/bin/python bench/bench_e2e.py              # 50 runs
     .venv/bin/python bench/bench_e2e.py --n 20
     .venv/bin/python bench/bench_e2e.py --quick      # 5 runs
