@@ -345,6 +345,8 @@ class ConversationStore:
             if row is None:
                 raise BlobMissingError("its stored copy is missing")
             data, chunks, size = _read_chunks(connection, table_key, int(row["size"]))
+        if size > row["size"]:
+            raise BlobMissingError(f"its stored copy is damaged ({size:,} bytes where {row['size']:,} were saved)")
         if chunks != row["chunks"] or size != row["size"]:
             raise BlobMissingError(f"its stored copy is incomplete ({size:,} of {row['size']:,} bytes)")
         return TableBlob(table_key, row["digest"], dict(row["meta"]), data)
