@@ -52,8 +52,9 @@ class SnapshotError(ValueError):
     """Stored bytes or their description could not be read back as a table."""
 
 
-def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
-    """``(ipc_bytes, description)`` of ``table``."""
+def encode_table(table: LoadedTable) -> tuple[memoryview, dict[str, Any]]:
+    """``(ipc_bytes, description)`` of ``table`` (the bytes as a view of Arrow's buffer:
+    not copied into a ``bytes`` object, which would hold the table's size twice)."""
     # One record batch: every column decodes to one contiguous array, which pandas and the
     # mapped table file (livechat.data.table_file) then use as is. A parsed CSV's text
     # columns come in dozens of chunks, and a batch ends at every chunk boundary: restored
@@ -65,7 +66,7 @@ def encode_table(table: LoadedTable) -> tuple[bytes, dict[str, Any]]:
     with pa.ipc.new_stream(sink, arrow.schema, options=options) as writer:
         writer.write_table(arrow, max_chunksize=max(1, arrow.num_rows))
     del arrow
-    data = sink.getvalue().to_pybytes()
+    data = memoryview(sink.getvalue())
     meta = {
         "format": FORMAT,
         "checksum": f"{_CHECKSUM}:{xxhash.xxh3_64_hexdigest(data)}",
@@ -102,7 +103,7 @@ def _arrow_of(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def decode_table(data: bytes | bytearray, meta: dict[str, Any]) -> LoadedTable:
+def decode_table(data: bytes | bytearray | memoryview, meta: dict[str, Any]) -> LoadedTable:
     """The ``LoadedTable`` that ``encode_table`` was given (an equal one)."""
     stored_as = meta.get("format")
     if stored_as == FORMAT:
@@ -137,7 +138,7 @@ def decode_table(data: bytes | bytearray, meta: dict[str, Any]) -> LoadedTable:
         raise SnapshotError(f"its stored description does not fit ({exc})") from exc
 
 
-def _read_ipc(data: bytes | bytearray, meta: dict[str, Any]) -> pd.DataFrame:
+def _read_ipc(data: bytes | bytearray | memoryview, meta: dict[str, Any]) -> pd.DataFrame:
     algorithm, _, expected = str(meta.get("checksum") or "").partition(":")
     if algorithm != _CHECKSUM:
         raise SnapshotError(f"its stored description has no usable checksum ({meta.get('checksum')!r})")
@@ -153,7 +154,7 @@ def _read_ipc(data: bytes | bytearray, meta: dict[str, Any]) -> pd.DataFrame:
         raise SnapshotError(f"its stored copy is damaged ({exc})") from exc
 
 
-def _read_parquet(data: bytes | bytearray) -> pd.DataFrame:
+def _read_parquet(data: bytes | bytearray | memoryview) -> pd.DataFrame:
     try:
         return pq.read_table(pa.BufferReader(data)).to_pandas(split_blocks=True, self_destruct=True)
     except (pa.ArrowException, OSError) as exc:

@@ -323,19 +323,22 @@ class ConversationStore:
             return connection.execute(sa.select(table_blobs.c.table_key).where(
                 table_blobs.c.table_key == table_key)).first() is not None
 
-    def put_blob(self, table_key: str, digest: str, meta: Mapping[str, Any], data: bytes) -> None:
+    def put_blob(self, table_key: str, digest: str, meta: Mapping[str, Any],
+                 data: bytes | bytearray | memoryview) -> None:
         """Store a table's bytes in chunks, in one transaction (a no-op if stored)."""
-        view = memoryview(data)
-        pieces = [bytes(view[i:i + self._chunk]) for i in range(0, len(view), self._chunk)] or [b""]
+        view = memoryview(data).cast("B")
+        starts = range(0, len(view), self._chunk) or range(1)  # an empty table: one empty chunk
         with self._begin() as connection:
             if connection.execute(sa.select(table_blobs.c.table_key).where(
                     table_blobs.c.table_key == table_key)).first() is not None:
                 return
             connection.execute(table_blobs.insert().values(
-                table_key=table_key, digest=digest, meta=dict(meta), size=len(data), chunks=len(pieces),
+                table_key=table_key, digest=digest, meta=dict(meta), size=len(view), chunks=len(starts),
                 created_at=self._clock()))
-            for seq, piece in enumerate(pieces):  # one row at a time: a batch would hold every chunk twice
-                connection.execute(blob_chunks.insert().values(table_key=table_key, seq=seq, data=piece))
+            # One row at a time, each chunk copied as it goes: never a second copy of the table.
+            for seq, start in enumerate(starts):
+                connection.execute(blob_chunks.insert().values(
+                    table_key=table_key, seq=seq, data=bytes(view[start:start + self._chunk])))
 
     def get_blob(self, table_key: str) -> TableBlob:
         """A stored table; raises BlobMissingError when it is gone or incomplete."""
