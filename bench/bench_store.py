@@ -65,9 +65,10 @@ class Stage:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
 
-    def time(self, fn):  # type: ignore[no-untyped-def]
+    def time(self, fn, *args):  # type: ignore[no-untyped-def]
+        """``fn(*args)``, timed."""
         wall, cpu = time.perf_counter(), time.process_time()
-        value = fn()
+        value = fn(*args)
         self.wall.append(time.perf_counter() - wall)
         self.cpu.append(time.process_time() - cpu)
         return value
@@ -105,24 +106,25 @@ def bench_engine(name: str, url: str, csv: bytes, turns: int, repeats: int) -> N
         parse, encode, write = Stage(), Stage(), Stage()
         # Parsed again here, next to the restore it is compared with: on a shared machine
         # the load changes from one minute to the next.
-        table = parse.time(lambda: load_table(csv, "bench_store.csv"))
+        table = parse.time(load_table, csv, "bench_store.csv")
         for repeat in range(repeats):  # each a new table key: a stored one is not written again
-            data, meta = encode.time(lambda: encode_table(table))
-            write.time(lambda: store.put_blob(f"bench-{repeat}", "digest", meta, data))
+            data, meta = encode.time(encode_table, table)
+            write.time(store.put_blob, f"bench-{repeat}", "digest", meta, data)
         save_s = encode.s + write.s
         print(f"{name}: save {save_s:.2f} s (encode {encode.s:.2f} s, {len(data) / 1e6:.1f} MB; write "
               f"{write.s:.2f} s; medians of {repeats}) goal <= {SAVE_GOAL_S} s: "
-              f"{'met' if save_s <= SAVE_GOAL_S else 'MISSED'}")
+              f"{'met' if save_s <= SAVE_GOAL_S else 'MISSED'}; CPU {encode.cpu_s + write.cpu_s:.2f} s "
+              f"(encode {encode.cpu_s:.2f}, write {write.cpu_s:.2f})")
         # Parse and restore alternate, and their medians are compared: one pair alone swings
         # with whatever else the machine does that second.
         read, decode = Stage(), Stage()
         for repeat in range(repeats):
-            blob = read.time(lambda: store.get_blob("bench-0"))
-            back = decode.time(lambda: decode_table(blob.data, blob.meta))
+            blob = read.time(store.get_blob, "bench-0")
+            back = decode.time(decode_table, blob.data, blob.meta)
             assert back.df.shape == table.df.shape
             del back, blob
             if repeat < repeats - 1:
-                parse.time(lambda: load_table(csv, "bench_store.csv"))
+                parse.time(load_table, csv, "bench_store.csv")
         restore_s, restore_cpu = read.s + decode.s, read.cpu_s + decode.cpu_s
         ratio, cpu_ratio = parse.s / restore_s, parse.cpu_s / restore_cpu
         print(f"{name}: restore {restore_s:.2f} s (read {read.s:.2f} s, decode {decode.s:.2f} s; medians of "
@@ -152,8 +154,8 @@ def _bench_reload(name: str, store: ConversationStore, csv: bytes) -> None:
         return decode_table(blob.data, blob.meta)
 
     upload, reload = Stage(), Stage()
-    upload.time(lambda: _mapped(lambda: load_table(csv, "bench_store.csv"), f"bench/{name}/upload"))
-    reload.time(lambda: _mapped(restore, f"bench/{name}/reload"))
+    upload.time(_mapped, lambda: load_table(csv, "bench_store.csv"), f"bench/{name}/upload")
+    reload.time(_mapped, restore, f"bench/{name}/reload")
     print(f"{name}: reload {reload.s:.2f} s (restore + map into the shared files) vs upload {upload.s:.2f} s "
           f"(parse + map) = {upload.s / reload.s:.1f}x; CPU {reload.cpu_s:.2f} vs {upload.cpu_s:.2f} s")
 
