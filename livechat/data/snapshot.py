@@ -61,12 +61,11 @@ def encode_table(table: LoadedTable) -> tuple[memoryview, dict[str, Any]]:
     # like that, pandas would copy every column to join them (measured, 1M x 20: 47
     # batches, decode 2x slower). Joining them here costs the writer ~20 ms.
     arrow = _arrow_of(table.df).combine_chunks()
-    sink = pa.BufferOutputStream()  # Arrow's own buffer: no Python-level writes
-    options = pa.ipc.IpcWriteOptions(compression=_COMPRESSION)
-    with pa.ipc.new_stream(sink, arrow.schema, options=options) as writer:
-        writer.write_table(arrow, max_chunksize=max(1, arrow.num_rows))
+    try:
+        data = _ipc_bytes(arrow, pa.allocate_buffer(_size_bound(arrow)))
+    except (pa.ArrowException, OSError):  # past the bound (it should not be): a growing buffer
+        data = _ipc_bytes(arrow, None)
     del arrow
-    data = memoryview(sink.getvalue())
     meta = {
         "format": FORMAT,
         "checksum": f"{_CHECKSUM}:{xxhash.xxh3_64_hexdigest(data)}",
@@ -83,6 +82,27 @@ def encode_table(table: LoadedTable) -> tuple[memoryview, dict[str, Any]]:
         "columns": int(table.df.shape[1]),
     }
     return data, meta
+
+
+def _ipc_bytes(arrow: pa.Table, into: pa.Buffer | None) -> memoryview:
+    """``arrow`` as one compressed IPC stream, written into ``into`` (or a growing buffer)."""
+    options = pa.ipc.IpcWriteOptions(compression=_COMPRESSION)
+    sink = pa.BufferOutputStream() if into is None else pa.FixedSizeBufferWriter(into)
+    with pa.ipc.new_stream(sink, arrow.schema, options=options) as writer:
+        writer.write_table(arrow, max_chunksize=max(1, arrow.num_rows))
+    if into is None:
+        return memoryview(sink.getvalue())
+    return memoryview(into.slice(0, sink.tell()))
+
+
+def _size_bound(arrow: pa.Table) -> int:
+    """More bytes than ``arrow``'s compressed stream can take (LZ4 adds well under 1% to
+    data it cannot shrink, plus a few bytes per buffer and the schema). Written into a
+    buffer of that size at once, the stream is not copied each time a growing buffer
+    doubles (measured, 1M x 20: 0.13 s less, on the writer thread); the pages past the
+    end are never touched, so they cost no memory."""
+    buffers = sum(len(chunk.buffers()) for column in arrow.columns for chunk in column.chunks)
+    return int(arrow.nbytes * 1.01) + 64 * buffers + (1 << 20)
 
 
 def _arrow_of(df: pd.DataFrame) -> pa.Table:

@@ -89,3 +89,12 @@ def test_a_parquet_snapshot_of_an_earlier_release_still_opens() -> None:
     pd.testing.assert_frame_equal(back.df, df)
     with pytest.raises(SnapshotError, match="damaged"):
         decode_table(sink.getvalue().to_pybytes()[:100], meta)
+
+
+def test_a_stream_larger_than_its_size_bound_is_still_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    from livechat.data import snapshot
+
+    table = load_table(CSV, "sales.csv")
+    monkeypatch.setattr(snapshot, "_size_bound", lambda arrow: 16)  # far too small: the write overflows
+    back = decode_table(*encode_table(table))
+    pd.testing.assert_frame_equal(back.df, table.df)
