@@ -3,7 +3,7 @@
 For a 1,000,000 x 20 CSV (bench_load's generator, ~194 MB):
 
   parse      load_table on the CSV bytes: the first load, what a restore replaces
-  save       encode_table (Arrow IPC, LZ4, checksum) + put_blob (chunked rows) into the
+  save       encode_table (Arrow IPC, zstd, checksum) + put_blob (chunked rows) into the
              store: what the first load adds (done on the background writer, not the page
              run). Goal: at most 1.5 s.
   restore    get_blob (read: the chunks into one buffer) + decode_table (checksum, IPC,

@@ -59,7 +59,7 @@ def test_a_damaged_copy_is_a_snapshot_error() -> None:
     with pytest.raises(SnapshotError, match="damaged"):
         decode_table(data[: len(data) // 2], meta)
     flipped = bytearray(data)
-    flipped[len(data) // 2] ^= 0x01  # one bit: LZ4 and IPC would decode it as a wrong value
+    flipped[len(data) // 2] ^= 0x01  # one bit: the IPC reader could decode it as a wrong value
     with pytest.raises(SnapshotError, match="checksum does not match"):
         decode_table(flipped, meta)
     with pytest.raises(SnapshotError, match="no usable checksum"):
