@@ -20,6 +20,14 @@ capture starts and the emulator's VAD waits 0.6 s of silence, so ~3.4 s of it is
 analyst talking. The script also prints the two system parts: START click to the first
 audio at the emulator, and the emulator's first reply chunk to audio in the browser.
 
+Stage by stage (issue 32, ``bench/e2e_stages.py``, ``docs/reply-latency.md``): the app runs with
+``LIVECHAT_VOICE_TRACE`` and marks its first reply's way out (received, in the playback buffer,
+taken by the track at its deadline, RTP sent); the emulator's send is stamped in this process;
+the browser's ``getSynchronizationSources()`` gives when that RTP timestamp was played out, and
+``getStats`` NetEq's target and jitter-buffer delay during the reply. Each run prints the old
+measure (energy rise, 50 ms polling) and the new one (first chunk sent -> its first sample played
+out); the summary prints each stage's p50/p95 for the same runs.
+
     .venv/bin/python bench/bench_e2e.py              # 50 runs
     .venv/bin/python bench/bench_e2e.py --n 20
     .venv/bin/python bench/bench_e2e.py --quick      # 5 runs
@@ -37,6 +45,7 @@ re-executes itself inside it when it is not already there.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -53,6 +62,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from livechat.voice.stream import GAP_LOG  # noqa: E402  (after the path is set)
+try:
+    from livechat.voice.trace import TRACE_ENV  # noqa: E402
+except ImportError:  # an app from before the trace (to compare NetEq's figures with it)
+    TRACE_ENV = "LIVECHAT_VOICE_TRACE"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import e2e_stages  # noqa: E402  (bench/ helper)
 
 MIN_CORRELATION = 0.6
 ENVELOPE_SECONDS = 4.0  # one loop of the WAV (0.5 + ~2.3 + 1.0 s) and then some
@@ -74,6 +90,7 @@ class RunResult:
     load: float = 0.0  # 1-minute load average when the run started
     gaps: int = 0  # microphone gaps over 1 s the app logged
     log: Path | None = None
+    stages: e2e_stages.Stages | None = None  # issue 32: the first reply, stage by stage
     extra: dict = field(default_factory=dict)
 
 
@@ -90,13 +107,17 @@ def _reexec_inside_isolated_net(argv: list[str]) -> None:
                             str(Path(__file__).resolve()), *argv])
 
 
-def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResult:
+def _one_run(index: int, playwright, wav: Path, envelope, work: Path,
+             sends: e2e_stages.EmulatorSends) -> RunResult:
     from tests.e2e import harness
 
     result = RunResult(index, load=os.getloadavg()[0])
     api_key = harness.random_api_key()
+    sends.reset()
     emulator = harness.start_emulator(api_key)
-    app = harness.AppServer.for_emulator(emulator, api_key, log_path=work / f"run-{index:03d}.log")
+    trace = work / f"trace-{index:03d}.jsonl"
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=work / f"run-{index:03d}.log",
+                                         extra_env={TRACE_ENV: str(trace)})
     browser = None
     profile = Path(tempfile.mkdtemp(prefix="bench-e2e-profile-", dir=work))
     stage = "app start"
@@ -104,6 +125,7 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
         app.start()
         stage = "browser start"
         browser = harness.Browser(playwright, profile_dir=profile, wav=wav)
+        browser.context.add_init_script(e2e_stages.INIT_SCRIPT)  # after the harness's (it records __pcs)
         tab = browser.new_page()
         stage = "page load"
         tab.open_talk(app.url)
@@ -160,8 +182,17 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path) -> RunResu
         result.downlink_s = rise - reply_sent
         result.first_reply_s = rise - clicked
         result.ok = True
+        stage = "stages"
+        tab.page.wait_for_timeout(2500)  # the reply's first 2 s for NetEq's figures
+        ssrc, neteq = tab.webrtc_frame().evaluate("() => [window.__ssrc || [], window.__neteq || []]")
+        (work / f"browser-{index:03d}.json").write_text(json.dumps({"ssrc": ssrc, "neteq": neteq}))
+        result.stages = e2e_stages.stages(e2e_stages.read_trace(trace), sends.first_audio[0] if sends.first_audio
+                                          else None, ssrc, neteq, heard=rise)
     except Exception as exc:  # every failure is a finding: keep its cause
-        result.cause = f"{stage}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if stage == "stages":  # the run passed; only its stage figures are missing
+            result.extra["stages_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        else:
+            result.cause = f"{stage}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         result.extra["traceback"] = traceback.format_exc(limit=3)
     finally:
         if browser is not None:
@@ -216,6 +247,8 @@ def main(argv: list[str]) -> int:
 
     from tests.e2e import host_stress
 
+    sends = e2e_stages.EmulatorSends()
+    sends.install()
     results: list[RunResult] = []
     started = time.monotonic()
     # Bounded: at most 3 min a run; stopped when the benchmark ends.
@@ -223,13 +256,17 @@ def main(argv: list[str]) -> int:
         if args.load:
             print(f"bench_e2e: {args.load} busy loops running; load average {os.getloadavg()[0]:.1f}", flush=True)
         for index in range(1, runs + 1):
-            result = _one_run(index, playwright, wav, envelope, work)
+            result = _one_run(index, playwright, wav, envelope, work, sends)
             results.append(result)
             status = "ok  " if result.ok else "FAIL"
             reply = f"{result.first_reply_s:.2f} s" if result.first_reply_s is not None else "-"
             corr = f"{result.correlation:.2f}" if result.correlation is not None else "-"
+            old = f"{result.downlink_s * 1000:.0f}" if result.downlink_s is not None else "-"
+            total = result.stages.deltas()["TOTAL first chunk -> played"] if result.stages else None
+            new = f"{total * 1000:.0f}" if total is not None else "-"
             print(f"  run {index:3d}: {status} load {result.load:4.1f} gaps {result.gaps} "
-                  f"retries={result.retries} first reply {reply} corr {corr}"
+                  f"retries={result.retries} first reply {reply} corr {corr} "
+                  f"reply chunk->ear old {old} ms new {new} ms"
                   + (f"  [{result.cause}]" if result.cause else "")
                   + ("  [stale-context reset in log]" if result.stale_reset else ""), flush=True)
 
@@ -252,6 +289,20 @@ def main(argv: list[str]) -> int:
     if downlinks:
         print(f"emulator's first reply chunk -> audio in the browser: p50 {_percentile(downlinks, 0.5):.2f} s, "
               f"p95 {_percentile(downlinks, 0.95):.2f} s (n={len(downlinks)})")
+    staged = [r.stages for r in ok if r.stages is not None]
+    if staged:
+        print(f"emulator's first reply chunk -> audio in the browser, the same {len(staged)} runs:")
+        olds = [r.downlink_s for r in ok if r.stages is not None and r.downlink_s is not None]
+        print(f"  old measure (energy rise, 50 ms getStats polling): p50 {_percentile(olds, 0.5) * 1000:.0f} ms, "
+              f"p95 {_percentile(olds, 0.95) * 1000:.0f} ms")
+        for line in e2e_stages.summary_lines(staged):
+            print(line)
+        for r in ok:
+            if r.stages is not None and r.stages.notes:
+                print(f"  run {r.index}: {'; '.join(r.stages.notes)}")
+    stage_errors = [(r.index, r.extra["stages_error"]) for r in results if "stages_error" in r.extra]
+    for index, error in stage_errors:
+        print(f"  run {index}: stage figures missing: {error}")
     correlations = [r.correlation for r in results if r.correlation is not None]
     if correlations:
         print(f"uplink envelope correlation: min {min(correlations):.2f}, median {statistics.median(correlations):.2f}")

@@ -10,7 +10,7 @@ in real time (200 ms ahead, like a service that streams a little faster than spe
 Each session's uplink gets 20 ms ``av.AudioFrame``s of 48 kHz stereo speech-like audio in
 real time through ``on_uplink_frame`` (an utterance, then silence until the reply has
 played, then the next); its downlink is pulled 20 ms at a time through
-``next_downlink_frame`` on the schedule streamlit-webrtc's AudioSourceTrack keeps. The
+``next_downlink_frame`` at each frame's deadline, as the bridge's ReplyTrack does. The
 sessions run where the app runs them: as tasks on the one shared Live loop
 (``livechat/live/loop.py``). With a thread and a loop per session instead (the design until
 2026-11-26) N=50 failed: 0.8 of a core, 33,000 context switches a second, uplink p95
@@ -130,7 +130,8 @@ _EMULATOR_OPTIONS: dict[str, Any] = {"realtime": True}
 API_KEY = "bench-key"
 FRAME_S = 0.02
 IN_RATE = 48_000
-OUT_RATE = 24_000
+OUT_RATE = 24_000  # the emulator's reply rate
+PLAY_RATE = 48_000  # the playback buffer's and downlink frames' rate (resampled once on the way in)
 SPEECH_S = 1.2
 GAP_S = 0.4  # silence after a reply has played, before the next utterance
 FIRST_QUESTION_WINDOW_S = 3.0  # independent sessions ask their first question within this
@@ -308,14 +309,14 @@ class _Client:
             bridge.poll_events()  # what the page's fragment does; keeps queues short
 
     def read(self, k: int) -> None:
-        """Downlink frame k, as streamlit-webrtc's AudioSourceTrack pulls it."""
+        """Downlink frame k, as the bridge's ReplyTrack pulls it: filled at its deadline."""
         t = time.monotonic()
-        self.bridge.next_downlink_frame(k * 480, _TIME_BASE)
+        self.bridge.next_downlink_frame(k * 960, _TIME_BASE)
         before, self._read_bytes = self._read_bytes, self.bridge.playback.stats().read_bytes
         self.ticks.append((t, before, self._read_bytes))
 
 
-_TIME_BASE = Fraction(1, OUT_RATE)
+_TIME_BASE = Fraction(1, PLAY_RATE)
 
 
 def _paced(step, t0: float, stop: threading.Event, late: list[int]) -> None:
@@ -408,27 +409,33 @@ def _uplink_latencies(client: _Client, marks: _Marks) -> list[float]:
 
 
 def _downlink_latencies(client: _Client, marks: _Marks) -> tuple[list[float], list[float]]:
-    """(first chunk of each reply, every chunk) added latencies in seconds."""
+    """(first chunk of each reply, every chunk) added latencies in seconds.
+
+    The emulator counts 24 kHz bytes, the playback buffer 48 kHz bytes (the reply is
+    resampled once on its way in): a 24 kHz byte offset is twice that in the buffer (the
+    resampler's filter holds well under a millisecond).
+    """
     ticks = [(t, before, after) for t, before, after in client.ticks if after > before]
     afters = [after for _, _, after in ticks]
+    scale = PLAY_RATE // OUT_RATE
 
     def play_time(byte: int) -> float | None:
         j = bisect.bisect_right(afters, byte)
         if j >= len(ticks):
             return None
         t, before, _ = ticks[j]
-        return t + (byte - before) / 2 / OUT_RATE
+        return t + (byte - before) / 2 / PLAY_RATE
 
     first, every = [], []
     for index, (t_send, start, _n) in enumerate(marks.sends):
-        played = play_time(start)
+        played = play_time(start * scale)
         if played is None:
             continue
         ideal = t_send
         if start > 0:
-            previous = play_time(start - 2)
+            previous = play_time(start * scale - 2)
             if previous is not None:
-                ideal = max(ideal, previous + 1 / OUT_RATE)
+                ideal = max(ideal, previous + 1 / PLAY_RATE)
         added = max(0.0, played - ideal)
         every.append(added)
         if index in marks.first_of_reply:
@@ -671,7 +678,7 @@ def main() -> int:
     seconds = args.seconds or (12.0 if args.quick else 20.0)
     _install_hooks()
     print(f"bench_sessions: {seconds:g} s of real-time audio per N, {os.cpu_count()} CPUs, "
-          f"uplink 48 kHz stereo 20 ms frames, downlink 24 kHz mono 20 ms frames")
+          f"uplink 48 kHz stereo 20 ms frames, downlink 48 kHz mono 20 ms frames")
     print(f"model {MODEL}; emulator {'--like-service' if args.like_service else 'defaults'}")
     print(f"media driver: {'a feeder and a reader thread per session' if args.driver == 'threads' else 'one asyncio loop for all sessions'}; "
           f"emulator: {'a thread of this process (it competes for our GIL)' if args.emulator == 'thread' else 'a child process (default)'}; "

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["sql_column_names", "to_arrow"]
+__all__ = ["sql_column_names", "text_array", "to_arrow"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,14 @@ def to_arrow(df: pd.DataFrame) -> pa.Table:
             arrays.append(pa.array(column, from_pandas=True))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             logger.info("column %r has mixed values; SQL sees it as text", name)
-            arrays.append(pa.array([_as_text(v) for v in column], type=pa.large_string()))
+            arrays.append(text_array(column))
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def text_array(column: pd.Series) -> pa.Array:
+    """``column``'s values as text (None, NaN and NaT as nulls): how a column Arrow cannot
+    type is kept, for SQL here and in a stored snapshot (``livechat.data.snapshot``)."""
+    return pa.array([_as_text(v) for v in column], type=pa.large_string())
 
 
 def _as_text(value: Any) -> str | None:

@@ -2,7 +2,7 @@
 
 SQLAlchemy Core over an embedded SQLite file by default, one PostgreSQL for several
 replicas (``livechat.store.settings``). Plain data in and out: conversation rows, record
-entries as JSON-ready dicts, tables as Parquet bytes plus a JSON description, and
+entries as JSON-ready dicts, tables as bytes (Arrow IPC) plus a JSON description, and
 per-table-set ``extras`` for other features. Knows nothing of Streamlit, transcripts or
 DataFrames (``livechat.conversation.saved`` and ``livechat.data.snapshot`` translate).
 

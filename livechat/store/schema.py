@@ -5,7 +5,7 @@
 - ``conversation_tables``: the conversation's table set, one row per table, naming the
   table's blob by ``table_key`` (no foreign key: a blob that is missing is reported by
   name and the rest of the conversation opens).
-- ``table_blobs`` / ``blob_chunks``: each loaded table once, as Parquet in chunks (one
+- ``table_blobs`` / ``blob_chunks``: each loaded table once, as Arrow IPC (Parquet before) in chunks (one
   engine holds everything; no row near a driver's size limit).
 - ``set_extras``: JSON values other features keep per table set (definitions, trusted
   queries), keyed by ``(set_key, name)``.

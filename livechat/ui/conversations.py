@@ -5,7 +5,7 @@ The page's URL names its conversation (``?conversation=<id>``). On a session's f
 (the Data and Talk pages then show the restored set; no upload needed), or starts a new
 conversation. Each run then hands what changed to the store's background writer
 (``save_progress``): the record as plain data when the transcript's version moved, the
-table set when the tables or ticks changed (each table's Parquet once per table, encoded
+table set when the tables or ticks changed (each table's snapshot once per table, encoded
 on the writer thread). Nothing here waits for a write; a conversation that is only the
 bundled sample, untouched, is not saved.
 
@@ -261,7 +261,7 @@ def _blob_job(member: _Member):  # -> a writer job
         data, meta = encode_table(table)  # on the writer thread: the page run never waits for it
         store.put_blob(row.table_key, row.digest, meta, data)
         del data
-        release_parse_memory()  # the Parquet encoder's buffers (a table's size) go back at once
+        release_parse_memory()  # the encoder's buffers (a table's size) go back at once
 
     return job
 

@@ -33,12 +33,11 @@ from streamlit_webrtc import (
     WebRtcMode,
     WebRtcStreamerContext,
     create_audio_sink_track,
-    create_audio_source_track,
     webrtc_streamer,
 )
 from streamlit_webrtc.shutdown import SessionShutdownObserver
 
-from livechat.voice.bridge import DOWNLINK_RATE, SessionFactory, TaggedEvent, VoiceBridge
+from livechat.voice.bridge import SessionFactory, TaggedEvent, VoiceBridge
 from livechat.config import ConfigError, ServiceConfig
 from livechat.live.events import Notice
 from livechat.live.guard import SessionGuard
@@ -69,7 +68,6 @@ STALL_TIMEOUT_ENV = "LIVECHAT_UPLINK_STALL_S"
 # ------------------------------------------------------------------------------------------
 
 SINK_KEY = slots.UPLINK_TRACK.key
-SOURCE_KEY = slots.DOWNLINK_TRACK.key
 # Keys declared in livechat.ui.slots; named here for the page and the tests.
 CHAT_KEY = slots.TALK_QUESTION_WIDGET.key
 PROCESSING_WIDGET_KEY = slots.PROCESSING_WIDGET.key
@@ -351,8 +349,9 @@ def render_voice(ctx: TalkContext, *, processing: bool,
         # Bound methods of the bridge kept in session state: every rerun hands the keyed
         # tracks the same object's methods (E2E.md: a module-level target goes stale).
         sink = create_audio_sink_track(bridge.on_uplink_frame, key=SINK_KEY, on_ended=bridge.on_uplink_ended)
-        source = create_audio_source_track(bridge.next_downlink_frame, key=SOURCE_KEY,
-                                           sample_rate=DOWNLINK_RATE)
+        # The bridge's own track: filled at each frame's deadline, sent without a relay queue
+        # (livechat/voice/track.py; webrtc_compat installs the direct send).
+        source = bridge.source_track
         kwargs = webrtc_kwargs(rtc_configuration=rtc_configuration, processing=processing, sink=sink, source=source)
         # A limit ended the call: the component stops its stream (and is left alone once it has).
         stopping = budgets.voice_stop_wanted()

@@ -36,6 +36,11 @@
    (``livechat.ui.webrtc_frontend``): on a loaded host both closed live calls whose
    browser was still there; a closed tab is noticed by other signals.
 
+4. **No queue before the sender** (issue 32). ``install()`` also lets aiortc's
+   ``MediaRelay`` hand the bridge's reply track to the sender directly
+   (``livechat.voice.track.install_direct_send``): the library's two buffered relay
+   proxies let frames pile up and go out in a burst after a stall.
+
 ``install()`` applies the patches once per process (idempotent, thread-safe). Importing
 this module checks that the library still has, and still *uses*, the names we replace,
 and raises ``WebrtcCompatError`` if not: a library upgrade must fail loudly in a test,
@@ -60,6 +65,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from livechat.ui import slots, webrtc_frontend
 from livechat.voice.consent import relax_consent_checks
+from livechat.voice.track import install_direct_send
 
 __all__ = [
     "RUN_COUNT_STEP",
@@ -174,6 +180,7 @@ def installed() -> bool:
 def install() -> None:
     """Apply the patches (idempotent; any thread). See the module docstring for why."""
     relax_consent_checks()
+    install_direct_send()
     webrtc_frontend.install()
     with _install_lock:
         if installed():

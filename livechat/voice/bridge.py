@@ -9,10 +9,12 @@ of the voice package and joins its parts, each a module with one job:
 - the uplink (:mod:`livechat.voice.uplink`): ``on_uplink_frame`` converts each browser
   frame to 16 kHz mono PCM16, keeps it for the level meter (``input_level``) and hands it
   to ``LiveSession.send_audio`` in chunks of ``uplink_chunk_ms``;
-- the downlink (:mod:`livechat.voice.downlink`): ``next_downlink_frame`` hands the source
-  track exactly 20 ms of 24 kHz mono audio from a ``PlaybackBuffer`` (silence when it is
-  empty); the reply path (:mod:`livechat.voice.reply`) fills that buffer from the session,
-  flushes it at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
+- the downlink (:mod:`livechat.voice.downlink`, :mod:`livechat.voice.track`): ``source_track``
+  is the page's outgoing audio track; at each 20 ms deadline it takes exactly 20 ms of
+  48 kHz mono audio from a ``PlaybackBuffer`` (``next_downlink_frame``; silence when it is
+  empty) and hands it straight to aiortc's sender; the reply path
+  (:mod:`livechat.voice.reply`) fills that buffer from the session (resampled once from
+  24 kHz), flushes it at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
 - the stream (:mod:`livechat.voice.stream`), the browser's presence
   (:mod:`livechat.voice.presence`) and the watchdog (:mod:`livechat.voice.watchdog`):
   ``sync_stream`` follows the webrtc component. A closed tab and a late frame are told
@@ -58,7 +60,7 @@ from fractions import Fraction
 
 import av
 
-from livechat.audio.pcm import pcm_rms
+from livechat.audio.pcm import REPLY_RATE, pcm_rms
 from livechat.audio.playback import PlaybackBuffer, PlaybackStats
 from livechat.live import ErrorEvent, LiveSession, SessionState
 from livechat.voice.downlink import DOWNLINK_RATE, Downlink
@@ -67,6 +69,8 @@ from livechat.voice.gaps import UplinkGaps, VoiceLedger, voice_ledger
 from livechat.voice.presence import BrowserPresence, BrowserSignals
 from livechat.voice.reply import ReplyPath
 from livechat.voice.sessions import SessionFactory, SessionSlot, TaggedEvent
+from livechat.voice.trace import ReplyStages, ReplyTrace, reply_trace
+from livechat.voice.track import ReplyTrack
 from livechat.voice.stream import (
     STREAM_DROPPED_MESSAGE,
     STREAM_GONE_MESSAGE,
@@ -183,7 +187,7 @@ class VoiceBridge:
         self._replies = ReplyPath(
             self._playback,
             streaming=lambda: self._stream.active,
-            max_reply_bytes=int(DOWNLINK_RATE * max_reply_seconds) * _S16,
+            max_reply_bytes=int(REPLY_RATE * max_reply_seconds) * _S16,
         )
         self._slot = SessionSlot(
             name=name, stop_timeout_s=self._stop_timeout, playback=self._playback, replies=self._replies
@@ -196,6 +200,9 @@ class VoiceBridge:
         )
         self._uplink = Uplink(chunk_ms=uplink_chunk_ms, stream=self._stream, slot=self._slot)
         self._downlink = Downlink(self._playback)
+        self._track = ReplyTrack(self._downlink.next_frame, sample_rate=DOWNLINK_RATE,
+                                 samples_per_frame=self._downlink.samples_per_frame)
+        self._trace_stages(reply_trace())
         # Events wait_for_events drained from the session, kept for the next poll_events.
         self._held_lock = threading.Lock()
         self._held: list[TaggedEvent] = []
@@ -211,6 +218,11 @@ class VoiceBridge:
     def playback(self) -> PlaybackBuffer:
         """The reply-audio buffer the downlink reads from."""
         return self._playback
+
+    @property
+    def source_track(self) -> ReplyTrack:
+        """The outgoing audio track to hand the webrtc component (one per bridge, every call)."""
+        return self._track
 
     @property
     def session(self) -> LiveSession | None:
@@ -417,6 +429,7 @@ class VoiceBridge:
         self._stream.deactivate()  # the watchdog exits rather than stop anything
         self._watchdog.stop()
         self._slot.close(limit)
+        self._track.stop()  # a sender still reading it gets MediaStreamError and stops
         logger.info("voice bridge %s closed", self._name)
 
     # ------------------------------------------------------------------ media callbacks (aiortc loop)
@@ -441,5 +454,24 @@ class VoiceBridge:
             self._slot.stop_async()
 
     def next_downlink_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:
-        """The next 20 ms of reply audio, 24 kHz mono s16 (aiortc loop; silence when none)."""
+        """The next 20 ms of reply audio, 48 kHz mono s16 (aiortc loop; silence when none)."""
         return self._downlink.next_frame(pts, time_base)
+
+    # ------------------------------------------------------------------ latency trace (bench only)
+
+    def _trace_stages(self, trace: ReplyTrace | None) -> None:
+        """With ``LIVECHAT_VOICE_TRACE`` set, mark each reply's way out (``livechat.voice.trace``)."""
+        if trace is None:
+            return
+        stages = ReplyStages(trace, rate=DOWNLINK_RATE)
+        self._replies.stages = stages
+        read_before = [0]
+
+        def on_read(pts: int, pcm: bytes) -> None:
+            read = self._playback.stats().read_bytes
+            stages.frame(pts, pcm, read - read_before[0])
+            read_before[0] = read
+
+        self._downlink.on_read = on_read
+        self._track.on_stall = stages.stall
+        self._track.on_subscribe = trace.new_call

@@ -1,43 +1,60 @@
 """The downlink: reply audio from the playback buffer to the browser, 20 ms at a time.
 
-The streamlit-webrtc source track calls :meth:`Downlink.next_frame` on aiortc's loop every
-20 ms; it hands back exactly 20 ms of 24 kHz mono s16, silence when the buffer is empty
-(aiortc's Opus encoder upsamples to 48 kHz). The session writes into the buffer and
+The bridge's :class:`~livechat.voice.track.ReplyTrack` calls :meth:`Downlink.next_frame` on
+aiortc's loop at each frame's deadline; it hands back exactly 20 ms of 48 kHz mono s16,
+silence when the buffer is empty. 48 kHz is what the Opus encoder codes: the reply was
+resampled once, on its way into the buffer (``livechat.voice.reply``), so aiortc's encoder
+has no rate to convert and holds no frame back (at 24 kHz its resampler delayed every
+frame by one, 20 ms; measured with aiortc 1.16). The session writes into the buffer and
 clears it on ``interrupted``; this side only reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
 
-from livechat.audio.pcm import FRAME_SECONDS, REPLY_RATE
+from livechat.audio.pcm import BROWSER_RATE, FRAME_SECONDS
 from livechat.audio.playback import PlaybackBuffer
 
 __all__ = ["DOWNLINK_RATE", "Downlink"]
 
-DOWNLINK_RATE = REPLY_RATE  # the model's reply rate; aiortc's Opus encoder upsamples to 48 kHz
+DOWNLINK_RATE = BROWSER_RATE  # Opus codes 48 kHz: what the browser plays
 _S16 = 2  # bytes per PCM16 sample
+
+# Called with (pts, pcm) after each read: the latency trace's hook (bench only).
+ReadHook = Callable[[int, bytes], None]
 
 
 class Downlink:
-    """Frames for the source track from one ``PlaybackBuffer`` (aiortc loop thread only)."""
+    """Frames for the reply track from one ``PlaybackBuffer`` (aiortc loop thread only)."""
 
     def __init__(self, playback: PlaybackBuffer) -> None:
         self._playback = playback
-        self._frame_bytes = int(round(DOWNLINK_RATE * FRAME_SECONDS)) * _S16
+        self._samples = int(round(DOWNLINK_RATE * FRAME_SECONDS))
+        self._frame_bytes = self._samples * _S16
         self.frames_out = 0  # single writer (aiortc loop); readers see whole ints under the GIL
+        self.on_read: ReadHook | None = None  # latency trace (bench), None in normal runs
+
+    @property
+    def samples_per_frame(self) -> int:
+        """Samples in each 20 ms frame (960)."""
+        return self._samples
 
     def next_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:
-        """The next 20 ms of reply audio, 24 kHz mono s16 (aiortc loop; silence when none)."""
+        """The next 20 ms of reply audio, 48 kHz mono s16 (aiortc loop; silence when none)."""
         pcm = self._playback.read(self._frame_bytes)
         # Filling a fresh frame's plane costs half of from_ndarray (measured 1.4 vs 3.1 us);
         # this runs 50 times a second per stream on the shared aiortc loop.
-        frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // _S16)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=self._samples)
         frame.planes[0].update(pcm)
         frame.sample_rate = DOWNLINK_RATE
         frame.pts = pts
         frame.time_base = time_base
         self.frames_out += 1
+        if self.on_read is not None:
+            self.on_read(pts, pcm)
         return frame
+

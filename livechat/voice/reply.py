@@ -4,12 +4,16 @@ Each LiveSession gets its own :class:`ReplyTap` (its ``ReplyAudioSink``), called
 session's loop thread. The bridge deactivates a tap when it moves on to another session,
 so a late write from a stopping session changes nothing. Taps feed one :class:`ReplyPath`:
 
-- ``write``: the audio goes to the ``PlaybackBuffer`` only while a voice stream plays
-  (without one nobody reads the buffer, and stale audio would delay the next voice reply)
-  and is recorded, up to ``max_reply_seconds``, as the reply being spoken;
-- ``clear`` (``interrupted``): playback flushed at once, the interrupted reply forgotten;
-- ``end_of_turn``: the recorded reply becomes the last reply (:meth:`ReplyPath.last_reply_wav`,
-  for playing a typed question's answer without WebRTC) and the turn is counted.
+- ``write``: the 24 kHz audio is resampled once to the playback rate (48 kHz, what Opus
+  codes: ``PcmStreamResampler`` of ``livechat.audio.pcm``, one filter kept across the
+  reply's chunks) and goes to the ``PlaybackBuffer`` only while a voice stream plays
+  (without one nobody reads the buffer, and stale audio would delay the next voice reply);
+  it is recorded at 24 kHz, up to ``max_reply_seconds``, as the reply being spoken;
+- ``clear`` (``interrupted``): playback flushed at once, the resampler's held samples
+  dropped, the interrupted reply forgotten;
+- ``end_of_turn``: the resampler's last samples are flushed into playback, the recorded
+  reply becomes the last reply (:meth:`ReplyPath.last_reply_wav`, for playing a typed
+  question's answer without WebRTC) and the turn is counted.
 
 Counters and the last reply may be read from any thread.
 """
@@ -17,9 +21,12 @@ Counters and the last reply may be read from any thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
+from livechat.audio.pcm import REPLY_RATE, PcmStreamResampler
 from livechat.audio.playback import PlaybackBuffer
+from livechat.voice.trace import ReplyStages
 from livechat.voice.wav import pcm16_wav
 
 __all__ = ["ReplyPath", "ReplyTap"]
@@ -54,6 +61,11 @@ class ReplyPath:
         self._playback = playback
         self._streaming = streaming
         self._max_reply_bytes = max_reply_bytes
+        # Thread-confined in use (the session's loop) but replaced by reset() on the script
+        # thread: taken under _resample_lock, which nothing else waits on.
+        self._resampler = PcmStreamResampler(REPLY_RATE, playback.sample_rate)
+        self._resample_lock = threading.Lock()
+        self.stages: ReplyStages | None = None  # the latency trace (bench only)
         self._lock = threading.Lock()
         self._reply = bytearray()  # the reply being spoken now
         self._last_reply: bytes = b""
@@ -69,6 +81,13 @@ class ReplyPath:
         """Forget the reply being recorded: a new session starts (script thread)."""
         with self._lock:
             self._reply.clear()
+        self._restart_resampler()
+
+    def _restart_resampler(self) -> None:
+        with self._resample_lock:
+            self._resampler = PcmStreamResampler(REPLY_RATE, self._playback.sample_rate)
+        if self.stages is not None:
+            self.stages.reply_over()
 
     @property
     def replies_completed(self) -> int:
@@ -107,14 +126,25 @@ class ReplyPath:
         if streaming:
             # Without a stream nobody reads the buffer: filling it would only delay the
             # next voice reply by stale audio.
-            self._playback.write(pcm)
+            handed = time.time() if self.stages is not None else 0.0
+            with self._resample_lock:
+                self._playback.write(self._resampler.convert(pcm))
+            if self.stages is not None:
+                self.stages.chunk(handed, len(pcm))
 
     def clear(self) -> None:
         self._playback.clear()
+        self._restart_resampler()  # its held samples belong to the reply just cut
         with self._lock:
             self._reply.clear()
 
     def end_of_turn(self) -> None:
+        with self._resample_lock:
+            tail = self._resampler.flush()
+        if tail and self._streaming():
+            self._playback.write(tail)
+        if self.stages is not None:
+            self.stages.reply_over()
         self._playback.end_of_turn()
         with self._lock:
             if self._reply:

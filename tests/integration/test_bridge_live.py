@@ -23,7 +23,7 @@ from livechat.ui.talk import session_factory
 from tests.integration.session_support import live_settings, service_config, wait_until
 
 TIMEOUT = 20.0
-TB = Fraction(1, 24_000)
+TB = Fraction(1, 48_000)
 
 
 def _frames(pcm48k_mono: bytes) -> list[av.AudioFrame]:
@@ -78,7 +78,7 @@ def test_speech_in_reply_out_and_stop_ends_the_live_session(emulator, speech_pcm
     speech = speech_pcm(rate=48_000)
     _feed(bridge, emulator, _frames(speech) + _silence(1.0))
     assert bridge.wait_for_replies(1, TIMEOUT)
-    reply = np.concatenate([bridge.next_downlink_frame(480 * i, TB).to_ndarray().reshape(-1) for i in range(150)])
+    reply = np.concatenate([bridge.next_downlink_frame(960 * i, TB).to_ndarray().reshape(-1) for i in range(150)])
     assert np.abs(reply).max() > 1000  # the spoken reply came out of the downlink
     record = emulator.sessions()[-1]
     assert record["audio_in_rate"] == 16_000

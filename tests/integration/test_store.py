@@ -85,6 +85,10 @@ def test_blobs_are_chunked_and_checked(store_url: str) -> None:
         assert (blob.data, blob.meta, blob.digest) == (data, {"name": "x"}, "d")
         assert _count(store, blob_chunks) == 6
         with store.engine.begin() as connection:
+            connection.execute(blob_chunks.update().where(blob_chunks.c.seq == 3).values(data=b"x" * 1001))
+        with pytest.raises(BlobMissingError, match="damaged"):  # one byte more than was saved
+            store.get_blob("k")
+        with store.engine.begin() as connection:
             connection.execute(blob_chunks.delete().where(blob_chunks.c.seq == 3))
         with pytest.raises(BlobMissingError, match="incomplete"):
             store.get_blob("k")
@@ -195,6 +199,33 @@ def test_retention_zero_keeps_the_store_in_process_memory_safely_across_threads(
         for thread in threads:
             thread.join()
         assert sorted(r.questions for r in store.list_conversations()) == [19, 19, 19, 19]
+    finally:
+        store.close()
+
+
+def test_a_table_snapshot_comes_back_through_the_store(store_url: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from livechat.data.load import LoadedTable
+    from livechat.data.snapshot import SnapshotError, decode_table, encode_table
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.normal(size=5_000), "region": pd.Series(rng.choice(["n", "s"], 5_000), dtype="str"),
+                       "at": pd.date_range("2024-01-01", periods=5_000, freq="s").as_unit("s")})
+    data, meta = encode_table(LoadedTable(df=df, name="t.csv", sheets=(), sheet=None, warnings=()))
+    store = ConversationStore.open(store_url, chunk_bytes=4096)  # many chunks, joined on the way out
+    try:
+        store.put_blob("k", "d", meta, data)
+        blob = store.get_blob("k")
+        pd.testing.assert_frame_equal(decode_table(blob.data, blob.meta).df, df)
+        with store.engine.begin() as connection:  # same length, one byte changed
+            piece = connection.execute(sa.select(blob_chunks.c.data).where(blob_chunks.c.seq == 2)).scalar_one()
+            connection.execute(blob_chunks.update().where(blob_chunks.c.seq == 2)
+                               .values(data=bytes([piece[0] ^ 1]) + bytes(piece[1:])))
+        blob = store.get_blob("k")
+        with pytest.raises(SnapshotError, match="checksum"):
+            decode_table(blob.data, blob.meta)
     finally:
         store.close()
 

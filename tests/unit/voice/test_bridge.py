@@ -166,29 +166,48 @@ def test_frames_without_a_stream_are_counted_not_sent() -> None:
     assert bridge.input_level == 0.0
 
 
-def test_downlink_frames_are_exact_20ms_24k_mono_with_silence_when_empty() -> None:
+TB48 = Fraction(1, 48_000)
+
+
+def _tone24k(seconds: float, hz: float = 600.0, level: int = 8000) -> bytes:
+    t = np.arange(int(24_000 * seconds)) / 24_000
+    return (level * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes()
+
+
+def _peak_hz(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64)))
+    return float(np.argmax(spectrum) * rate / len(samples))
+
+
+def test_downlink_frames_are_exact_20ms_48k_mono_resampled_once_with_silence_when_empty() -> None:
     bridge, factory = VoiceBridge(), _Factory()
     session = _start_stream(bridge, factory)
-    frame = bridge.next_downlink_frame(0, Fraction(1, 24_000))
-    assert (frame.samples, frame.sample_rate, frame.format.name, frame.layout.name) == (480, 24_000, "s16", "mono")
+    frame = bridge.next_downlink_frame(0, TB48)
+    assert (frame.samples, frame.sample_rate, frame.format.name, frame.layout.name) == (960, 48_000, "s16", "mono")
     assert not frame.to_ndarray().any()
-    reply = np.arange(1, 1201, dtype="<i2").tobytes()  # 50 ms of recognisable samples
+    reply = _tone24k(0.1)  # 100 ms at the model's 24 kHz
     session.sink.write(reply)
-    out = b"".join(bridge.next_downlink_frame(960 * k, Fraction(1, 24_000)).to_ndarray().tobytes()
-                   for k in range(3))
-    assert out == reply + bytes(3 * 960 - len(reply))
-    assert bridge.stats().frames_out == 4
+    session.sink.end_of_turn()  # flushes the resampler's last samples
+    out = np.concatenate([bridge.next_downlink_frame(960 * k, TB48).to_ndarray().reshape(-1) for k in range(1, 8)])
+    played = bridge.stats().playback.read_bytes // 2
+    assert played == 2 * len(reply) // 2  # every 24 kHz sample became two at 48 kHz
+    assert _peak_hz(out[:played], 48_000) == pytest.approx(600.0, abs=15.0)  # same pitch, not sped up
+    assert not out[played:].any()  # then silence
+    assert bridge.stats().frames_out == 8
 
 
 def test_interrupted_flushes_playback_at_once_and_the_next_reply_plays() -> None:
     bridge, factory = VoiceBridge(), _Factory()
     session = _start_stream(bridge, factory)
-    session.sink.write(b"\x01\x00" * 24_000)  # one second queued
+    session.sink.write(_tone24k(1.0))  # one second queued
     session.sink.clear()  # what LiveSession does on serverContent.interrupted
-    assert not bridge.next_downlink_frame(0, Fraction(1, 24_000)).to_ndarray().any()
-    session.sink.write(b"\x02\x00" * 480)
-    assert (bridge.next_downlink_frame(480, Fraction(1, 24_000)).to_ndarray() == 2).all()
-    assert bridge.stats().playback.cleared_bytes == 48_000
+    assert not bridge.next_downlink_frame(0, TB48).to_ndarray().any()
+    cleared = bridge.stats().playback.cleared_bytes
+    assert cleared >= 2 * 48_000 - 200  # the whole second, at 48 kHz (less the filter's few held samples)
+    session.sink.write(b"\x02\x00" * 480)  # the next reply: 20 ms of a constant level
+    frame = bridge.next_downlink_frame(960, TB48).to_ndarray().reshape(-1)
+    # Nothing of the cut reply is left in the filter: the frame holds the new level only.
+    assert np.abs(frame[frame != 0].astype(int) - 2).max() <= 1 and (frame == 2).sum() > 800
 
 
 def test_reruns_never_start_a_second_session_and_stop_ends_it() -> None:
@@ -285,7 +304,7 @@ def test_uplink_callbacks_never_wait_for_a_slow_stop() -> None:
     replacer.start()  # holds the bridge's lifecycle lock while the old session stops
     media = threading.Thread(target=lambda: [bridge.on_uplink_frame(_browser_frame(1)),
                                              bridge.on_uplink_ended(),
-                                             bridge.next_downlink_frame(0, Fraction(1, 24_000))])
+                                             bridge.next_downlink_frame(0, TB48)])
     media.start()
     media.join(WAIT)
     finished_while_stop_hung = not media.is_alive()
@@ -377,6 +396,7 @@ def test_close_stops_everything_and_is_final() -> None:
     bridge.close()
     bridge.close()
     assert session.stop_calls == 1 and bridge.closed
+    assert bridge.source_track.readyState == "ended"  # a sender still reading it stops
     with pytest.raises(BridgeClosedError, match="closed"):
         bridge.send_text("q", factory, "k")
 
