@@ -13,7 +13,8 @@ both the app and its worker, counted once), with the shared table files counted 
 full (the page cache holding them counts against a container's limit), after
 ``gc.collect()``:
 
-  added/frame   (tree after upload + SQL answer - tree before the upload) / the frame's size
+  added/frame   (tree after upload + SQL answer, the store's background save of the new
+                table done - tree before the upload) / the frame's size
   load peak     (highest tree sample while the page's loader runs - tree when it starts,
                 the uploaded bytes already in) / the frame
   page peak     (highest tree sample during the whole page run after the upload, which also
@@ -290,6 +291,7 @@ def analysts_child(path: str, count: int) -> None:
             bridge.wait_for_events(2.0)
             at.run()
         kept.append(at)
+        _settle_store()
         gc.collect()
         pss_after = sum(_this_procstat().pss_bytes(pid) for pid in tree_pids())
         print(json.dumps({"k": k, "base": base, "before": before, "load_start": load_start, "peak": load_peak,
@@ -300,6 +302,19 @@ def analysts_child(path: str, count: int) -> None:
         bridge = at.session_state["livechat.talk.bridge"] if "livechat.talk.bridge" in at.session_state else None
         if bridge is not None:
             bridge.close()
+
+
+def _settle_store() -> None:
+    """Wait for the store's background writer (it saves each new table as Parquet, a
+    table-sized job): "after" is the settled tree, not whatever the save holds mid-write.
+    A checkout without the store has nothing to wait for."""
+    try:
+        from livechat.ui import conversations
+    except ImportError:
+        return
+    writer = getattr(conversations, "store_writer", None)
+    if writer is not None:
+        writer().flush(120.0)
 
 
 def _variant(data: bytes, variant: int) -> bytes:
@@ -313,8 +328,10 @@ def _run_analysts(path: Path, count: int, root: Path, label: str, strict_goals: 
     data_dir = tempfile.mkdtemp(prefix="bench-memory-data-")
     env["LIVECHAT_DATA_DIR"] = data_dir
     env.pop("LIVECHAT_MEMORY_LIMIT_MB", None)
+    # ``import livechat`` first, as app.py does: the package sets the allocators up before
+    # anything loads pyarrow (livechat.allocators); AppTest itself imports pandas.
     code = (f"import sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(0, {str(ROOT / 'bench')!r}); "
-            f"import bench_memory; bench_memory.analysts_child({str(path)!r}, {count})")
+            f"import livechat, bench_memory; bench_memory.analysts_child({str(path)!r}, {count})")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     shutil.rmtree(data_dir, ignore_errors=True)
     if out.returncode != 0:

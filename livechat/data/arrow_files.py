@@ -7,7 +7,8 @@ text on top of the table (measured, 1M x 20: +118 MB at the load's peak). Readin
 each file and puts the columns side by side without copying a byte.
 
 Only pyarrow here: the SQL worker (``livechat.tools.sql_worker``) maps tables with this
-module and must stay small (no pandas). Any thread.
+module and must stay small (no pandas). Any thread; ``write_table_folder`` writes on two
+threads of its own, stopped before it returns.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,6 +37,17 @@ def open_table_folder(folder: str | os.PathLike[str]) -> pa.Table:
     return pa.Table.from_arrays(columns, names=names)
 
 
+def _write_column(table: pa.Table, position: int, folder: Path) -> None:
+    column = table.column(position)
+    # One contiguous array per column, so the app can view numbers as NumPy arrays in
+    # place; only the columns being written have a combined copy at a time.
+    array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    part = pa.table([array], names=[table.column_names[position]])
+    with pa.OSFile(str(folder / _COLUMN_FILE.format(position)), "wb") as sink:
+        with pa.ipc.new_file(sink, part.schema) as writer:
+            writer.write_table(part, max_chunksize=max(1, part.num_rows))
+
+
 def write_table_folder(table: pa.Table, folder: Path) -> None:
     """Write ``table`` to ``folder`` column by column, atomically (a reader never sees a
     half-written table). A folder already there (another writer got there first) is kept.
@@ -42,16 +55,11 @@ def write_table_folder(table: pa.Table, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=".writing-", dir=folder.parent))
     try:
-        for position, name in enumerate(table.column_names):
-            column = table.column(position)
-            # One contiguous array per column, so the app can view numbers as NumPy
-            # arrays in place; only this column's copy exists at a time.
-            array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-            part = pa.table([array], names=[name])
-            with pa.OSFile(str(temp / _COLUMN_FILE.format(position)), "wb") as sink:
-                with pa.ipc.new_file(sink, part.schema) as writer:
-                    writer.write_table(part, max_chunksize=max(1, part.num_rows))
-            del array, part
+        # Two columns at a time: combining and writing release the GIL, so the page's load
+        # waits about half as long for the files (two columns' copies at most at once).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="table-write") as pool:
+            for done in [pool.submit(_write_column, table, position, temp) for position in range(table.num_columns)]:
+                done.result()
         try:
             os.replace(temp, folder)
         except OSError:

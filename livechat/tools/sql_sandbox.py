@@ -64,7 +64,9 @@ logger = logging.getLogger(__name__)
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding livechat/
 # -I: ignore PYTHON* variables and the user site; the path to this checkout is passed in.
-_WORKER_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
+# No NumPy: the worker only maps Arrow files and hands DuckDB Arrow tables, and pyarrow
+# imports NumPy whenever it can, which costs each worker 6 MB of its own (issue 29).
+_WORKER_BOOT = ("import sys; sys.modules['numpy'] = None; sys.path.insert(0, sys.argv[1]); "
                 "from livechat.tools.sql_worker import main; sys.exit(main())")
 # The worker sees only this environment: no API keys, no proxies, UTC, few malloc arenas
 # (each glibc arena reserves 64 MB of address space, which RLIMIT_AS counts).

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -46,6 +45,7 @@ from livechat.summary.vocabulary import custom_vocabulary
 from livechat.ui.columns import column_config_for
 from livechat.ui.progress import LoadProgress
 from livechat.ui.quick_charts import histogram_frame, time_series_frame, top_categories_frame
+from livechat.ui.shared import WeakShared
 from livechat.ui.state import CurrentDataset
 
 logger = logging.getLogger(__name__)
@@ -132,33 +132,9 @@ def _released(result: _T) -> _T:
     return result
 
 
-class _WeakTables:
-    """Tables by key, held only as long as some session (or tool) still uses them.
-
-    ``st.cache_resource`` would keep up to N tables alive after every session moved on;
-    here the previous table goes (and its file with it) as soon as nobody holds it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._refs: dict[str, weakref.ref[LoadedTable]] = {}
-
-    def get(self, key: str) -> LoadedTable | None:
-        with self._lock:
-            ref = self._refs.get(key)
-            return ref() if ref is not None else None
-
-    def put(self, key: str, table: LoadedTable) -> None:
-        def forget(ref: weakref.ref[LoadedTable]) -> None:
-            with self._lock:
-                if self._refs.get(key) is ref:
-                    del self._refs[key]
-
-        with self._lock:
-            self._refs[key] = weakref.ref(table, forget)
-
-
-_SHARED = _WeakTables()
+# Parsed tables, shared while any session or tool uses them; the previous table goes (and
+# its files with it) as soon as nobody holds it.
+_SHARED: WeakShared[LoadedTable] = WeakShared()
 _LOAD_LOCK = threading.Lock()
 
 

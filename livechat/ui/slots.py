@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from livechat.access.visitor import VisitorKey
     from livechat.audio.playback import PlaybackStats
     from livechat.config import TurnCredentials
+    from livechat.tools.toolbox import ToolBox
     from livechat.voice.bridge import VoiceBridge
     from livechat.ui.state import CurrentDataset, KeptDefinitions, LoadFailure
     from livechat.ui.tables import CurrentTableSet, SetProblems
@@ -169,6 +170,9 @@ PREPARED_REPORT: Slot[Any] = Slot("talk.prepared_report", object, _none)
 FIRST_QUESTION: Slot[str | None] = Slot("talk.first_question", str, _none)
 VOICE_STOP: Slot[bool] = Slot("talk.voice_stop", bool, lambda: False)  # a limit ended the call: stop WebRTC
 FIRST_QUESTION_ASKED: Slot[int | None] = Slot("talk.first_question_asked", int, _none)  # id() of the transcript
+# The ToolBox of the tables the session shows: held here so it (its tables and SQL worker)
+# lives while a session uses it and goes when none does (livechat.ui.toolboxes).
+TOOLBOX: Slot[ToolBox | None] = Slot("talk.toolbox", "livechat.tools.toolbox:ToolBox", _none)
 
 # ----------------------------------------------------------------------------- conversations (store)
 TRANSCRIPT: Slot[Transcript | None] = Slot("talk.transcript", Transcript, _none)

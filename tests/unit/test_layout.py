@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "livechat"
 
 # Cross-cutting helpers at the top of livechat/: rank 0, import only each other.
-CROSS_CUTTING = {"config", "redact", "procstat", "_exports", "managed_turn"}
+CROSS_CUTTING = {"config", "redact", "procstat", "_exports", "managed_turn", "allocators"}
 RANKS = {
     "store": 1,  # what outlives a process: plain rows and bytes, imports no stage
     "access": 1,  # who is asking and may they: identity and rules, imports no stage
@@ -84,6 +84,10 @@ def _violations() -> list[str]:
             tparts = target.split(".")
             there = _unit(tparts)
             where = f"{path.relative_to(ROOT.parent)}:{line}: {module} imports {target}"
+            if not here:  # the package root runs first on any import: cross-cutting helpers only
+                if there and there not in CROSS_CUTTING:
+                    bad.append(f"{where} (the package root imports only cross-cutting helpers)")
+                continue
             if here == "emulator":
                 if there != "emulator":
                     bad.append(f"{where} (the emulator imports nothing of the product)")
