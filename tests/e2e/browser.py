@@ -26,6 +26,7 @@ WEBRTC_IFRAME = "iframe[title*='streamlit_webrtc']"
 # The app's navigation labels the page "Talk"; Streamlit's legacy pages/ links say "talk".
 _APP_TALK_LINK = re.compile(r"Talk$")  # case-sensitive
 START_WAIT_S = 8.0  # E2E.md: wait this long for STOP after a START click, then retry once
+STOP_WAIT_S = 15.0  # STOP -> START is the component's own click handler (under 1 s when idle)
 
 CHROMIUM_ARGS = (
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,9 +45,21 @@ _INIT_SCRIPT = """(() => {
   window.__livechatE2E = true;
   window.__pcs = [];
   window.__energy = [];
+  window.__events = [];  // [epoch ms, what, detail]: button clicks and connection states
+  const note = (what, detail) => { window.__events.push([Date.now(), what, String(detail)]);
+                                   if (window.__events.length > 400) window.__events.splice(0, 100); };
+  document.addEventListener('click', (e) => {
+    const button = e.target && e.target.closest ? e.target.closest('button') : null;
+    if (button) note('click', (button.innerText || '').trim());
+  }, true);
   const Original = window.RTCPeerConnection;
   if (!Original) return;
-  function Recorded(...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; }
+  function Recorded(...args) {
+    const pc = new Original(...args);
+    const index = window.__pcs.push(pc) - 1;
+    pc.addEventListener('connectionstatechange', () => note(`pc${index}`, pc.connectionState));
+    return pc;
+  }
   Recorded.prototype = Original.prototype;
   Object.setPrototypeOf(Recorded, Original);
   window.RTCPeerConnection = Recorded;
@@ -213,11 +226,29 @@ class TalkPage:
         self.start_retries += 1
         raise HarnessError(f"STOP never appeared after 2 START clicks ({wait_s:.0f} s each)")
 
-    def stop_voice(self) -> None:
-        """Click STOP and wait for the START button to return."""
+    def stop_voice(self, wait_s: float = STOP_WAIT_S) -> float:
+        """Click STOP and wait for the START button to return; the seconds it took.
+
+        The component swaps the button in the same click handler, so a late START means
+        the browser did not run that handler: the failure names the component's own
+        record of clicks and connection states (``component_events``).
+        """
         frame = self.frame_locator()
+        clicked = time.monotonic()
         frame.get_by_role("button", name="STOP").click(timeout=10_000)
-        frame.get_by_role("button", name="START").wait_for(timeout=15_000)
+        try:
+            frame.get_by_role("button", name="START").wait_for(timeout=wait_s * 1000)
+        except Exception as exc:  # playwright TimeoutError
+            raise HarnessError(f"START did not return within {wait_s:.0f} s of the STOP click; component events "
+                               f"(epoch ms, what, detail): {self.component_events()}\n{self.page_diagnosis()}") from exc
+        return time.monotonic() - clicked
+
+    def component_events(self) -> list[tuple[int, str, str]]:
+        """The component frame's clicks and connection-state changes, oldest first."""
+        try:
+            return [tuple(row) for row in self.webrtc_frame().evaluate("() => window.__events || []")]
+        except Exception as exc:  # a closed page: the diagnosis must not hide the failure
+            return [(0, "unreadable", type(exc).__name__)]
 
     def energy_samples(self) -> list[EnergySample]:
         """The 50 ms getStats samples recorded so far in the component's frame."""
