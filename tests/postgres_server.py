@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -56,10 +57,15 @@ class PostgresServer:
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._as_user: list[str] = []
+        # The server itself runs as postgres (Popen's user/group), not under runuser:
+        # runuser does not pass SIGINT on, so stop() waited out its bound and left the
+        # server running.
+        self._popen_user: dict[str, int] = {}
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(self.dir, user.pw_uid, user.pw_gid)
             self._as_user = ["runuser", "-u", "postgres", "--"]
+            self._popen_user = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
     def start(self) -> PostgresServer:
         data = self.dir / "data"
@@ -68,10 +74,10 @@ class PostgresServer:
                        check=True, capture_output=True, timeout=120)
         log = open(self.dir / "postgres.log", "wb")
         self._process = subprocess.Popen(
-            [*self._as_user, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port),
+            [str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port),
              "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, **self._popen_user)
         log.close()
         deadline = time.monotonic() + _START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -106,7 +112,7 @@ class PostgresServer:
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             # Fast shutdown (SIGINT): running transactions are rolled back, the server exits.
-            subprocess.run(["kill", "-INT", str(self._process.pid)], check=False)
+            self._process.send_signal(signal.SIGINT)
             try:
                 self._process.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -26,6 +26,11 @@ WEBRTC_IFRAME = "iframe[title*='streamlit_webrtc']"
 # The app's navigation labels the page "Talk"; Streamlit's legacy pages/ links say "talk".
 _APP_TALK_LINK = re.compile(r"Talk$")  # case-sensitive
 START_WAIT_S = 8.0  # E2E.md: wait this long for STOP after a START click, then retry once
+# STOP -> START is the component's own click handler: under 1 s here when the machine is idle.
+STOP_WAIT_S = 15.0  # ... counting only time in which the page could run script
+STOP_LIMIT_S = 60.0  # ... and never longer than this in all
+STALLED_SCRIPT_S = 0.5  # an empty script taking longer than this: the page is not running
+SLOW_STOP_S = 3.0  # a STOP slower than this prints its timeline
 
 CHROMIUM_ARGS = (
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,9 +49,26 @@ _INIT_SCRIPT = """(() => {
   window.__livechatE2E = true;
   window.__pcs = [];
   window.__energy = [];
+  window.__events = [];  // [epoch ms, what, detail]: button clicks and connection states
+  const note = (what, detail) => { window.__events.push([Date.now(), what, String(detail)]);
+                                   if (window.__events.length > 400) window.__events.splice(0, 100); };
+  document.addEventListener('click', (e) => {
+    const button = e.target && e.target.closest ? e.target.closest('button') : null;
+    if (button) note('click', (button.innerText || '').trim());
+  }, true);
+  try {  // main-thread tasks over 1 s: a blocked or starved page, told apart from a slow server
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => {
+      if (e.duration > 1000) note('longtask', Math.round(e.duration));
+    })).observe({type: 'longtask'});
+  } catch (e) { /* no long-task timing here */ }
   const Original = window.RTCPeerConnection;
   if (!Original) return;
-  function Recorded(...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; }
+  function Recorded(...args) {
+    const pc = new Original(...args);
+    const index = window.__pcs.push(pc) - 1;
+    pc.addEventListener('connectionstatechange', () => note(`pc${index}`, pc.connectionState));
+    return pc;
+  }
   Recorded.prototype = Original.prototype;
   Object.setPrototypeOf(Recorded, Original);
   window.RTCPeerConnection = Recorded;
@@ -106,6 +128,7 @@ class TalkPage:
         self.page = page
         self.start_retries = 0
         self.nav_retries = 0
+        self.stop_waits: list[float] = []  # seconds from each STOP click to START
 
     # ---- navigation
 
@@ -213,11 +236,60 @@ class TalkPage:
         self.start_retries += 1
         raise HarnessError(f"STOP never appeared after 2 START clicks ({wait_s:.0f} s each)")
 
-    def stop_voice(self) -> None:
-        """Click STOP and wait for the START button to return."""
+    def stop_voice(self, wait_s: float = STOP_WAIT_S) -> float:
+        """Click STOP and wait for the START button to return; the seconds it took.
+
+        The component swaps the button (and stops its tracks, which ends the server's
+        uplink track) in the STOP click's own handler: nothing on the server is waited
+        for. So only time in which the page could run script counts towards ``wait_s``:
+        on a starved machine the page's main thread was seen to run nothing for ~15 s,
+        which is the machine, not the app. A page that stays responsive and still shows
+        no START within ``wait_s`` fails (a real bug), and so does any STOP not done within
+        ``STOP_LIMIT_S``. A STOP slower than ``SLOW_STOP_S`` prints its timeline: the
+        component's clicks, connection states and main-thread tasks over 1 s.
+        """
         frame = self.frame_locator()
+        start = frame.get_by_role("button", name="START")
+        clicked, clicked_ms = time.monotonic(), time.time() * 1000
         frame.get_by_role("button", name="STOP").click(timeout=10_000)
-        frame.get_by_role("button", name="START").wait_for(timeout=15_000)
+        stalled = 0.0  # seconds in which the page took over STALLED_SCRIPT_S to run an empty script
+        while True:
+            try:
+                start.wait_for(timeout=1_000)
+                break
+            except Exception:  # playwright TimeoutError: no START yet
+                pass
+            lag = self._script_lag()
+            if lag > STALLED_SCRIPT_S:
+                stalled += lag
+            elapsed = time.monotonic() - clicked
+            if elapsed - stalled >= wait_s or elapsed >= STOP_LIMIT_S:
+                raise HarnessError(
+                    f"START did not return {elapsed:.1f} s after the STOP click ({stalled:.1f} s of it with the page "
+                    f"unresponsive); component events since the click (ms after it, what, detail): "
+                    f"{self._events_since(clicked_ms)}\n{self.page_diagnosis()}")
+        took = time.monotonic() - clicked
+        self.stop_waits.append(took)
+        if took > SLOW_STOP_S:  # shown with the test's output
+            print(f"STOP -> START took {took:.1f} s ({stalled:.1f} s with the page unresponsive); component events "
+                  f"since the click (ms after it, what, detail): {self._events_since(clicked_ms)}")
+        return took
+
+    def _script_lag(self) -> float:
+        """Seconds the component's frame takes to run an empty script (its main thread's backlog)."""
+        began = time.monotonic()
+        self.webrtc_frame().evaluate("() => 0")
+        return time.monotonic() - began
+
+    def _events_since(self, epoch_ms: float) -> list[tuple[int, str, str]]:
+        return [(int(t - epoch_ms), what, detail) for t, what, detail in self.component_events() if t >= epoch_ms - 1000]
+
+    def component_events(self) -> list[tuple[int, str, str]]:
+        """The component frame's clicks and connection-state changes, oldest first."""
+        try:
+            return [tuple(row) for row in self.webrtc_frame().evaluate("() => window.__events || []")]
+        except Exception as exc:  # a closed page: the diagnosis must not hide the failure
+            return [(0, "unreadable", type(exc).__name__)]
 
     def energy_samples(self) -> list[EnergySample]:
         """The 50 ms getStats samples recorded so far in the component's frame."""

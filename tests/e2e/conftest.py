@@ -6,9 +6,11 @@ Otherwise every test fails when ``CI=true`` (CI must not pass without running th
 skips with the reason elsewhere.
 
 * ``e2e_stack`` (module): an in-process emulator (real-time pacing, a random API key)
-  and the app (``streamlit run app.py``) configured for it; shared by a module's tests,
-  which tell their sessions apart by the ids they did not see before. A module adds to the
-  app's environment by overriding ``app_extra_env`` (module scope; ``{}`` by default).
+  and the app (``streamlit run app.py``) configured for it. Tests tell their sessions
+  apart by the ids they did not see before, so one stack (``shared_e2e_stack``, session
+  scope) serves every module that keeps the default environment. A module that adds to
+  the app's environment overrides ``app_extra_env`` (module scope; ``{}`` by default) and
+  gets its own stack; a test that must own the emulator's options restores them.
 * ``browser_factory(wav)`` (function): Chromium with a fresh profile and a fake
   microphone looping ``wav``; all closed after the test (screenshots first if it failed).
 * ``speech_wav`` (session): the spoken question, 48 kHz mono, 0.5 s silence before and
@@ -27,6 +29,7 @@ as a warning.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,21 +105,40 @@ def app_extra_env() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture(scope="module")
-def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
-              app_extra_env: dict[str, str]) -> Iterator[E2EStack]:
-    logs = tmp_path_factory.mktemp("e2e-app")
+@contextlib.contextmanager
+def _started_stack(logs: Path, name: str, extra_env: dict[str, str]) -> Iterator[E2EStack]:
     api_key = harness.random_api_key()
     emulator = harness.start_emulator(api_key)
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{module}.log",
-                                         extra_env=app_extra_env)
+    app = harness.AppServer.for_emulator(emulator, api_key, log_path=logs / f"{name}.log", extra_env=extra_env)
     try:
         app.start()
         yield E2EStack(api_key=api_key, emulator=emulator, app=app)
     finally:
         app.stop()
         emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EStack]:
+    """The app and emulator of every module that adds nothing to the app's environment.
+
+    Starting an app (and warming its first page) costs seconds on this machine; the
+    modules tell their sessions apart by the ids they did not see before, so one stack
+    serves them all.
+    """
+    with _started_stack(tmp_path_factory.mktemp("e2e-app"), "shared", {}) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+              app_extra_env: dict[str, str]) -> Iterator[E2EStack]:
+    if not app_extra_env:
+        yield request.getfixturevalue("shared_e2e_stack")
+        return
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    with _started_stack(tmp_path_factory.mktemp("e2e-app"), module, app_extra_env) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -85,13 +85,6 @@ _ANNOUNCEMENTS_SCRIPT = """(() => {
 
 
 @pytest.fixture(scope="module")
-def app_extra_env() -> dict[str, str]:
-    # A shared, loaded test machine can deschedule the media threads for a second (as in
-    # test_turn_relay.py): the call must not end on a stalled uplink mid-test.
-    return {"LIVECHAT_UPLINK_STALL_S": "3"}
-
-
-@pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE_JS.is_file():
         reason = f"axe-core is not installed at {AXE_JS}: run `make test` (npm ci --prefix tests/e2e/axe)"
