@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import av
 
-from livechat.audio.pcm import BROWSER_RATE, FRAME_SECONDS
+from livechat.audio.pcm import BROWSER_RATE, FRAME_SECONDS, s16_frame
 from livechat.audio.playback import PlaybackBuffer
 
 __all__ = ["DOWNLINK_RATE", "Downlink"]
@@ -46,11 +46,7 @@ class Downlink:
     def next_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:
         """The next 20 ms of reply audio, 48 kHz mono s16 (aiortc loop; silence when none)."""
         pcm = self._playback.read(self._frame_bytes)
-        # Filling a fresh frame's plane costs half of from_ndarray (measured 1.4 vs 3.1 us);
-        # this runs 50 times a second per stream on the shared aiortc loop.
-        frame = av.AudioFrame(format="s16", layout="mono", samples=self._samples)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = DOWNLINK_RATE
+        frame = s16_frame(pcm, "mono", DOWNLINK_RATE)  # read() returns exactly one frame's bytes
         frame.pts = pts
         frame.time_base = time_base
         self.frames_out += 1

@@ -36,6 +36,7 @@ import av
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from livechat.audio.pcm import s16_frame
 from livechat.voice.pacing import FramePacer
 
 __all__ = ["DirectSendError", "ReplyTrack", "SenderTrack", "install_direct_send"]
@@ -109,9 +110,7 @@ class ReplyTrack(MediaStreamTrack):
         return frame
 
     def _silence(self, pts: int) -> av.AudioFrame:
-        frame = av.AudioFrame(format="s16", layout="mono", samples=self._spf)
-        frame.planes[0].update(bytes(frame.planes[0].buffer_size))
-        frame.sample_rate = self._rate
+        frame = s16_frame(bytes(self._spf * 2), "mono", self._rate)  # PCM16: 2 bytes a sample
         frame.pts = pts
         frame.time_base = self._time_base
         return frame
