@@ -69,7 +69,9 @@ def check_mint_credentials(credentials: Credentials, *, server_key: str, options
     """Authorise ``POST /v1alpha/auth_tokens``; raise ``MintRejected`` like the service.
 
     Missing key: 403 PERMISSION_DENIED. Invalid key (a token name included,
-    which is never a mint credential): 400 INVALID_ARGUMENT / API_KEY_INVALID.
+    which is never a mint credential): 400 INVALID_ARGUMENT / API_KEY_INVALID, the service's
+    answer to a bad key (reported in google-gemini/gemini-cli#25198 and
+    google-gemini/deprecated-generative-ai-python#481).
     """
     key = credentials.api_key
     if key and (key.startswith(TOKEN_PREFIX) or options.refuse_auth):

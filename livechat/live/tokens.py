@@ -231,6 +231,10 @@ def _describe_failure(exc: BaseException, base_url: str | None, key_name: str = 
         status = exc.code
         detail = redact.redact_text(str(exc.message or exc.details or "")).strip()
         detail = f" ({detail[:200]})" if detail else ""
+        # The service answers a bad key with 400 INVALID_ARGUMENT, ErrorInfo reason
+        # API_KEY_INVALID, "API key not valid. Please pass a valid API key." (as reported from
+        # generativelanguage.googleapis.com in google-gemini/gemini-cli#25198 and
+        # google-gemini/deprecated-generative-ai-python#481).
         key_invalid = "API_KEY_INVALID" in str(exc.details) or "API key not valid" in detail
         if status in (401, 403) or key_invalid:
             message = f"The API key was rejected (HTTP {status}): it is not a valid key. Check {key_name}.{detail}"

@@ -3,7 +3,10 @@
 aiortc sends an audio frame as soon as the track's ``recv()`` returns it and paces nothing
 itself, so the track's schedule *is* the packet schedule the browser sees. Chromium's jitter
 buffer (NetEq) raises its target delay to the worst arrival gap it saw and lets it decay
-only over ~30 s, so one burst costs every later reply of the call. Hence:
+only over ~30 s, so one burst costs every later reply of the call (WebRTC's
+``modules/audio_coding/neteq/delay_manager.cc``: the target is a high quantile of a histogram
+of relative arrival delays with a forgetting factor; our stage figures show it in
+``jitterBufferTargetDelay``). Hence:
 
 - frame ``k`` is due at ``start + k * ptime`` (a fixed grid, no drift from sleep jitter);
 - a frame up to one ``ptime`` late is sent at once (the grid absorbs small jitter);
