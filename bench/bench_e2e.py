@@ -114,7 +114,7 @@ def _one_run(index: int, playwright, wav: Path, envelope, work: Path,
     result = RunResult(index, load=os.getloadavg()[0])
     api_key = harness.random_api_key()
     sends.reset()
-    emulator = harness.start_emulator(api_key)
+    emulator = harness.start_emulator(api_key, speech_wpm=190)  # the natural rate, as in earlier figures
     trace = work / f"trace-{index:03d}.jsonl"
     app = harness.AppServer.for_emulator(emulator, api_key, log_path=work / f"run-{index:03d}.log",
                                          extra_env={TRACE_ENV: str(trace)})

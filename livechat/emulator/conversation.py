@@ -403,7 +403,7 @@ class Conversation:
             turn["output"] = reply
             loop = asyncio.get_running_loop()
             pcm = await loop.run_in_executor(self._ctx.executor, self._ctx.synthesizer.synthesize,
-                                             reply, self._voice)
+                                             reply, self._voice, self._ctx.options.speech_wpm)
             now = self._now()
             early_usage = None
             if now.usage_placement == "service":

@@ -41,6 +41,9 @@ class EmulatorOptions:
     vad_threshold_dbfs: float = -45.0
     vad_min_speech_ms: int = 200
     speak_chunk_ms: int = 40
+    # How fast the model speaks (espeak-ng words per minute; 80-450). Tests whose subject
+    # is not a reply's length speak faster: every reply is heard in real time.
+    speech_wpm: int = 190
     realtime: bool = True
     # With realtime pacing, reply audio is sent this far ahead of real time so a client's
     # playback never starves (a larger lead makes a client's flush on barge-in observable).
@@ -92,6 +95,8 @@ class EmulatorOptions:
         _positive_int("vad_silence_ms", self.vad_silence_ms)
         _positive_int("vad_min_speech_ms", self.vad_min_speech_ms)
         _positive_int("speak_chunk_ms", self.speak_chunk_ms)
+        if not isinstance(self.speech_wpm, int) or isinstance(self.speech_wpm, bool) or not 80 <= self.speech_wpm <= 450:
+            raise EmulatorOptionsError(f"speech_wpm must be an integer from 80 to 450, got {self.speech_wpm!r}")
         if not -120.0 <= float(self.vad_threshold_dbfs) <= 0.0:
             raise EmulatorOptionsError(
                 f"vad_threshold_dbfs must be between -120 and 0 dBFS, got {self.vad_threshold_dbfs!r}")

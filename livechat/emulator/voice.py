@@ -41,16 +41,19 @@ class Synthesizer:
         self._espeak = shutil.which("espeak-ng") if espeak == "auto" else espeak
         self._wpm = words_per_minute
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
 
     @property
     def engine(self) -> str:
         """"espeak-ng" or "tones" (what ``synthesize`` uses)."""
         return "espeak-ng" if self._espeak else "tones"
 
-    def synthesize(self, text: str, voice: str = "Puck") -> bytes:
-        """PCM16 little-endian mono at 24 kHz speaking ``text`` (blocking; cached)."""
-        key = (text, voice)
+    def synthesize(self, text: str, voice: str = "Puck", words_per_minute: int | None = None) -> bytes:
+        """PCM16 little-endian mono at 24 kHz speaking ``text`` (blocking; cached).
+
+        ``words_per_minute``: this reply's speaking rate (default: the synthesizer's)."""
+        wpm = self._wpm if words_per_minute is None else words_per_minute
+        key = (text, voice, wpm)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -59,7 +62,7 @@ class Synthesizer:
         pcm = None
         if self._espeak:
             try:
-                pcm = self._speak(text, voice)
+                pcm = self._speak(text, voice, wpm)
             except (OSError, subprocess.SubprocessError, wave.Error, ValueError) as exc:
                 logger.warning("espeak-ng failed (%s); using tones for this reply", exc)
         if pcm is None:
@@ -70,11 +73,11 @@ class Synthesizer:
                 self._cache.popitem(last=False)
         return pcm
 
-    def _speak(self, text: str, voice: str) -> bytes:
+    def _speak(self, text: str, voice: str, wpm: int) -> bytes:
         pitch = 30 + _stable_hash(voice) % 41  # 30..70, fixed per voice name
         # Text goes through stdin so a reply starting with "-" is never read as a flag.
         result = subprocess.run(
-            [self._espeak, "--stdout", "--stdin", "-v", "en-us", "-s", str(self._wpm), "-p", str(pitch)],
+            [self._espeak, "--stdout", "--stdin", "-v", "en-us", "-s", str(wpm), "-p", str(pitch)],
             input=text.encode("utf-8"), capture_output=True, timeout=_ESPEAK_TIMEOUT_S, check=True)
         with wave.open(io.BytesIO(result.stdout)) as wav:
             if wav.getsampwidth() != 2 or wav.getnchannels() != 1:

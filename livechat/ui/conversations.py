@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -45,6 +46,7 @@ from livechat.store.audit import AuditEvent, EventKind, append_event
 from livechat.ui import runtime, shutdown, slots, state, tables
 from livechat.ui.analyst import current_analyst
 from livechat.ui.cache import freeze_frame
+from livechat.ui.shared import WeakShared
 
 logger = logging.getLogger(__name__)
 
@@ -123,16 +125,31 @@ def _title(members: tuple[_Member, ...]) -> str:
     return f"{', '.join(sources)} ({len(members)} tables)"
 
 
-@st.cache_resource(show_spinner="Opening the stored table…", max_entries=16)
+# Restored tables, shared while any session or tool holds them (as parsed uploads are,
+# livechat/ui/cache.py): a cache of N would keep N tables and their mapped files alive
+# after every analyst moved on.
+_RESTORED: WeakShared[LoadedTable] = WeakShared()
+_RESTORE_LOCK = threading.Lock()
+
+
 def _restored_table(table_key: str) -> LoadedTable:
-    """A stored table, decoded once per process and shared like a parsed upload."""
-    blob = store_writer().read(lambda store: store.get_blob(table_key), None)
-    if blob is None:
-        raise StoreError("the store cannot be reached")
-    # Shared like a parsed upload too: one mapped copy for the app and its SQL worker.
-    table = map_table(decode_table(blob.data, blob.meta), f"restored/{table_key}")
-    release_parse_memory()
-    freeze_frame(table.df)
+    """A stored table, decoded once while anyone holds it and shared like a parsed upload."""
+    table = _RESTORED.get(table_key)
+    if table is not None:
+        return table
+    with _RESTORE_LOCK:  # one decode per table, and one at a time (their peaks do not add up)
+        table = _RESTORED.get(table_key)
+        if table is not None:
+            return table
+        with st.spinner("Opening the stored table…"):
+            blob = store_writer().read(lambda store: store.get_blob(table_key), None)
+            if blob is None:
+                raise StoreError("the store cannot be reached")
+            # Shared like a parsed upload too: one mapped copy for the app and its SQL worker.
+            table = map_table(decode_table(blob.data, blob.meta), f"restored/{table_key}")
+            release_parse_memory()
+        freeze_frame(table.df)
+        _RESTORED.put(table_key, table)
     return table
 
 

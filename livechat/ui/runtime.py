@@ -30,6 +30,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from livechat import redact
 from livechat.config import ServiceConfig, resolve_service_config
 from livechat.emulator import EmulatorOptions, EmulatorServer
+from livechat.emulator.errors import EmulatorOptionsError
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +124,31 @@ def _release(emulator: _RunningEmulator) -> None:
     emulator.stop()
 
 
+# How fast the built-in emulator speaks (words a minute): its natural rate unless the
+# environment says otherwise; the test suite speaks faster, every reply being heard in
+# real time.
+EMULATOR_SPEECH_ENV = "LIVECHAT_EMULATOR_SPEECH_WPM"
+
+
+def offline_emulator_options(environ: Mapping[str, str] = os.environ) -> EmulatorOptions:
+    """The built-in emulator's options: real-time replies at ``LIVECHAT_EMULATOR_SPEECH_WPM``.
+
+    An unusable rate is logged and the natural one used: it only changes how a test
+    server's voice sounds."""
+    raw = environ.get(EMULATOR_SPEECH_ENV, "").strip()
+    if raw:
+        try:
+            return EmulatorOptions(realtime=True, speech_wpm=int(raw))
+        except (ValueError, EmulatorOptionsError) as exc:
+            logger.warning("%s=%r ignored: %s", EMULATOR_SPEECH_ENV, raw, exc)
+    return EmulatorOptions(realtime=True)
+
+
 @st.cache_resource(show_spinner="Starting the offline emulator…", on_release=_release)
 def _offline_emulator_resource() -> _RunningEmulator:
     key = secrets.token_hex(24)
     redact.register_secret(key)
-    server = EmulatorServer(api_key=key, options=EmulatorOptions(realtime=True))
+    server = EmulatorServer(api_key=key, options=offline_emulator_options())
     server.start()
     emulator = _RunningEmulator(server, key)
     with _registry_lock:

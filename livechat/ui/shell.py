@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import a11y, access, conversations, replica, runtime, shutdown, tables
+from livechat.ui import a11y, access, conversations, replica, runtime, shutdown, slots, tables
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -42,6 +42,7 @@ def render_shell() -> bool:
     when offline, the sidebar. False when nobody is admitted: then none of the rest runs,
     and the page draws the sign-in, refusal or key page instead (``ensure_shell``)."""
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/graphic_eq:", layout="wide")
+    slots.SHELL_DRAWN.set(True)
     a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
@@ -96,7 +97,12 @@ def ensure_shell() -> None:
     identity includes the running page, which before navigation is the main script on a
     first load and the page on later runs, so a gate drawn there loses its first click."""
     if not getattr(_scope, "inside", False):
-        leave_legacy_pages_mode()
+        if leave_legacy_pages_mode() and not slots.SHELL_DRAWN.get():
+            # A first visit by deep link: run again through app.py now, before the visitor
+            # acts on this page, whose widgets belong to a page identity the next run no
+            # longer has (_compat). Not on later runs: AppTest sets legacy mode before each
+            # of its runs, and a rerun would drop that run's widget triggers.
+            st.rerun()
         render_shell()
     gate = getattr(_scope, "gate", None)
     if gate is not None:

@@ -200,6 +200,7 @@ SIGNALLING_SINCE: Slot[float | None] = Slot("ice.signalling_since", (int, float)
 RELAY_REPORTED: Slot[bool] = Slot("ice.relay_reported", bool, lambda: False)
 MOVED_FROM: Slot[str | None] = Slot("replica.moved_from", str, _none)
 PAGE_RUN_COUNT: Slot[int] = Slot("webrtc.page_run_count", int, int)
+SHELL_DRAWN: Slot[bool] = Slot("shell.drawn", bool, lambda: False)  # a run of this session drew the shell
 # streamlit-webrtc's own keys: its context under the component key, the frontend's value
 # under the key ``generate_frontend_component_key`` makes. Read only, never written here.
 WEBRTC_CONTEXT: SlotFamily[Any] = SlotFamily("", object, _none, widget=True, foreign=True)

@@ -18,6 +18,7 @@ from streamlit.testing.v1.util import patch_config_options
 
 from livechat.ui import runtime
 from livechat.voice.bridge import VoiceBridge
+from tests.speech_rate import FAST_SPEECH_WPM
 
 _CONFIG_NAMES = ("GEMINI_API_KEY", "GEMINI_BASE_URL", "GEMINI_CA_FILE", "GEMINI_MODEL", "GOOGLE_API_KEY",
                  "LIVECHAT_MEMORY_LIMIT_MB")
@@ -28,6 +29,8 @@ def clean_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     """No GEMINI_* environment and no secrets file for the duration of one test."""
     for name in _CONFIG_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # The built-in emulator's replies are heard in real time (tests/speech_rate.py).
+    monkeypatch.setenv(runtime.EMULATOR_SPEECH_ENV, str(FAST_SPEECH_WPM))
     monkeypatch.setattr(st, "secrets", Secrets())
     with patch_config_options({"secrets.files": [str(tmp_path / "no-secrets.toml")]}):
         yield

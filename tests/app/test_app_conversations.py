@@ -4,6 +4,7 @@ a store that is down is said on the page while the app keeps working."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from livechat.store.audit import EventKind, read_events
 from livechat.ui import conversations
+from livechat.ui.shared import WeakShared
 from tests.app.apptest_support import new_app
 from tests.app.test_app_talk_tables import ORDERS_CSV, _parquet
 
@@ -100,14 +102,14 @@ def test_a_store_that_is_down_is_said_on_every_page_and_the_app_works(store_down
     assert any(w.value.startswith("Conversations are not being saved: ") for w in at.warning)
 
 
-def test_a_table_whose_stored_copy_is_gone_is_named_and_the_rest_opens() -> None:
+def test_a_table_whose_stored_copy_is_gone_is_named_and_the_rest_opens(monkeypatch) -> None:
     at = _upload_set(new_app().run())
     conversation = at.query_params[QUERY]
     writer = conversations.store_writer()
     assert writer.flush(10.0)
     saved = writer.read(lambda store: store.load(conversation), None)
     customers = next(m for m in saved.members if m.sql_name == "customers")
-    conversations._restored_table.clear()  # as in a new process: nothing decoded yet
+    monkeypatch.setattr(conversations, "_RESTORED", WeakShared())  # as in a new process: nothing decoded yet
 
     def drop(store) -> None:
         from livechat.store.schema import blob_chunks
@@ -122,6 +124,21 @@ def test_a_table_whose_stored_copy_is_gone_is_named_and_the_rest_opens() -> None
     assert "could not be opened: customers (customers.parquet): its stored copy is incomplete" in note
     assert _ticks(reloaded) == {"orders": True}  # the rest opened
     assert writer.status().saving  # a missing table is not a store that is down
+
+
+def test_a_restored_table_is_shared_while_held_and_forgotten_when_nobody_holds_it(monkeypatch) -> None:
+    at = _upload_set(new_app().run())
+    writer = conversations.store_writer()
+    assert writer.flush(10.0)
+    saved = writer.read(lambda store: store.load(at.query_params[QUERY]), None)
+    monkeypatch.setattr(conversations, "_RESTORED", WeakShared())
+    row = saved.members[0]
+    held = conversations.restore_table(row)
+    assert conversations.restore_table(row) is held  # one decoded copy for every session
+    assert conversations._RESTORED.keys() == [row.table_key]
+    del held
+    gc.collect()
+    assert conversations._RESTORED.keys() == []  # nobody holds it: nothing kept
 
 
 def test_another_analysts_link_reads_as_not_found_and_is_not_listed() -> None:

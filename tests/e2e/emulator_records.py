@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from livechat.emulator import EmulatorOptions, EmulatorServer
+from tests.speech_rate import FAST_SPEECH_WPM
 
 
 def random_api_key() -> str:
@@ -21,6 +22,7 @@ def random_api_key() -> str:
 def start_emulator(api_key: str, **option_fields: Any) -> EmulatorServer:
     """An in-process emulator with real-time pacing (what a browser hears), started."""
     option_fields.setdefault("realtime", True)
+    option_fields.setdefault("speech_wpm", FAST_SPEECH_WPM)  # tests/speech_rate.py
     return EmulatorServer(api_key, options=EmulatorOptions(**option_fields)).start()
 
 

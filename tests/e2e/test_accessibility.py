@@ -310,7 +310,9 @@ def test_a_call_runs_from_the_keyboard_and_is_announced(e2e_stack, browser_facto
 
     print(f"pill announcements: {announced['pill']}")
     print(f"reply announcements: {[text[:60] for text in announced['reply']]}")
-    pill = announced["pill"]
+    # A region emptied for a moment by a rerun says nothing (a live region announces what
+    # is added); the same state coming back after it would be said again, and fails below.
+    pill = [text for text in announced["pill"] if text]
     assert all(re.fullmatch(rf"Session: ({'|'.join(PILL_STATES)})", text) for text in pill), pill
     assert all(a != b for a, b in zip(pill, pill[1:])), f"a state was announced twice in a row: {pill}"
     order = [pill.index(f"Session: {state}") for state in ("listening", "responding", "closed")

@@ -15,9 +15,11 @@ from typing import Iterator
 
 import pytest
 
+from livechat.ui import runtime
 from livechat.ui.endpoint import OFFLINE_LABEL
 from tests.e2e import harness
 from tests.e2e.harness import SAMPLE_NAME, squash
+from tests.speech_rate import FAST_SPEECH_WPM
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +29,7 @@ def offline_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Ap
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("GEMINI_", "GOOGLE_", "STREAMLIT_", "LIVECHAT_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    env[runtime.EMULATOR_SPEECH_ENV] = str(FAST_SPEECH_WPM)  # tests/speech_rate.py
     log: Path = tmp_path_factory.mktemp("e2e-offline") / "app.log"
     app = harness.AppServer(log_path=log, env=env)
     try:

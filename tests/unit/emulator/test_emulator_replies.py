@@ -87,3 +87,22 @@ def test_synthesizer_without_espeak_uses_tones():
     synth = Synthesizer(espeak=None)
     assert synth.engine == "tones"
     assert synth.synthesize("abc def") == tone_sequence("abc def")
+
+
+def test_a_faster_speech_rate_speaks_the_same_words_in_less_time():
+    synth = Synthesizer()
+    if synth.engine != "espeak-ng":
+        pytest.fail("espeak-ng is part of the test environment (.ci/run installs it)")
+    text = "You said the lighthouse count. My instructions begin with the dataset name."
+    natural, fast = synth.synthesize(text, "Puck"), synth.synthesize(text, "Puck", 400)
+    assert synth.synthesize(text, "Puck", 190) == natural  # the rate is part of the cache key
+    assert len(fast) < 0.6 * len(natural)
+
+
+@pytest.mark.parametrize("wpm", [79, 451, 300.0, True])
+def test_speech_rate_outside_what_espeak_speaks_is_refused(wpm):
+    from livechat.emulator.errors import EmulatorOptionsError
+    from livechat.emulator.options import EmulatorOptions
+
+    with pytest.raises(EmulatorOptionsError, match="speech_wpm"):
+        EmulatorOptions(speech_wpm=wpm)
