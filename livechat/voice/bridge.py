@@ -352,6 +352,10 @@ class VoiceBridge:
         """Probes of the browser's presence (script thread; the Talk page sets them each run)."""
         self._presence.watch(signals)
 
+    def page_connected(self) -> bool | None:
+        """Whether this bridge's page is still connected to the server (None: unknown; any thread)."""
+        return self._presence.page_connected()
+
     def check_stream(self) -> str | None:
         """Stop the session when the browser is gone or its audio stalled (script thread).
 

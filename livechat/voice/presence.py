@@ -63,6 +63,13 @@ class BrowserPresence:
         with self._lock:
             self._signals = signals
 
+    def page_connected(self) -> bool | None:
+        """The browser session's Streamlit connection: True, False, or None when unknown (any thread)."""
+        with self._lock:
+            signals = self._signals
+        answer = _probe(signals.connected)
+        return answer if isinstance(answer, bool) else None
+
     def reset(self) -> None:
         """A new stream starts: forget what the previous one saw (script thread)."""
         with self._lock:

@@ -9,8 +9,9 @@ from livechat.ui.shutdown import Drain
 
 
 class _FakeBridge:
-    def __init__(self, close_takes: float = 0.0) -> None:
+    def __init__(self, close_takes: float = 0.0, page_connected: bool | None = None) -> None:
         self.closed = False
+        self._page_connected = page_connected
         self.close_timeouts: list[float] = []
         self._close_takes = close_takes
 
@@ -18,6 +19,9 @@ class _FakeBridge:
         self.close_timeouts.append(timeout)
         time.sleep(self._close_takes)  # stands for a Live close handshake
         self.closed = True
+
+    def page_connected(self) -> bool | None:
+        return self._page_connected
 
 
 class _FakeWorker:
@@ -126,3 +130,29 @@ def test_the_drain_runs_closers_last_even_when_one_fails(tmp_path) -> None:
         assert check.load("z" * 22) is not None  # queued before SIGTERM, written by the drain
     finally:
         check.close()
+
+
+def test_a_page_already_disconnected_is_not_waited_for() -> None:
+    drain = Drain(notice_grace_s=30.0, delivery_s=0.0)
+    gone, unknown = _FakeBridge(page_connected=False), _FakeBridge(page_connected=None)
+    for bridge in (gone, unknown):
+        drain.register_bridge(bridge)
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(drain.run()))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not drain.draining() and time.monotonic() < deadline:
+        time.sleep(0.01)  # wait for the drain thread to begin
+    assert drain.acknowledge(unknown) is True  # only the page that may still be there is waited for
+    thread.join(5)
+    assert not thread.is_alive()  # not the 30 s grace: the closed tab was not waited for
+    assert result["bridges"] == 2 and result["told"] == 1 and gone.closed and unknown.closed
+
+
+def test_with_every_page_gone_the_drain_does_not_wait() -> None:
+    drain = Drain(notice_grace_s=30.0, delivery_s=30.0)
+    drain.register_bridge(bridge := _FakeBridge(page_connected=False))
+    thread = threading.Thread(target=drain.run)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive() and bridge.closed
