@@ -31,6 +31,7 @@ STOP_WAIT_S = 15.0  # ... counting only time in which the page could run script
 STOP_LIMIT_S = 60.0  # ... and never longer than this in all
 STALLED_SCRIPT_S = 0.5  # an empty script taking longer than this: the page is not running
 SLOW_STOP_S = 3.0  # a STOP slower than this prints its timeline
+ASK_CONFIRM_S = 15.0  # a typed question shows in the transcript within this, or it is typed again once
 MISSED_CLICK_S = 3.0  # no STOP click recorded in the frame this long after it: click again once
 
 CHROMIUM_ARGS = (
@@ -130,6 +131,7 @@ class TalkPage:
         self.start_retries = 0
         self.stop_retries = 0  # STOP clicks the component's frame never received, clicked again
         self.nav_retries = 0
+        self.ask_retries = 0  # typed questions whose text vanished before they were sent, typed again
         self.stop_waits: list[float] = []  # seconds from each STOP click to START
 
     # ---- navigation
@@ -353,12 +355,33 @@ class TalkPage:
         running = read('[data-testid="stStatusWidget"]')
         return f"page diagnosis: badge {badge!r}; exceptions {errors!r}; status widget {running!r}; url {self.page.url}"
 
-    def ask(self, text: str) -> None:
-        """Type ``text`` into the chat input and send it."""
+    def ask(self, text: str, *, confirm: bool = True) -> None:
+        """Type ``text`` into the chat input and send it; with ``confirm``, until it is in the transcript.
+
+        Seen on a restored conversation just after a server's first page load (about one run
+        in three): the typed text was gone when Enter was pressed and the page ran without
+        the question, as if Streamlit re-created the chat input between the keystrokes. An
+        analyst sees their text vanish and types it again; so does this, once, counted in
+        ``ask_retries``. A question that never reaches the transcript fails.
+        """
         box = self.page.get_by_placeholder(CHAT_PLACEHOLDER)
-        box.wait_for(state="visible", timeout=15_000)
-        box.fill(text)
-        box.press("Enter")
+        seen = squash(text)
+        before = self.user_messages().count(seen) if confirm else 0
+        for attempt in range(2 if confirm else 1):
+            box.wait_for(state="visible", timeout=15_000)
+            box.fill(text)
+            box.press("Enter")
+            if not confirm:
+                return
+            deadline = time.monotonic() + ASK_CONFIRM_S
+            while time.monotonic() < deadline:
+                if self.user_messages().count(seen) > before:
+                    self.ask_retries += attempt
+                    return
+                self.page.wait_for_timeout(200)  # DOM poll: the live panel redraws every 0.4 s
+        self.ask_retries += 1
+        raise HarnessError(f"the typed question {text[:60]!r} did not reach the transcript after 2 tries "
+                           f"({ASK_CONFIRM_S:.0f} s each)\n{self.page_diagnosis()}")
 
     def download(self, label: str, folder: Path) -> Path:
         """Click the download button ``label``; the file saved under ``folder``."""

@@ -126,7 +126,7 @@ def test_sign_in_visitor_key_ownership_refusal_and_sign_out(e2e_stack, browser_f
     ana.page.get_by_text(f"Signed in as {ANA.name}").wait_for(timeout=30_000)
     ana.navigate("Talk", "/talk")
     _paste_key(ana, WRONG_KEY)
-    ana.ask(QUESTION)
+    ana.ask(QUESTION, confirm=False)  # refused: the answer is the key problem, checked next
     ana.wait_for_transcript("Check the Gemini API key you pasted", timeout_s=30)
     assert "not a valid key" in ana.transcript_text()
     ana.page.get_by_role("button", name="Forget my key").click()

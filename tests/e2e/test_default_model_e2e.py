@@ -43,12 +43,15 @@ def test_tool_call_on_the_default_model_and_a_question_while_it_runs(e2e_stack, 
     known = e2e_stack.session_ids()
     page = tab.page
 
+    emulator = e2e_stack.emulator
     tab.ask(f"call run_sql {json.dumps({'query': SLOW_SQL})}")
+    # The second question goes as soon as the model has made the call (the emulator's record),
+    # not after the page's next redraw shows it: the query's few seconds are the whole window.
+    emulator.wait_for(lambda ss: any(s["tool_calls"] for s in _new(e2e_stack, known)), timeout=30)
+    tab.ask("While that runs, how many keepers are there?", confirm=False)
     running = page.locator("[data-testid='stExpander']", has_text="Tool: run_sql (running")
     running.first.wait_for(timeout=30_000)
-    tab.ask("While that runs, how many keepers are there?")
 
-    emulator = e2e_stack.emulator
     def both_done(ss: list[dict]) -> bool:
         turns = [t for s in _new(e2e_stack, known) for t in s["turns"]]
         return (any(t["kind"] == "tool_result" and t["output"] for t in turns)
