@@ -242,4 +242,3 @@ CHART_WIDGETS: SlotFamily[Any] = SlotFamily("widget.chart.", object, _none, widg
 # contract names "voice": shared/E2E.md).
 VOICE_COMPONENT: Slot[Any] = Slot("voice", object, _none, widget=True, foreign=True)
 UPLINK_TRACK: Slot[Any] = Slot("voice-uplink", object, _none, widget=True, foreign=True)
-DOWNLINK_TRACK: Slot[Any] = Slot("voice-downlink", object, _none, widget=True, foreign=True)

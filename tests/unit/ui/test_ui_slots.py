@@ -85,4 +85,4 @@ def test_every_key_is_declared_once() -> None:
     prefixes = [v.prefix for v in vars(slots).values() if isinstance(v, SlotFamily) and v.prefix]
     assert len(prefixes) == len(set(prefixes))
     assert all(s.key.startswith(slots.PREFIX) for s in declared if not s.foreign)
-    assert {s.key for s in declared if s.foreign} == {"voice", "voice-uplink", "voice-downlink"}
+    assert {s.key for s in declared if s.foreign} == {"voice", "voice-uplink"}
