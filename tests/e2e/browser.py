@@ -131,7 +131,7 @@ class TalkPage:
         self.start_retries = 0
         self.stop_retries = 0  # STOP clicks the component's frame never received, clicked again
         self.nav_retries = 0
-        self.ask_retries = 0  # typed questions whose text vanished before they were sent, typed again
+        self.ask_retries = 0  # typed questions that never reached the transcript, typed again
         self.stop_waits: list[float] = []  # seconds from each STOP click to START
 
     # ---- navigation
@@ -359,10 +359,11 @@ class TalkPage:
         """Type ``text`` into the chat input and send it; with ``confirm``, until it is in the transcript.
 
         Seen on a restored conversation just after a server's first page load (about one run
-        in three): the typed text was gone when Enter was pressed and the page ran without
-        the question, as if Streamlit re-created the chat input between the keystrokes. An
-        analyst sees their text vanish and types it again; so does this, once, counted in
-        ``ask_retries``. A question that never reaches the transcript fails.
+        in three of the store test): the box cleared on Enter, yet the server's next run had
+        no value for the chat input (its widget state was not in the client's message), so
+        the question never reached the model. An analyst sees it not appear and types it
+        again; so does this, once, counted in ``ask_retries``. A question that never reaches
+        the transcript fails.
         """
         box = self.page.get_by_placeholder(CHAT_PLACEHOLDER)
         seen = squash(text)
