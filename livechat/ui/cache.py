@@ -25,7 +25,6 @@ Runs on a session's script thread; the caches themselves are shared by all sessi
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -93,15 +92,11 @@ def load_table_cached(
     second shows a progress bar.
     """
     key = f"{digest}/{filename}/{sheet or ''}/{encoding or ''}/{header_row or ''}"
-    table = _SHARED.get(key)
-    if table is not None:
-        return table
-    # One load at a time in this server: two analysts uploading big files at once would
-    # otherwise add their parse peaks together, and the second may find the first's table.
-    with _LOAD_LOCK:
-        table = _SHARED.get(key)
-        if table is not None:
-            return table
+
+    def load() -> LoadedTable:
+        # One load at a time in this server (WeakShared.get_or_make): two analysts uploading
+        # big files at once would otherwise add their parse peaks together, and the second
+        # may find the first's table.
         check_fits(_data, filename, in_use=tree_memory_bytes(), limit=memory_limit_bytes())
         with st.spinner("Reading the file…"):
             progress = LoadProgress()
@@ -116,8 +111,9 @@ def load_table_cached(
             del parsed  # the parsed frame goes; the mapped one stays
             release_parse_memory()
         freeze_frame(table.df)
-        _SHARED.put(key, table)
-    return table
+        return table
+
+    return _SHARED.get_or_make(key, load)
 
 
 def _released(result: _T) -> _T:
@@ -135,7 +131,6 @@ def _released(result: _T) -> _T:
 # Parsed tables, shared while any session or tool uses them; the previous table goes (and
 # its files with it) as soon as nobody holds it.
 _SHARED: WeakShared[LoadedTable] = WeakShared()
-_LOAD_LOCK = threading.Lock()
 
 
 @st.cache_data(show_spinner="Profiling the columns…", max_entries=_MAX_DERIVED)

@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -129,18 +128,12 @@ def _title(members: tuple[_Member, ...]) -> str:
 # livechat/ui/cache.py): a cache of N would keep N tables and their mapped files alive
 # after every analyst moved on.
 _RESTORED: WeakShared[LoadedTable] = WeakShared()
-_RESTORE_LOCK = threading.Lock()
 
 
 def _restored_table(table_key: str) -> LoadedTable:
     """A stored table, decoded once while anyone holds it and shared like a parsed upload."""
-    table = _RESTORED.get(table_key)
-    if table is not None:
-        return table
-    with _RESTORE_LOCK:  # one decode per table, and one at a time (their peaks do not add up)
-        table = _RESTORED.get(table_key)
-        if table is not None:
-            return table
+
+    def decode() -> LoadedTable:  # one at a time (WeakShared): their peaks do not add up
         with st.spinner("Opening the stored table…"):
             blob = store_writer().read(lambda store: store.get_blob(table_key), None)
             if blob is None:
@@ -149,8 +142,9 @@ def _restored_table(table_key: str) -> LoadedTable:
             table = map_table(decode_table(blob.data, blob.meta), f"restored/{table_key}")
             release_parse_memory()
         freeze_frame(table.df)
-        _RESTORED.put(table_key, table)
-    return table
+        return table
+
+    return _RESTORED.get_or_make(table_key, decode)
 
 
 def restore_table(row: MemberRow) -> LoadedTable:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 __all__ = ["WeakShared"]
@@ -26,6 +27,9 @@ class WeakShared(Generic[T]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._refs: dict[str, weakref.ref[T]] = {}
+        # One ``make`` at a time per registry: two sessions asking for the same new value
+        # get one, and two big makes (a parse, a decode, a worker start) never add up.
+        self._making = threading.Lock()
 
     def get(self, key: str) -> T | None:
         """The value under ``key`` while someone holds it, else None."""
@@ -43,6 +47,21 @@ class WeakShared(Generic[T]):
 
         with self._lock:
             self._refs[key] = weakref.ref(value, forget)
+
+    def get_or_make(self, key: str, make: Callable[[], T]) -> T:
+        """The value under ``key`` while someone holds it, else ``make()``'s, shared from now on.
+
+        ``make`` runs under this registry's make lock (checked again inside it); what it
+        raises propagates and nothing is shared."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        with self._making:
+            value = self.get(key)
+            if value is None:
+                value = make()
+                self.put(key, value)
+            return value
 
     def keys(self) -> list[str]:
         """The keys whose values are still held (diagnostics and tests)."""

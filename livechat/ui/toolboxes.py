@@ -22,7 +22,6 @@ every browser session looking at the same data (read-only tools).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,23 +36,19 @@ from livechat.ui.slots import State
 ModelData = pd.DataFrame | Mapping[str, pd.DataFrame]
 
 _TOOLBOXES: WeakShared[ToolBox] = WeakShared()
-# One start at a time: two sessions asking for the same new tables get one worker.
-_START_LOCK = threading.Lock()
 
 
 def toolbox(key: str, data: ModelData, *, state: State | None = None) -> ToolBox:
     """The ToolBox over ``data`` (one SQL worker holding every table), registered with the
     SIGTERM drain (``livechat.ui.shutdown``) and held by this session until it asks for
     another one. ``state`` is the session state (a plain dict in unit tests)."""
-    box = _TOOLBOXES.get(key)
-    if box is None:
-        with _START_LOCK:
-            box = _TOOLBOXES.get(key)
-            if box is None:
-                with st.spinner("Starting the SQL tool…"):
-                    box = ToolBox(data)
-                shutdown.register_toolbox(box)
-                _TOOLBOXES.put(key, box)
+    def start() -> ToolBox:
+        with st.spinner("Starting the SQL tool…"):
+            box = ToolBox(data)
+        shutdown.register_toolbox(box)
+        return box
+
+    box = _TOOLBOXES.get_or_make(key, start)
     slots.TOOLBOX.set(box, state)  # the previous one goes unless another session holds it
     return box
 
