@@ -15,7 +15,8 @@ its size after loading plus ``SqlLimits.address_space_mb``), interrupts its own 
 ``timeout_s``, and is killed by the sandbox if it has not answered ``kill_grace_s`` later.
 A killed or crashed worker is started again on the next query; the server never waits
 on it for longer than the deadline. The worker gets an empty environment (no API key to
-read even if a function could) and no core dumps or file writes.
+read even if a function could), no core dumps or file writes, and a lower CPU priority
+than the server (``WORKER_NICE``), so a heavy query never starves page runs or audio.
 
 Threads: ``query`` may be called from any thread (Live session tool pool, Streamlit
 script thread); queries on one sandbox run one at a time under a lock. ``close`` may
@@ -56,6 +57,7 @@ __all__ = [
     "SqlTableNameError",
     "SqlTimeoutError",
     "SqlWorkerError",
+    "WORKER_NICE",
     "sql_column_names",
     "to_arrow",
 ]
@@ -66,8 +68,13 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding l
 # -I: ignore PYTHON* variables and the user site; the path to this checkout is passed in.
 # No NumPy: the worker only maps Arrow files and hands DuckDB Arrow tables, and pyarrow
 # imports NumPy whenever it can, which costs each worker 6 MB of its own (issue 29).
-_WORKER_BOOT = ("import sys; sys.modules['numpy'] = None; sys.path.insert(0, sys.argv[1]); "
-                "from livechat.tools.sql_worker import main; sys.exit(main())")
+# Niced below the server first thing, so every thread (pyarrow's, DuckDB's) inherits it:
+# a query keeping DuckDB's threads busy for its 5 s must not starve the server's page runs
+# and audio pacing on a small host (on 2 cores it once held a typed question back until
+# the query had ended).
+WORKER_NICE = 10
+_WORKER_BOOT = (f"import os, sys; os.nice({WORKER_NICE}); sys.modules['numpy'] = None; "
+                "sys.path.insert(0, sys.argv[1]); from livechat.tools.sql_worker import main; sys.exit(main())")
 # The worker sees only this environment: no API keys, no proxies, UTC, few malloc arenas
 # (each glibc arena reserves 64 MB of address space, which RLIMIT_AS counts).
 _WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC", "MALLOC_ARENA_MAX": "2"}

@@ -19,8 +19,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 from livechat.emulator import EmulatorServer
+from livechat.procstat import tree_pids
 from tests.e2e.errors import HarnessError
 
 logger = logging.getLogger(__name__)
@@ -170,6 +172,41 @@ class AppServer:
 
     def log_tail(self, lines: int = 80) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def sql_worker_pids(self) -> list[int]:
+        """The app's SQL worker processes (``livechat.tools.sql_worker``), read from ``/proc``."""
+        pids = []
+        for pid in tree_pids(self.pid)[1:]:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if b"livechat.tools.sql_worker" in cmdline.read():
+                        pids.append(pid)
+            except OSError:
+                continue  # gone since the scan
+        return pids
+
+    @contextlib.contextmanager
+    def sql_workers_held(self) -> Iterator[list[int]]:
+        """Freeze the app's SQL workers (SIGSTOP) for the block, then let them go on (SIGCONT).
+
+        A query held this way is pending for as long as the test needs, whatever the
+        machine's load, up to the sandbox's own deadline (``SqlLimits``: 5 s + 2 s), after
+        which the app kills the worker and answers with the cap's error as it would for any
+        query that ran too long. Yields the held pids."""
+        pids = self.sql_worker_pids()
+        if not pids:
+            raise HarnessError("the app has no SQL worker to hold")
+        held = []
+        try:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+                    held.append(pid)
+            yield held
+        finally:
+            for pid in held:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def threads_and_fds(self) -> tuple[int, int]:
         """(thread count, open file descriptors) of the app process, from /proc."""

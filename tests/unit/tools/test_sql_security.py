@@ -25,6 +25,7 @@ import pytest
 from livechat.data.load import LoadedTable
 from livechat.data.table_file import map_table, mapped_file
 from livechat.procstat import PeakRss
+from livechat.tools.sql_sandbox import WORKER_NICE
 from livechat.tools.toolbox import ToolBox
 
 KEY_SENTINEL = "sentinel-gemini-key-not-a-real-key"
@@ -199,6 +200,17 @@ def test_the_worker_never_sees_the_api_key(toolbox: ToolBox) -> None:
     environ = Path(f"/proc/{pid}/environ").read_bytes()
     assert os.environ["GEMINI_API_KEY"].encode() not in environ
     assert b"GEMINI" not in environ
+
+
+def test_the_worker_runs_below_the_server_s_cpu_priority(toolbox: ToolBox) -> None:
+    pid = toolbox.sql_worker_pid
+    assert pid is not None
+    # Every thread, DuckDB's included (Linux keeps a nice value per thread).
+    threads = os.listdir(f"/proc/{pid}/task")
+    assert len(threads) > 1
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE)  # nice is relative, capped at 19
+    for tid in threads:
+        assert os.getpriority(os.PRIO_PROCESS, int(tid)) == expected
 
 
 def _wait_until_dead(pid: int) -> None:
