@@ -261,7 +261,7 @@ class QueryEngine:
         self.tables = names
         # Shared files are mapped here, before DuckDB exists: the database itself never
         # opens a file (external access stays off), it scans these Arrow tables in place.
-        self._mapped = {name: _in_batches(open_table_folder(path))
+        self._mapped = {name: _in_batches(open_table_folder(path, dictionaries=True))
                         for name, path in (files or {}).items() if name in names}
         self._con = duckdb.connect(":memory:", config={
             "python_enable_replacements": False,

@@ -74,7 +74,9 @@ def test_numbers_dates_and_text_are_read_from_the_file_not_copied() -> None:
 def test_the_sandbox_finds_the_file_of_that_frame_only() -> None:
     mapped = map_table(_table(_every_kind()), "owner").df
     path = mapped_file(mapped)
-    assert path is not None and path.parent == table_dir() and len(list(path.glob("*.arrow"))) == 10
+    assert path is not None and path.parent == table_dir()
+    assert len(list(path.glob("?????.arrow"))) == 10  # a file per column
+    assert [p.name for p in path.glob("*.dict.arrow")] == ["00005.dict.arrow"]  # region, for the SQL worker
     assert mapped_file(mapped.head(10)) is None
     assert mapped_file(mapped.copy()) is None
     assert mapped_file(_every_kind()) is None
@@ -109,11 +111,18 @@ def test_sql_answers_the_same_over_the_mapped_file_and_over_the_frame() -> None:
         "SELECT region, round(avg(amount), 9) AS a, count(*) FROM data GROUP BY region ORDER BY region",
         "SELECT kind, member, min(zoned), max(wait) FROM data GROUP BY ALL ORDER BY ALL",
         "SELECT * FROM data WHERE \"when\" IS NULL ORDER BY id LIMIT 3",
+        # region is few-valued text: the worker reads it from its dictionary file
+        "SELECT region, count(*) FROM data WHERE region LIKE 'Z%' OR region = 'north' OR region IS NULL "
+        "GROUP BY ALL ORDER BY ALL",
+        "SELECT upper(region) AS r, length(region) AS n, min(id) FROM data GROUP BY ALL ORDER BY ALL",
+        "SELECT DISTINCT region FROM data ORDER BY region NULLS FIRST",
     ]
     with ToolBox(original) as plain, ToolBox(mapped) as shared:
         # One copy: the worker maps the app's file (the plain one got a stream)
         worker_maps = Path(f"/proc/{shared.sql_worker_pid}/maps").read_text(encoding="utf-8")
         assert str(mapped_file(mapped).resolve()) in worker_maps
+        region = list(mapped.columns).index("region")
+        assert f"{region:05d}.dict.arrow" in worker_maps
         assert str(table_dir().resolve()) not in Path(f"/proc/{plain.sql_worker_pid}/maps").read_text(encoding="utf-8")
         # ...and answers every kind of column without NumPy (6 MB a worker; issue 29)
         assert "_multiarray_umath" not in worker_maps
