@@ -7,7 +7,8 @@ read raises `DataLoadError` with a message written for the analyst; anything it 
 with compromises comes back with `LoadedTable.warnings`.
 
 Called from the Streamlit script thread (on upload) and from tests and benchmarks; it
-keeps no state and starts no threads of its own (pyarrow uses its own pool).
+keeps no state; the only threads it starts are the CSV reader's parse threads
+(``csv-part``), stopped before it returns (pyarrow also uses its own pool).
 
 Decision: a file with a header but no data rows is an error ("has a header but no
 rows"), not an empty table: there is nothing to talk about, and every later stage
