@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from livechat.config import ConfigError
-from livechat.ui import a11y, access, conversations, replica, runtime, shutdown, slots, tables
+from livechat.ui import a11y, access, conversations, gc_tuning, replica, runtime, shutdown, slots, tables
 from livechat.ui._compat import leave_legacy_pages_mode
 from livechat.ui.dataset import ensure_dataset
 from livechat.ui.endpoint import endpoint_label
@@ -46,6 +46,7 @@ def render_shell() -> bool:
     a11y.apply()  # live regions and named meters on every page (livechat/ui/a11y.py)
     runtime.configure_logging()
     shutdown.install()  # SIGTERM ends calls cleanly (once per process)
+    gc_tuning.freeze_loaded_in_server("app")  # the app's modules, out of every full collection (once per process)
     # Before anything reads the URL's conversation, a dataset or the store (livechat/ui/access.py).
     _scope.gate = access.admit()
     if _scope.gate is not None:

@@ -37,3 +37,17 @@ def test_every_rerun_keeps_the_sidebar() -> None:
         assert [m.value for m in at.sidebar.markdown] == first
     # "Dataset", "Voice endpoint" and "Conversations", not doubled
     assert [h.value for h in at.sidebar.subheader] == ["Dataset", "Voice endpoint", "Conversations"]
+
+
+def test_a_test_run_of_the_app_freezes_nothing_of_the_test_process() -> None:
+    # livechat/ui/gc_tuning.py freezes the imports in a real server only: here the objects
+    # are the test run's, and a frozen cycle would never be collected.
+    import gc
+
+    from livechat.ui import gc_tuning
+
+    gc.unfreeze()
+    gc_tuning._frozen.clear()  # as in a fresh process: the first run is the one that would freeze
+    at = new_app().run()
+    assert not at.exception
+    assert gc.get_freeze_count() == 0
