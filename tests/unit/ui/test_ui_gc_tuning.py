@@ -36,8 +36,8 @@ def test_freeze_loaded_freezes_what_is_tracked_once_per_stage(clean_gc: None) ->
     assert gc_tuning.freeze_loaded("unit-test") is True
     frozen = gc.get_freeze_count()
     assert frozen > 10_000  # this process's modules, classes and functions
-    assert gc_tuning.freeze_loaded("unit-test") is False  # once per stage
-    assert gc.get_freeze_count() == frozen
+    assert gc_tuning.freeze_loaded("unit-test") is False  # once per stage: nothing more frozen
+    assert gc.get_freeze_count() <= frozen  # (frozen objects may still be freed by refcount)
 
 
 def test_nothing_is_frozen_outside_a_streamlit_server(clean_gc: None) -> None:
