@@ -168,8 +168,10 @@ def test_nothing_but_the_tool_response_is_sent_while_a_blocking_call_is_pending(
         release.set()
         assert_ended_cleanly(session)
     _no_final_error(recorder)
-    assert len(server.sessions()) == 1 and server.sessions()[0]["ended"]["code"] != 1008
-    [call] = server.sessions()[0]["tool_calls"]
+    # The client closed the session: the emulator records that end a moment later.
+    [record] = server.wait_for(lambda s: len(s) == 1 and s[0]["ended"] is not None)
+    assert record["ended"]["code"] != 1008
+    [call] = record["tool_calls"]
     assert not call["cancelled"]
 
 
