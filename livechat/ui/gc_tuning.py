@@ -40,7 +40,7 @@ def freeze_loaded(stage: str) -> bool:
         _frozen.add(stage)
         gc.collect()  # what is already garbage goes first, not into the permanent generation
         gc.freeze()
-    logger.info("gc: %s loaded; %d objects frozen, %d tracked", stage, gc.get_freeze_count(), len(gc.get_objects()))
+    logger.info("gc: %s loaded; %d objects frozen", stage, gc.get_freeze_count())
     return True
 
 

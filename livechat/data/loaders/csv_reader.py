@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -295,7 +296,7 @@ def _line_start_after(view: memoryview, start: int, window: int = 1 << 16) -> in
     return None
 
 
-def _stream_parts(parts: list[memoryview] | list[bytes | memoryview], options: dict) -> pa.Table | None:
+def _stream_parts(parts: Sequence[bytes | memoryview], options: dict) -> pa.Table | None:
     """Each part streamed on its own thread (the first has the header row), joined in
     order; None when the parts came out with different column types (the caller then
     reads the file whole, as when one stream's later blocks need another type).
