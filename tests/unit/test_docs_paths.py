@@ -75,6 +75,8 @@ def test_named_paths_finds_paths_and_ignores_the_rest() -> None:
 def test_every_backticked_path_exists(doc: Path) -> None:
     top_level = _top_level()
     missing = [p for p in named_paths(doc.read_text(encoding="utf-8"), top_level) if not _exists(p)]
-    if any(p.startswith("shared/") for p in missing) and not SHARED.is_dir():
-        pytest.fail(f"shared/ is not beside the repository ({SHARED}); cannot check {doc.name}")
+    if not SHARED.is_dir():
+        # A clone elsewhere (`git clone . /tmp/check`) has no design folder beside it: the
+        # repository's own paths are still checked; those into shared/ only where it is.
+        missing = [p for p in missing if not p.startswith("shared/")]
     assert missing == [], f"{doc.relative_to(ROOT)} names paths that do not exist: {missing}"
