@@ -32,6 +32,7 @@ STOP_LIMIT_S = 60.0  # ... and never longer than this in all
 STALLED_SCRIPT_S = 0.5  # an empty script taking longer than this: the page is not running
 SLOW_STOP_S = 3.0  # a STOP slower than this prints its timeline
 ASK_CONFIRM_S = 15.0  # a typed question shows in the transcript within this, or it is typed again once
+NAV_SETTLE_MS = 1_500  # a navigation counts once its page has held this long
 MISSED_CLICK_S = 3.0  # no STOP click recorded in the frame this long after it: click again once
 
 CHROMIUM_ARGS = (
@@ -175,10 +176,14 @@ class TalkPage:
             link.click()
             try:
                 self.page.wait_for_url(page_url(path), timeout=5_000)
-                self.nav_retries += attempt
-                return attempt
             except Exception:  # playwright TimeoutError: still on the old page
                 continue
+            # A rerun already in flight can still take the page back (seen once right after a
+            # reload: the URL reached "/" and returned to /talk): the destination must hold.
+            self.page.wait_for_timeout(NAV_SETTLE_MS)
+            if page_url(path).match(self.page.url):
+                self.nav_retries += attempt
+                return attempt
         raise HarnessError(f"the sidebar link {label!r} did not lead to {path} after 3 clicks")
 
     def wait_for_component(self, timeout_s: float = 30.0) -> None:
