@@ -47,7 +47,7 @@ def ours(seconds: float) -> float:
     """CPU µs per 20 ms of reply audio through ReplyPath -> PlaybackBuffer -> Downlink."""
     playback = PlaybackBuffer(sample_rate=DOWNLINK_RATE, max_seconds=30.0)
     path = ReplyPath(playback, streaming=lambda: True, max_reply_bytes=24_000 * 2 * 60)
-    tap, downlink = path.new_tap(), Downlink(playback)
+    tap, downlink = path.new_tap(), Downlink(playback, before_read=path.deliver)
     reply = _reply(10.0)
     chunk = 1920  # 40 ms at 24 kHz
     spf = int(DOWNLINK_RATE * 0.02)

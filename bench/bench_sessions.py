@@ -297,7 +297,7 @@ class _Client:
         else:
             frame = self.silence
             replies = bridge.replies_completed
-            if replies > self._replies and bridge.playback.buffered_seconds == 0.0:
+            if replies > self._replies and bridge.playback.buffered_seconds == 0.0 and not bridge.reply_queued:
                 self._replies = replies
                 self._next_utterance = i + int(GAP_S / FRAME_S)
             if 0 <= self._next_utterance <= i:

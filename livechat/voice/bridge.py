@@ -13,8 +13,8 @@ of the voice package and joins its parts, each a module with one job:
   is the page's outgoing audio track; at each 20 ms deadline it takes exactly 20 ms of
   48 kHz mono audio from a ``PlaybackBuffer`` (``next_downlink_frame``; silence when it is
   empty) and hands it straight to aiortc's sender; the reply path
-  (:mod:`livechat.voice.reply`) fills that buffer from the session (resampled once from
-  24 kHz), flushes it at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
+  (:mod:`livechat.voice.reply`) queues the session's 24 kHz audio, resampled once to
+  48 kHz into that buffer by the track's thread before each read, flushes both at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
 - the stream (:mod:`livechat.voice.stream`), the browser's presence
   (:mod:`livechat.voice.presence`) and the watchdog (:mod:`livechat.voice.watchdog`):
   ``sync_stream`` follows the webrtc component. A closed tab and a late frame are told
@@ -190,7 +190,7 @@ class VoiceBridge:
             max_reply_bytes=int(REPLY_RATE * max_reply_seconds) * _S16,
         )
         self._slot = SessionSlot(
-            name=name, stop_timeout_s=self._stop_timeout, playback=self._playback, replies=self._replies
+            name=name, stop_timeout_s=self._stop_timeout, replies=self._replies
         )
         self._watchdog = UplinkWatchdog(
             name=name,
@@ -199,7 +199,7 @@ class VoiceBridge:
             tick=self._watch_tick,
         )
         self._uplink = Uplink(chunk_ms=uplink_chunk_ms, stream=self._stream, slot=self._slot)
-        self._downlink = Downlink(self._playback)
+        self._downlink = Downlink(self._playback, before_read=self._replies.deliver)
         self._track = ReplyTrack(self._downlink.next_frame, sample_rate=DOWNLINK_RATE,
                                  samples_per_frame=self._downlink.samples_per_frame)
         self._trace_stages(reply_trace())
@@ -218,6 +218,11 @@ class VoiceBridge:
     def playback(self) -> PlaybackBuffer:
         """The reply-audio buffer the downlink reads from."""
         return self._playback
+
+    @property
+    def reply_queued(self) -> bool:
+        """Reply audio is queued for the track's thread to resample into ``playback``."""
+        return self._replies.queued_bytes > 0
 
     @property
     def source_track(self) -> ReplyTrack:

@@ -2,11 +2,12 @@
 
 The bridge's :class:`~livechat.voice.track.ReplyTrack` calls :meth:`Downlink.next_frame` on
 aiortc's loop at each frame's deadline; it hands back exactly 20 ms of 48 kHz mono s16,
-silence when the buffer is empty. 48 kHz is what the Opus encoder codes: the reply was
-resampled once, on its way into the buffer (``livechat.voice.reply``), so aiortc's encoder
+silence when the buffer is empty. 48 kHz is what the Opus encoder codes: the reply is
+resampled once, here on this thread just before the read (``before_read``, the reply
+path's ``deliver``; ``livechat.voice.reply`` says why not on the session's loop), so aiortc's encoder
 has no rate to convert and holds no frame back (at 24 kHz its resampler delayed every
-frame by one, 20 ms; measured with aiortc 1.16). The session writes into the buffer and
-clears it on ``interrupted``; this side only reads.
+frame by one, 20 ms; measured with aiortc 1.16). The session queues audio and clears it on
+``interrupted``; this side resamples the queue and reads.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ ReadHook = Callable[[int, bytes], None]
 class Downlink:
     """Frames for the reply track from one ``PlaybackBuffer`` (aiortc loop thread only)."""
 
-    def __init__(self, playback: PlaybackBuffer) -> None:
+    def __init__(self, playback: PlaybackBuffer, *, before_read: Callable[[], None] | None = None) -> None:
         self._playback = playback
+        # Runs first in every read: the reply path resamples what the session queued
+        # (livechat.voice.reply: on this thread, not the session's loop).
+        self._before_read = before_read
         self._samples = int(round(DOWNLINK_RATE * FRAME_SECONDS))
         self._frame_bytes = self._samples * _S16
         self.frames_out = 0  # single writer (aiortc loop); readers see whole ints under the GIL
@@ -45,6 +49,8 @@ class Downlink:
 
     def next_frame(self, pts: int, time_base: Fraction) -> av.AudioFrame:
         """The next 20 ms of reply audio, 48 kHz mono s16 (aiortc loop; silence when none)."""
+        if self._before_read is not None:
+            self._before_read()
         pcm = self._playback.read(self._frame_bytes)
         frame = s16_frame(pcm, "mono", DOWNLINK_RATE)  # read() returns exactly one frame's bytes
         frame.pts = pts

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from livechat.audio.playback import PlaybackBuffer
 from livechat.live import Event, LiveSession, ReplyAudioSink
 from livechat.voice.errors import BridgeClosedError
 from livechat.voice.reply import ReplyPath, ReplyTap
@@ -48,11 +47,10 @@ class SessionSlot:
     """The current LiveSession of one bridge, and the stopped ones not yet drained."""
 
     def __init__(
-        self, *, name: str, stop_timeout_s: float, playback: PlaybackBuffer, replies: ReplyPath
+        self, *, name: str, stop_timeout_s: float, replies: ReplyPath
     ) -> None:
         self._name = name
         self._stop_timeout = stop_timeout_s
-        self._playback = playback
         self._replies = replies
         self._lifecycle = threading.RLock()
         self._session: LiveSession | None = None
@@ -97,7 +95,7 @@ class SessionSlot:
             self._serial += 1
             self.sessions_started += 1
             self._replies.reset()
-            self._playback.clear()
+            self._replies.discard()
             session.start()
             logger.info("voice bridge %s: started session %s", self._name, session.name)
             return session
@@ -110,7 +108,7 @@ class SessionSlot:
                 return True
             if self._tap is not None:
                 self._tap.active = False
-            self._playback.clear()
+            self._replies.discard()
             return session.stop(self._stop_timeout)
 
     def stop_async(self) -> None:
@@ -132,7 +130,7 @@ class SessionSlot:
             self._stoppers = [t for t in self._stoppers if t.is_alive()]
             self._stoppers.append(thread)
         thread.start()
-        self._playback.clear()
+        self._replies.discard()
 
     def poll_events(self) -> tuple[list[TaggedEvent], int]:
         """Events since the last call, retired sessions first; and the current serial."""
@@ -170,7 +168,7 @@ class SessionSlot:
             return
         if self._tap is not None:
             self._tap.active = False
-        self._playback.clear()
+        self._replies.discard()
         if wait:
             session.stop(self._stop_timeout)
         self._retired.append((self._serial, session))

@@ -5,7 +5,8 @@ it starts); then each reply appends JSON lines to it, one per stage, with the wa
 ``t`` (``time.time()``, comparable with the browser's clock on the same machine):
 
 - ``received``: the reply's first audio chunk handed to the bridge by the Live session;
-- ``buffered``: that chunk resampled to 48 kHz and in the playback buffer;
+- ``buffered``: that chunk queued for the reply track (which resamples it to 48 kHz into
+  the playback buffer just before its next read, so that cost falls in ``taken``);
 - ``taken``: the first frame holding reply audio read by the track at its deadline
   (``pts``), and ``loud``: the first frame above ``LOUD_DBFS`` (``pts``, ``onset_ms`` after
   the reply's first sample);

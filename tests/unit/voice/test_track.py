@@ -150,6 +150,8 @@ def test_reply_resampled_once_to_48k_keeps_pitch_and_clear_drops_the_filter_tail
     tap.write(tone[:1000])  # irregular chunk edges, as the service sends them
     tap.write(tone[1000:])
     tap.end_of_turn()
+    assert playback.stats().written_bytes == 0  # queued: the track's thread resamples it
+    path.deliver()
     out = np.frombuffer(playback.read(playback.stats().buffered_bytes), dtype="<i2")
     assert len(out) == 4800  # 100 ms at 48 kHz: nothing lost at chunk edges or the end
     spectrum = np.abs(np.fft.rfft(out.astype(np.float64)))
@@ -158,6 +160,7 @@ def test_reply_resampled_once_to_48k_keeps_pitch_and_clear_drops_the_filter_tail
     tap.clear()  # barge-in: the buffer and the filter's held samples both go
     tap.write(bytes(960))
     tap.end_of_turn()
+    path.deliver()
     assert not np.frombuffer(playback.read(playback.stats().buffered_bytes), dtype="<i2").any()
     wav = path.last_reply_wav()
     assert wav is not None and wav.endswith(bytes(960))  # the last reply is kept at 24 kHz

@@ -4,11 +4,14 @@ path. Injected clocks and events; nothing waits on time."""
 from __future__ import annotations
 
 import threading
+from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from livechat.audio.playback import PlaybackBuffer
-from livechat.voice.reply import ReplyPath
+from livechat.voice.downlink import Downlink
+from livechat.voice.reply import MAX_QUEUED_SECONDS, ReplyPath
 from livechat.voice.gaps import UplinkGaps, VoiceLedger
 from livechat.voice.presence import BrowserPresence, BrowserSignals
 from livechat.voice.stream import STREAM_DROPPED_MESSAGE, STREAM_GONE_MESSAGE, StreamState
@@ -257,6 +260,7 @@ def test_reply_audio_reaches_playback_only_while_a_stream_plays(streaming: bool)
     tap = path.new_tap()
     tap.write(b"\x01\x00\x02\x00")
     tap.write(b"\x03\x00\x04\x00")  # the recorded reply is capped at 6 bytes
+    path.deliver()  # the reply track's thread, before its read
     assert playback.stats().written_bytes == (8 if streaming else 0)
     tap.end_of_turn()
     assert path.replies_completed == 1 and path.wait_for_replies(1, 0.0)
@@ -270,13 +274,17 @@ def test_an_interrupted_reply_is_forgotten_and_a_retired_tap_is_inert() -> None:
     path = ReplyPath(playback, streaming=lambda: True, max_reply_bytes=1_000)
     tap = path.new_tap()
     tap.write(b"\x01\x00" * 10)
+    path.deliver()
+    tap.write(b"\x01\x00" * 10)  # still queued when the analyst talks over it
     tap.clear()
-    assert playback.buffered_seconds == 0.0
+    path.deliver()
+    assert playback.buffered_seconds == 0.0 and path.queued_bytes == 0
     tap.end_of_turn()
     assert path.last_reply_wav() is None
     tap.active = False
     tap.write(b"\x01\x00")
     tap.end_of_turn()
+    path.deliver()
     assert path.replies_completed == 1 and playback.stats().written_bytes == 20
 
 
@@ -289,3 +297,60 @@ def test_consent_checks_are_relaxed_once_and_never_tightened() -> None:
     assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
     relax_consent_checks(3)  # a smaller number never makes it stricter again
     assert aioice.ice.CONSENT_FAILURES == CONSENT_MISSES
+
+
+def _tone24k(seconds: float, hz: float = 500.0) -> bytes:
+    t = np.arange(int(24_000 * seconds)) / 24_000
+    return (8000 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes()
+
+
+def test_reply_audio_is_resampled_on_the_reading_thread_in_order_with_the_end_of_turn() -> None:
+
+    playback = PlaybackBuffer(sample_rate=48_000, max_seconds=2.0)
+    path = ReplyPath(playback, streaming=lambda: True, max_reply_bytes=100_000)
+    tap = path.new_tap()
+    reader: list[str] = []
+    downlink = Downlink(playback, before_read=lambda: (reader.append(threading.current_thread().name),
+                                                       path.deliver()))
+    tap.write(_tone24k(0.04))
+    tap.write(_tone24k(0.04))
+    tap.end_of_turn()  # audio still queued: its end must come after it
+    assert playback.stats().written_bytes == 0 and path.queued_bytes == 2 * 1920
+    frames = [downlink.next_frame(i * 960, Fraction(1, 48_000)).to_ndarray() for i in range(6)]
+    assert reader == [threading.current_thread().name] * 6 and path.queued_bytes == 0
+    audio = np.concatenate(frames, axis=None)
+    assert np.count_nonzero(audio[:3840]) > 3700  # 80 ms of reply, then silence
+    assert not audio[4000:].any()
+    stats = playback.stats()
+    assert stats.written_bytes == 2 * 3840  # every sample, the filter's tail flushed at the end
+    assert stats.underruns == 0  # the end of turn came after the audio, so draining is not dry
+
+
+def test_reply_audio_nobody_reads_is_converted_by_the_writer_once_the_queue_is_full() -> None:
+
+    playback = PlaybackBuffer(sample_rate=48_000, max_seconds=5.0)
+    path = ReplyPath(playback, streaming=lambda: True, max_reply_bytes=1_000_000)
+    tap = path.new_tap()
+    chunks = int(MAX_QUEUED_SECONDS / 0.04)
+    for _ in range(chunks):
+        tap.write(_tone24k(0.04))
+    assert playback.stats().written_bytes == 0  # within the queue's bound: left for the reader
+    tap.write(_tone24k(0.04))
+    assert path.queued_bytes == 0
+    assert playback.buffered_seconds == pytest.approx((chunks + 1) * 0.04, abs=0.002)
+
+
+def test_a_session_ending_discards_queued_and_buffered_reply_audio() -> None:
+
+    playback = PlaybackBuffer(sample_rate=48_000, max_seconds=2.0)
+    path = ReplyPath(playback, streaming=lambda: True, max_reply_bytes=100_000)
+    tap = path.new_tap()
+    tap.write(_tone24k(0.04))
+    path.deliver()
+    tap.write(_tone24k(0.04))
+    path.discard()
+    path.deliver()
+    assert path.queued_bytes == 0 and playback.buffered_seconds == 0.0
+    stats = playback.stats()
+    assert stats.cleared_bytes == stats.written_bytes > 3700  # the first chunk (less the filter's
+    # few held samples) was buffered and cleared; the second never reached the buffer
