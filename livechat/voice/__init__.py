@@ -3,9 +3,9 @@
 ``VoiceBridge`` (``bridge``) is the face; its parts: ``uplink`` (microphone frames to the
 session, in chunks), ``downlink`` (20 ms reply frames to the browser), ``track`` and
 ``pacing`` (the outgoing track: each frame filled at its deadline on a steady grid, handed
-straight to the sender), ``reply`` (reply audio queued, resampled once into playback on the track's thread, the
-last reply kept), ``trace`` (stage marks for the latency benchmark, opt-in), ``stream`` (the WebRTC stream's state and when
-it dropped), ``watchdog`` (the thread that notices a closed tab), ``sessions`` (one Live
+straight to the sender), ``reply`` (reply audio queued, resampled once into playback on
+the track's thread, the last reply kept), ``trace`` (stage marks for the latency
+benchmark, opt-in), ``stream`` (the WebRTC stream's state and when it dropped), ``watchdog`` (the thread that notices a closed tab), ``sessions`` (one Live
 session at a time), ``wav`` and ``errors``.
 
 May import: live, audio and below.

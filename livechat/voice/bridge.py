@@ -13,8 +13,9 @@ of the voice package and joins its parts, each a module with one job:
   is the page's outgoing audio track; at each 20 ms deadline it takes exactly 20 ms of
   48 kHz mono audio from a ``PlaybackBuffer`` (``next_downlink_frame``; silence when it is
   empty) and hands it straight to aiortc's sender; the reply path
-  (:mod:`livechat.voice.reply`) queues the session's 24 kHz audio, resampled once to
-  48 kHz into that buffer by the track's thread before each read, flushes both at once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
+  (:mod:`livechat.voice.reply`) queues the session's 24 kHz audio, which the track's
+  thread resamples once to 48 kHz into that buffer before each read; it flushes both at
+  once on ``interrupted`` and keeps the last reply (``last_reply_wav``);
 - the stream (:mod:`livechat.voice.stream`), the browser's presence
   (:mod:`livechat.voice.presence`) and the watchdog (:mod:`livechat.voice.watchdog`):
   ``sync_stream`` follows the webrtc component. A closed tab and a late frame are told

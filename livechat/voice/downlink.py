@@ -4,8 +4,8 @@ The bridge's :class:`~livechat.voice.track.ReplyTrack` calls :meth:`Downlink.nex
 aiortc's loop at each frame's deadline; it hands back exactly 20 ms of 48 kHz mono s16,
 silence when the buffer is empty. 48 kHz is what the Opus encoder codes: the reply is
 resampled once, here on this thread just before the read (``before_read``, the reply
-path's ``deliver``; ``livechat.voice.reply`` says why not on the session's loop), so aiortc's encoder
-has no rate to convert and holds no frame back (at 24 kHz its resampler delayed every
+path's ``deliver``; ``livechat.voice.reply`` says why not on the session's loop), so
+aiortc's encoder has no rate to convert and holds no frame back (at 24 kHz its resampler delayed every
 frame by one, 20 ms; measured with aiortc 1.16). The session queues audio and clears it on
 ``interrupted``; this side resamples the queue and reads.
 """
@@ -32,7 +32,9 @@ ReadHook = Callable[[int, bytes], None]
 class Downlink:
     """Frames for the reply track from one ``PlaybackBuffer`` (aiortc loop thread only)."""
 
-    def __init__(self, playback: PlaybackBuffer, *, before_read: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, playback: PlaybackBuffer, *, before_read: Callable[[], None] | None = None
+    ) -> None:
         self._playback = playback
         # Runs first in every read: the reply path resamples what the session queued
         # (livechat.voice.reply: on this thread, not the session's loop).

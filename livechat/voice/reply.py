@@ -14,8 +14,8 @@ so a late write from a stopping session changes nothing. Taps feed one :class:`R
   (``bench/bench_sessions.py``, N = 50): PyAV releases the GIL inside each call, and on the
   shared Live loop every release handed the GIL to the busy media thread, so each 40 ms
   chunk cost ~100 us of CPU there against ~15 us alone; on the media thread, which holds
-  the GIL most of the time anyway, the same calls cost 0.04 core less at N = 50 and the
-  loop ran late a third as often. When nobody reads (no track pulling yet, a stalled
+  the GIL most of the time anyway, the app took 0.955 core at N = 50 against 1.005 (medians
+  of four interleaved rounds, ``docs/reply-latency.md`` "CPU per session"). When nobody reads (no track pulling yet, a stalled
   one), the writer converts once ``MAX_QUEUED_SECONDS`` are waiting, as before;
 - ``clear`` (``interrupted``): queued audio and playback flushed at once, the
   resampler's held samples dropped, the interrupted reply forgotten;
@@ -42,8 +42,9 @@ from livechat.voice.wav import pcm16_wav
 __all__ = ["MAX_QUEUED_SECONDS", "ReplyPath", "ReplyTap"]
 
 # Queued 24 kHz audio the reply track's thread has not taken yet beyond which the writer
-# converts it itself (nobody is reading). Holds the service's first burst (it sends
-# ~200 ms ahead of real time) with room to spare.
+# converts it itself (nobody is reading). Holds the emulator's first burst (its default
+# pacing lead, 0.2 s: docs/emulator.md) with room to spare; how far ahead the real
+# service sends is not documented, and a bigger burst is only converted on this side.
 MAX_QUEUED_SECONDS = 0.5
 _S16 = 2  # bytes per PCM16 sample
 _END = None  # in the queue: the reply ended here (flush the filter, end the turn)
@@ -197,12 +198,13 @@ class ReplyPath:
             self._reply.clear()
 
     def end_of_turn(self) -> None:
+        streaming = self._streaming()  # the stream's lock, not taken under ours
         with self._resample_lock:
             if self._queue:
                 self._queue.append(_END)  # the track's thread ends it after the audio before it
             else:
                 tail = self._resampler.flush()
-                if tail and self._streaming():
+                if tail and streaming:
                     self._playback.write(tail)
                 self._playback.end_of_turn()
         if self.stages is not None:
