@@ -294,6 +294,26 @@ class TalkPage:
                   f"since the click (ms after it, what, detail): {self._events_since(clicked_ms)}")
         return took
 
+    def click_stop(self) -> float:
+        """Click STOP until the component's frame records the click (once more at most, counted
+        in ``stop_retries``, as ``stop_voice`` does); the ``time.monotonic()`` of the click it
+        recorded, or of the last click when it recorded none (the caller's check then fails).
+
+        A rerun's layout can move the iframe under the mouse between Playwright measuring the
+        button and clicking it; the frame then records no click on STOP at all."""
+        stop = self.frame_locator().get_by_role("button", name="STOP")
+        for attempt in range(2):
+            clicked, clicked_ms = time.monotonic(), time.time() * 1000
+            with contextlib.suppress(Exception):  # STOP already gone: the first click landed
+                stop.click(timeout=10_000 if attempt == 0 else 5_000)
+            while time.monotonic() - clicked < MISSED_CLICK_S:
+                if self._stop_clicked_since(clicked_ms):
+                    return clicked
+                self.page.wait_for_timeout(100)  # poll the frame's click log
+            if attempt == 0:
+                self.stop_retries += 1
+        return clicked
+
     def _stop_clicked_since(self, epoch_ms: float) -> bool:
         return any(what == "click" and detail == "STOP" for t, what, detail in self.component_events()
                    if t >= epoch_ms)

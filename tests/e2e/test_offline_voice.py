@@ -59,7 +59,7 @@ def test_with_no_key_the_built_in_emulator_answers_by_voice(offline_app, browser
         power = harness.energy_rate(samples, heard, samples[-1].t)
         assert power is not None and power > 1e-4, f"the browser received no reply audio: power {power}"
 
-        tab.frame_locator().get_by_role("button", name="STOP").click()
+        tab.click_stop()
         tab.frame_locator().get_by_role("button", name="START").wait_for(timeout=15_000)
         assert "Traceback" not in tab.page.inner_text("body")
     except Exception:
