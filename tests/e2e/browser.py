@@ -133,6 +133,7 @@ class TalkPage:
         self.stop_retries = 0  # STOP clicks the component's frame never received, clicked again
         self.nav_retries = 0
         self.ask_retries = 0  # typed questions that never reached the transcript, typed again
+        self.submit_retries = 0  # form buttons whose click changed nothing, clicked again
         self.stop_waits: list[float] = []  # seconds from each STOP click to START
 
     # ---- navigation
@@ -408,6 +409,27 @@ class TalkPage:
         self.ask_retries += 1
         raise HarnessError(f"the typed question {text[:60]!r} did not reach the transcript after 2 tries "
                            f"({ASK_CONFIRM_S:.0f} s each)\n{self.page_diagnosis()}")
+
+    def submit(self, button: Any, notice: str) -> None:
+        """Click the form button ``button`` until the transcript says ``notice``.
+
+        Seen once in six clean-clone runs (the Talk page's "Save as trusted query"): the
+        question was in the box, the click landed, and the server saved nothing and said
+        nothing; the live panel redraws the transcript every 0.4 s, the same class of lost
+        input as the typed question ``ask`` retries. An analyst sees nothing happen and
+        clicks again; so does this, once, while the button is still there (a form that did
+        submit is gone, so nothing is done twice), counted in ``submit_retries``.
+        """
+        for attempt in range(2):
+            button.click()
+            try:
+                self.wait_for_transcript(notice, timeout_s=ASK_CONFIRM_S)
+            except AssertionError:
+                if attempt or not button.is_visible():
+                    raise
+                self.submit_retries += 1
+                continue
+            return
 
     def download(self, label: str, folder: Path) -> Path:
         """Click the download button ``label``; the file saved under ``folder``."""

@@ -91,8 +91,8 @@ def test_definitions_trusted_queries_and_first_questions(e2e_stack, browser_fact
     box = tool.get_by_label("The question it answers")
     box.wait_for(timeout=10_000)
     box.fill(QUESTION)
-    tool.get_by_role("button", name="Save as trusted query").click()
-    tab.wait_for_transcript(f"Saved as a trusted query: \u201c{QUESTION}\u201d", timeout_s=30)
+    tab.submit(tool.get_by_role("button", name="Save as trusted query"),
+               f"Saved as a trusted query: \u201c{QUESTION}\u201d")
 
     # Declared in the next session's token, and marked when called.
     known = e2e_stack.session_ids()
