@@ -100,10 +100,12 @@ class ReplyPath:
         return ReplyTap(self)
 
     def reset(self) -> None:
-        """Forget the reply being recorded: a new session starts (script thread)."""
+        """Drop what is queued and buffered for playback, the resampler's held samples and
+        the reply being recorded: a new session starts, or the reply was interrupted."""
+        self.discard()
+        self._restart_resampler()  # its held samples belong to the reply just cut
         with self._lock:
             self._reply.clear()
-        self._restart_resampler()
 
     def discard(self) -> None:
         """Drop the audio queued and buffered for playback (any thread: a session ends)."""
@@ -192,10 +194,7 @@ class ReplyPath:
                 self.stages.chunk(handed, len(pcm))
 
     def clear(self) -> None:
-        self.discard()
-        self._restart_resampler()  # its held samples belong to the reply just cut
-        with self._lock:
-            self._reply.clear()
+        self.reset()  # ``interrupted``: nothing of the cut reply plays or is kept
 
     def end_of_turn(self) -> None:
         streaming = self._streaming()  # the stream's lock, not taken under ours

@@ -95,7 +95,6 @@ class SessionSlot:
             self._serial += 1
             self.sessions_started += 1
             self._replies.reset()
-            self._replies.discard()
             session.start()
             logger.info("voice bridge %s: started session %s", self._name, session.name)
             return session
